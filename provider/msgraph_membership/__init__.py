@@ -1,0 +1,1 @@
+"""Pulumi dynamic resources for Microsoft Entra ID memberships, through Microsoft Graph."""
