@@ -1,0 +1,133 @@
+"""Graph errors as types, classified once from the HTTP answer (graph-semantics.md §0, §3).
+
+Callers catch by type. The message texts matched here are the only way Graph distinguishes
+"already a member" from other 400s, so they are matched exactly once, here.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+
+class GraphError(Exception):
+    """A Graph call failed. `status`, `code` and `graph_message` come from Graph's error body."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 graph_message: str | None = None, request_id: str | None = None,
+                 method: str | None = None, url: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.graph_message = graph_message
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+
+
+class ConfigurationError(GraphError):
+    """The provider's configuration is missing or wrong; nothing was sent to Graph."""
+
+
+class AuthenticationError(GraphError):
+    """No token could be obtained (every credential tried failed, or the token was refused)."""
+
+
+class BadRequest(GraphError):
+    pass
+
+
+class AlreadyExists(BadRequest):
+    """'One or more added object references already exist ...': the link is already there."""
+
+
+class ReferenceMissing(BadRequest):
+    """'One or more removed object references do not exist ...': the link is already gone."""
+
+
+class ReplicationLag(BadRequest):
+    """'The source resource object or one of the objects being referenced do not exist.'
+
+    Graph's answer to writes on objects created moments ago; retrying after a short wait works.
+    """
+
+
+class TooManyLinks(BadRequest):
+    """More than 20 link changes in one request."""
+
+
+class InvalidReference(BadRequest):
+    """The @odata.id of a reference was malformed or named an unsupported object."""
+
+
+class NotFound(GraphError):
+    pass
+
+
+class Forbidden(GraphError):
+    """403 Authorization_RequestDenied: missing permission, or a group Graph cannot change."""
+
+
+class Unauthorized(AuthenticationError):
+    """401: the token was refused (expired, wrong audience, bad signature)."""
+
+
+class Throttled(GraphError):
+    """429 after every retry was used."""
+
+
+class Unavailable(GraphError):
+    """503/504 or a dropped connection after every retry was used."""
+
+
+ALREADY_EXISTS = "One or more added object references already exist"
+REFERENCE_MISSING = "One or more removed object references do not exist"
+REPLICATION_LAG = "The source resource object or one of the objects being referenced do not exist"
+TOO_MANY_LINKS = "cannot contain more than 20 link changes"
+
+
+def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
+    """(code, message, request-id) from a Graph error body, tolerant of odd shapes."""
+    if not isinstance(body, Mapping):
+        return None, None, None
+    err = body.get("error")
+    if not isinstance(err, Mapping):
+        return None, None, None
+    code = err.get("code") if isinstance(err.get("code"), str) else None
+    msg = err.get("message")
+    if isinstance(msg, Mapping):  # hamilton saw {"value": "..."} (graph-semantics.md §0)
+        msg = msg.get("value")
+    inner = err.get("innerError") or err.get("innererror") or {}
+    rid = inner.get("request-id") if isinstance(inner, Mapping) else None
+    return code, (msg if isinstance(msg, str) else None), rid
+
+
+def classify(status: int, body: Any, *, method: str | None = None, url: str | None = None,
+             request_id: str | None = None) -> GraphError:
+    """The one place that turns a failed Graph answer into a typed error."""
+    code, msg, rid = error_fields(body)
+    rid = rid or request_id
+    text = msg or ""
+    summary = f"{method or ''} {url or ''} -> {status} {code or ''}: {text}".strip()
+    kw = dict(status=status, code=code, graph_message=msg, request_id=rid, method=method, url=url)
+    if status == 400:
+        if ALREADY_EXISTS in text:
+            return AlreadyExists(summary, **kw)
+        if REFERENCE_MISSING in text:
+            return ReferenceMissing(summary, **kw)
+        if REPLICATION_LAG in text:
+            return ReplicationLag(summary, **kw)
+        if TOO_MANY_LINKS in text:
+            return TooManyLinks(summary, **kw)
+        if code == "Request_UnsupportedQuery" or "Invalid URL format specified in payload" in text:
+            return InvalidReference(summary, **kw)
+        return BadRequest(summary, **kw)
+    if status == 401:
+        return Unauthorized(summary, **kw)
+    if status == 403:
+        return Forbidden(summary, **kw)
+    if status == 404:
+        return NotFound(summary, **kw)
+    if status == 429:
+        return Throttled(summary, **kw)
+    if status in (502, 503, 504):
+        return Unavailable(summary, **kw)
+    return GraphError(summary, **kw)

@@ -1,0 +1,177 @@
+"""Where the provider's configuration comes from, and what it resolves to.
+
+Order (interface.md, "Configuration"): stack config `msgraph:<key>`, then the environment, then
+`azuread:<key>` (so stacks already configured for pulumi-azuread work unchanged).
+
+Secrets are held as `SecretStr` and live only in the provider process: nothing here is ever put
+on a provider object that is pickled into state.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Callable, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from .clouds import Cloud, cloud_named
+from .errors import ConfigurationError
+
+# (settings field, stack-config key, environment variables in order)
+_SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("tenant_id", "tenantId", ("ARM_TENANT_ID", "AZURE_TENANT_ID")),
+    ("client_id", "clientId", ("ARM_CLIENT_ID", "AZURE_CLIENT_ID")),
+    ("client_secret", "clientSecret", ("ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET")),
+    ("client_certificate_path", "clientCertificatePath",
+     ("ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH")),
+    ("client_certificate_password", "clientCertificatePassword",
+     ("ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD")),
+    ("use_oidc", "useOidc", ("ARM_USE_OIDC",)),
+    ("oidc_token", "oidcToken", ("ARM_OIDC_TOKEN",)),
+    ("oidc_token_file_path", "oidcTokenFilePath", ("ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE")),
+    ("oidc_request_url", "oidcRequestUrl", ("ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL")),
+    ("oidc_request_token", "oidcRequestToken", ("ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")),
+    ("use_msi", "useMsi", ("ARM_USE_MSI",)),
+    ("msi_client_id", "msiClientId", ("ARM_MSI_CLIENT_ID",)),
+    ("use_cli", "useCli", ("ARM_USE_CLI",)),
+    ("environment", "environment", ("ARM_ENVIRONMENT",)),
+    ("graph_endpoint", "graphEndpoint", ("MSGRAPH_ENDPOINT",)),
+    ("authority_host", "authorityHost", ("AZURE_AUTHORITY_HOST",)),
+    ("ca_bundle", "caBundle", ("MSGRAPH_CA_BUNDLE", "REQUESTS_CA_BUNDLE")),
+    ("api_version", "apiVersion", ("MSGRAPH_API_VERSION",)),
+]
+
+_SECRET_FIELDS = {"client_secret", "client_certificate_password", "oidc_token", "oidc_request_token"}
+_BOOL_FIELDS = {"use_oidc", "use_msi", "use_cli"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse_bool(field: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigurationError(f"{field}: expected true or false, got {value!r}")
+
+
+class GraphSettings(BaseModel):
+    """Resolved connection settings for one identity. Immutable; repr never shows secrets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: Optional[str] = None
+    client_id: Optional[str] = None
+    client_secret: Optional[SecretStr] = None
+    client_certificate_path: Optional[str] = None
+    client_certificate_password: Optional[SecretStr] = None
+    use_oidc: Optional[bool] = None
+    oidc_token: Optional[SecretStr] = None
+    oidc_token_file_path: Optional[str] = None
+    oidc_request_url: Optional[str] = None
+    oidc_request_token: Optional[SecretStr] = None
+    use_msi: Optional[bool] = None
+    msi_client_id: Optional[str] = None
+    use_cli: Optional[bool] = None
+    environment: Optional[str] = None
+    graph_endpoint: Optional[str] = None
+    authority_host: Optional[str] = None
+    ca_bundle: Optional[str] = None
+    api_version: Optional[str] = None
+    # Where each value came from (field -> "msgraph:tenantId" / "ARM_TENANT_ID" / ...), for errors.
+    sources: dict[str, str] = {}
+
+    @property
+    def cloud(self) -> Cloud:
+        return cloud_named(self.environment)
+
+    @property
+    def graph_base(self) -> str:
+        """Graph root without the version, e.g. https://graph.microsoft.com."""
+        return (self.graph_endpoint or self.cloud.graph_host).rstrip("/")
+
+    @property
+    def version(self) -> str:
+        v = (self.api_version or "v1.0").strip()
+        if v not in ("v1.0", "beta"):
+            raise ConfigurationError(f"apiVersion must be v1.0 or beta, got {v!r}")
+        return v
+
+    @property
+    def graph_url(self) -> str:
+        """Graph root with the version, e.g. https://graph.microsoft.com/v1.0."""
+        return f"{self.graph_base}/{self.version}"
+
+    @property
+    def login_host(self) -> str:
+        return (self.authority_host or self.cloud.authority_host).rstrip("/")
+
+    @property
+    def authority_overridden(self) -> bool:
+        return bool(self.authority_host)
+
+    @property
+    def scope(self) -> str:
+        return self.cloud.scope
+
+    @property
+    def verify(self) -> str | bool:
+        """What TLS verification trusts: the configured CA bundle, else the system store."""
+        return self.ca_bundle or True
+
+    def identity_key(self) -> tuple:
+        """A process-local key for sharing one client per identity. Secrets enter only as a
+        digest, so two stacks with different secrets never share a token."""
+        h = hashlib.sha256()
+        for name in sorted(_SECRET_FIELDS):
+            v = getattr(self, name)
+            h.update(b"\0" + (v.get_secret_value().encode() if v else b""))
+        return (self.tenant_id, self.client_id, self.client_certificate_path, self.use_oidc,
+                self.oidc_token_file_path, self.oidc_request_url, self.use_msi, self.msi_client_id,
+                self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle, h.hexdigest())
+
+
+def resolve_settings(config_get: Callable[[str], Optional[str]] | Mapping[str, str] | None = None,
+                     environ: Mapping[str, str] | None = None) -> GraphSettings:
+    """Resolve every setting: `msgraph:<key>`, then the environment, then `azuread:<key>`.
+
+    `config_get` is a `pulumi.dynamic.Config.get`-like callable or a plain mapping of
+    fully-qualified keys; `None` reads the environment only.
+    """
+    if config_get is None:
+        get: Callable[[str], Optional[str]] = lambda _k: None
+    elif isinstance(config_get, Mapping):
+        get = config_get.get  # type: ignore[assignment]
+    else:
+        get = config_get
+    env = os.environ if environ is None else environ
+    values: dict = {}
+    sources: dict[str, str] = {}
+    for field, key, env_names in _SOURCES:
+        found: tuple[str, str] | None = None
+        v = get(f"msgraph:{key}")
+        if v not in (None, ""):
+            found = (str(v), f"msgraph:{key}")
+        if found is None:
+            for name in env_names:
+                if env.get(name) not in (None, ""):
+                    found = (env[name], name)
+                    break
+        if found is None:
+            v = get(f"azuread:{key}")
+            if v not in (None, ""):
+                found = (str(v), f"azuread:{key}")
+        if found is None:
+            continue
+        raw, src = found
+        if field in _BOOL_FIELDS:
+            values[field] = _parse_bool(src, raw)
+        elif field in _SECRET_FIELDS:
+            values[field] = SecretStr(raw)
+        else:
+            values[field] = raw.strip()
+        sources[field] = src
+    settings = GraphSettings(**values, sources=sources)
+    settings.cloud  # an unknown environment fails here, at configure time, not mid-apply
+    return settings

@@ -1,0 +1,328 @@
+"""HTTPS to Graph: bearer tokens, bounded concurrency, retries that honour Retry-After, paging,
+and JSON batching. Knows nothing of memberships or of Pulumi.
+
+Retries (graph-semantics.md §4): 429, 503 and 504 are retried after `Retry-After` (delta-seconds
+or an HTTP-date), else after an exponential backoff with jitter; dropped connections likewise. A
+401 is retried once with a fresh token. Everything else is classified once (errors.classify) and
+raised as a typed error.
+"""
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .errors import GraphError, Throttled, Unauthorized, Unavailable, classify
+
+log = logging.getLogger("msgraph_membership.graph")
+
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+BATCH_LIMIT = 20  # graph-semantics.md §4.3
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
+    """A session whose TLS trust is exactly `verify`.
+
+    `trust_env` is off so REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot silently replace a
+    configured CA bundle (architecture.md, "Known traps"); proxies from the environment are
+    still honoured, explicitly.
+    """
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = verify
+    s.proxies.update({k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https", "no")})
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    s.mount("https://", adapter)
+    s.mount("http://", adapter)
+    return s
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 10
+    base_delay_s: float = 0.5
+    max_delay_s: float = 60.0
+    # A bound on the total time spent waiting for one call, so an apply never hangs for ever.
+    max_total_wait_s: float = 600.0
+
+    def backoff(self, attempt: int) -> float:
+        d = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
+        return d * (0.5 + random.random() / 2)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: Any  # parsed JSON, text, or None
+
+    def json(self) -> Any:
+        return self.body
+
+
+@dataclass
+class BatchRequest:
+    """One request inside a `$batch`. `url` is relative to the version root: /groups/{id}/..."""
+
+    id: str
+    method: str
+    url: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class GraphTransport:
+    """One per identity per process; shared by every resource and thread."""
+
+    def __init__(self, graph_url: str, credential, *, session: requests.Session | None = None,
+                 verify: str | bool = True, max_concurrency: int = 8,
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.graph_url = graph_url.rstrip("/")
+        self.credential = credential
+        self.session = session or new_session(verify, pool_size=max_concurrency * 2)
+        self.verify = verify
+        self.retry = retry or RetryPolicy()
+        self.max_concurrency = max_concurrency
+        self._limiter = threading.BoundedSemaphore(max_concurrency)
+        self._sleep = sleep
+        self.stats = {"requests": 0, "retries": 0}
+        self._stats_lock = threading.Lock()
+
+    # -- single requests ---------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("https://") or path.startswith("http://") else self.graph_url + path
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                headers: dict | None = None) -> Response:
+        """Send one Graph request with retries; return a 2xx Response or raise a GraphError."""
+        url = self.url(path)
+        waited = 0.0
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token = self.credential.get_token()
+            try:
+                resp = self._send(method, url, token, json=json, params=params, headers=headers)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                delay = self.retry.backoff(attempt)
+                if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
+                    raise Unavailable(f"{method} {url}: connection failed after {attempt} attempts: "
+                                      f"{type(e).__name__}", method=method, url=url) from None
+                log.info("%s %s: connection failed (%s); retry %d in %.1fs", method, _short(url),
+                         type(e).__name__, attempt, delay)
+                self._count_retry()
+                self._sleep(delay)
+                waited += delay
+                continue
+            if resp.status < 300:
+                return resp
+            if resp.status == 401 and not refreshed:
+                # An expired or revoked token: get a new one once, then let the error surface.
+                refreshed = True
+                attempt = 1
+                self.credential.get_token(force_refresh=True)
+                continue
+            if resp.status in RETRYABLE_STATUS:
+                delay = parse_retry_after(resp.headers.get("Retry-After"))
+                if delay is None:
+                    delay = self.retry.backoff(attempt)
+                if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
+                    raise classify(resp.status, resp.body, method=method, url=url,
+                                   request_id=resp.headers.get("request-id"))
+                log.info("%s %s -> %d; retry %d in %.1fs", method, _short(url), resp.status, attempt, delay)
+                self._count_retry()
+                self._sleep(delay)
+                waited += delay
+                continue
+            raise classify(resp.status, resp.body, method=method, url=url,
+                           request_id=resp.headers.get("request-id"))
+
+    def _send(self, method: str, url: str, token: str, *, json=None, params=None, headers=None) -> Response:
+        h = {"Authorization": f"Bearer {token}", "client-request-id": str(uuid.uuid4()),
+             "Accept": "application/json"}
+        if headers:
+            h.update(headers)
+        t0 = time.perf_counter()
+        with self._limiter:
+            r = self.session.request(method, url, json=json, params=params, headers=h,
+                                     verify=self.verify, timeout=(10, 120))
+        with self._stats_lock:
+            self.stats["requests"] += 1
+        log.debug("%s %s -> %d in %.0f ms", method, _short(url), r.status_code, (time.perf_counter() - t0) * 1000)
+        body: Any = None
+        if r.content:
+            ctype = r.headers.get("Content-Type", "")
+            if "json" in ctype:
+                try:
+                    body = r.json()
+                except ValueError:
+                    body = r.text
+            else:
+                body = r.text
+        return Response(r.status_code, dict(r.headers), body)
+
+    def _count_retry(self) -> None:
+        with self._stats_lock:
+            self.stats["retries"] += 1
+
+    # -- collections -------------------------------------------------------------------------
+
+    def pages(self, path: str, params: dict | None = None) -> Iterator[dict]:
+        """Every item of a collection, following the absolute @odata.nextLink verbatim."""
+        resp = self.request("GET", path, params=params)
+        while True:
+            body = resp.body or {}
+            yield from body.get("value", [])
+            nxt = body.get("@odata.nextLink")
+            if not nxt:
+                return
+            resp = self.request("GET", nxt)
+
+    # -- JSON batching -----------------------------------------------------------------------
+
+    def batch(self, items: Sequence[BatchRequest]) -> dict[str, Response]:
+        """Run requests through `$batch`, 20 per call, several calls at once (bounded).
+
+        Items answered 429/503/504 are retried alone after their own Retry-After; every other
+        answer is returned as is (callers classify per item: batches are not atomic).
+        """
+        ids = [it.id for it in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("batch request ids must be unique")
+        chunks = [list(items[i:i + BATCH_LIMIT]) for i in range(0, len(items), BATCH_LIMIT)]
+        results: dict[str, Response] = {}
+        for part in self.map_bounded(self._batch_chunk, chunks):
+            results.update(part)
+        return results
+
+    def _batch_chunk(self, chunk: list[BatchRequest]) -> dict[str, Response]:
+        pending = {it.id: it for it in chunk}
+        done: dict[str, Response] = {}
+        attempt = 0
+        waited = 0.0
+        while pending:
+            attempt += 1
+            payload = {"requests": [_batch_item(it) for it in pending.values()]}
+            resp = self.request("POST", "/$batch", json=payload)
+            retry_after: list[float] = []
+            retry_ids: list[str] = []
+            for r in (resp.body or {}).get("responses", []):
+                rid = str(r.get("id"))
+                if rid not in pending:
+                    continue
+                headers = {str(k): str(v) for k, v in (r.get("headers") or {}).items()}
+                item = Response(int(r.get("status", 0)), headers, r.get("body"))
+                if item.status in RETRYABLE_STATUS:
+                    retry_ids.append(rid)
+                    ra = parse_retry_after(_header(headers, "Retry-After"))
+                    if ra is not None:
+                        retry_after.append(ra)
+                    done[rid] = item  # kept if the retries run out
+                else:
+                    done[rid] = item
+                    del pending[rid]
+            missing = [i for i in pending if i not in done]
+            for i in missing:  # an item the server never answered: treat as retryable
+                retry_ids.append(i)
+            if not retry_ids:
+                return done
+            delay = max(retry_after) if retry_after else self.retry.backoff(attempt)
+            if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
+                for i in missing:
+                    done[i] = Response(503, {}, {"error": {"code": "NoResponse",
+                                                           "message": "no answer in the batch response"}})
+                return done
+            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs",
+                     len(retry_ids), len(chunk), delay)
+            self._count_retry()
+            self._sleep(delay)
+            waited += delay
+            pending = {i: pending[i] for i in retry_ids if i in pending}
+        return done
+
+    # -- bounded parallelism -----------------------------------------------------------------
+
+    def map_bounded(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """`fn` over items, at most `max_concurrency` at a time, results in input order.
+        The first exception is raised after every started call has finished."""
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
+            futures = [pool.submit(fn, i) for i in items]
+            out: list[R] = []
+            first_error: BaseException | None = None
+            for f in futures:
+                try:
+                    out.append(f.result())
+                except BaseException as e:  # noqa: BLE001 - re-raised below
+                    if first_error is None:
+                        first_error = e
+            if first_error is not None:
+                raise first_error
+            return out
+
+
+def _batch_item(it: BatchRequest) -> dict:
+    d: dict[str, Any] = {"id": it.id, "method": it.method, "url": it.url}
+    if it.body is not None:
+        d["body"] = it.body
+        d["headers"] = {"Content-Type": "application/json", **it.headers}
+    elif it.headers:
+        d["headers"] = dict(it.headers)
+    return d
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for k, v in headers.items():
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+def _short(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def raise_for_item(resp: Response, method: str, url: str) -> None:
+    """Raise the typed error of a failed `$batch` item."""
+    if resp.status >= 300:
+        raise classify(resp.status, resp.body, method=method, url=url,
+                       request_id=_header(resp.headers, "request-id"))
+
+
+__all__ = ["GraphTransport", "BatchRequest", "Response", "RetryPolicy", "new_session",
+           "parse_retry_after", "raise_for_item", "GraphError", "Throttled", "Unauthorized"]
