@@ -1,0 +1,467 @@
+"""Membership operations on Graph: what providers call. Providers speak in memberships; this
+module knows chunking by 20, `$batch`, paging, replication lag and error classification.
+
+One `GraphClient` per identity per process (`client_for`), shared by every resource and thread:
+one token cache, one connection pool, one limit on concurrent calls, one short-lived listing
+per container shared by reads and kept current by writes.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from . import errors as E
+from .rules import GroupInfo, odata_type_to_member_type
+from .settings import GraphSettings
+from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
+
+log = logging.getLogger("msgraph_membership.graph")
+
+BIND_LIMIT = 20        # members@odata.bind link changes per PATCH (graph-semantics.md §1.2)
+GET_BY_IDS_LIMIT = 1000  # §1.6
+PAGE_SIZE = 999        # §1.5
+
+GROUPS = "groups"
+UNITS = "administrativeUnits"
+
+
+@dataclass
+class WriteReport:
+    """What a batch write did: `done` changed now, `unchanged` was already so, `failed` by id."""
+
+    done: set[str] = field(default_factory=set)
+    unchanged: set[str] = field(default_factory=set)
+    failed: dict[str, E.GraphError] = field(default_factory=dict)
+
+    def merge(self, other: "WriteReport") -> None:
+        self.done |= other.done
+        self.unchanged |= other.unchanged
+        self.failed.update(other.failed)
+
+
+@dataclass
+class ConsistencyPolicy:
+    """How long to keep trying writes on just-created objects, and to confirm writes."""
+
+    lag_retry_total_s: float = 120.0   # retry 'do not exist' answers on fresh objects this long
+    lag_first_delay_s: float = 0.5
+    confirm_total_s: float = 30.0      # wait at most this long for a listing to show our writes
+    confirm_first_delay_s: float = 0.25
+    listing_ttl_s: float = 20.0        # a listing serves reads this long (refresh of many resources)
+    journal_s: float = 120.0           # our own writes override a lagging listing this long
+
+
+class _Listing:
+    __slots__ = ("members", "at", "lock")
+
+    def __init__(self) -> None:
+        self.members: dict[str, str] | None = None
+        self.at = 0.0
+        self.lock = threading.Lock()
+
+
+class GraphClient:
+    def __init__(self, settings: GraphSettings, transport: GraphTransport | None = None,
+                 consistency: ConsistencyPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep, max_concurrency: int = 8):
+        self.settings = settings
+        self.consistency = consistency or ConsistencyPolicy()
+        self._sleep = sleep
+        if transport is None:
+            session = new_session(settings.verify, pool_size=max_concurrency * 2)
+            transport = GraphTransport(settings.graph_url, _LazyCredential(settings, session),
+                                       session=session, verify=settings.verify,
+                                       max_concurrency=max_concurrency, sleep=sleep)
+        self.t = transport
+        self._listings: dict[tuple[str, str], _Listing] = {}
+        self._listings_lock = threading.Lock()
+        # (container kind, container id) -> member id -> (present, when): our own recent writes
+        # not yet confirmed by a listing.
+        self._journal: dict[tuple[str, str], dict[str, tuple[bool, float]]] = {}
+        self._journal_lock = threading.Lock()
+        self._types: dict[str, str] = {}  # object id -> member type; an object's type never changes
+        self._groups: dict[str, tuple[GroupInfo, float]] = {}
+
+    # -- references ----------------------------------------------------------------------------
+
+    def ref(self, object_id: str) -> str:
+        """The @odata.id of a directory object, on the configured Graph host (§2)."""
+        return f"{self.t.graph_url}/directoryObjects/{object_id}"
+
+    @staticmethod
+    def container_path(kind: str, container_id: str) -> str:
+        return f"/groups/{container_id}" if kind == GROUPS else f"/directory/administrativeUnits/{container_id}"
+
+    # -- objects -------------------------------------------------------------------------------
+
+    def get_group(self, group_id: str, *, max_age_s: float = 60.0) -> GroupInfo | None:
+        """The group's properties that decide what Graph allows, or None when it does not exist."""
+        hit = self._groups.get(group_id)
+        if hit and time.monotonic() - hit[1] < max_age_s:
+            return hit[0]
+        try:
+            d = self.t.request("GET", f"/groups/{group_id}", params={"$select": GroupInfo.SELECT}).body
+        except E.NotFound:
+            return None
+        info = GroupInfo.from_graph(d)
+        self._groups[group_id] = (info, time.monotonic())
+        self._types[group_id] = "group"
+        return info
+
+    def get_group_raw(self, group_id: str) -> dict | None:
+        try:
+            return self.t.request("GET", f"/groups/{group_id}").body
+        except E.NotFound:
+            return None
+
+    def get_unit(self, unit_id: str) -> dict | None:
+        try:
+            return self.t.request("GET", f"/directory/administrativeUnits/{unit_id}").body
+        except E.NotFound:
+            return None
+
+    def object_types(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> member type for the ids that exist (absent ids do not exist), via getByIds."""
+        ids = list(dict.fromkeys(ids))
+        out = {i: self._types[i] for i in ids if i in self._types}
+        missing = [i for i in ids if i not in out]
+        chunks = [missing[i:i + GET_BY_IDS_LIMIT] for i in range(0, len(missing), GET_BY_IDS_LIMIT)]
+
+        def fetch(chunk: list[str]) -> dict[str, str]:
+            body = self.t.request("POST", "/directoryObjects/getByIds",
+                                  json={"ids": chunk, "types": ["user", "group", "device",
+                                                                "servicePrincipal", "orgContact"]}).body
+            found = {}
+            for o in (body or {}).get("value", []):
+                t = odata_type_to_member_type(o.get("@odata.type"))
+                if o.get("id") and t:
+                    found[o["id"]] = t
+            return found
+
+        for found in self.t.map_bounded(fetch, chunks):
+            self._types.update(found)
+            out.update(found)
+        return out
+
+    # -- listings ------------------------------------------------------------------------------
+
+    def member_ids(self, kind: str, container_id: str, *, max_age_s: float | None = None) -> dict[str, str]:
+        """Direct members (id -> type) of a group or unit. Shared by concurrent readers: many
+        resources of one container refreshed together cost one paged listing. Our own writes
+        that a lagging listing does not show yet are applied on top (`_reconcile`)."""
+        ttl = self.consistency.listing_ttl_s if max_age_s is None else max_age_s
+        key = (kind, container_id)
+        with self._listings_lock:
+            listing = self._listings.setdefault(key, _Listing())
+        with listing.lock:  # one listing in flight per container; others wait and share it
+            if listing.members is None or time.monotonic() - listing.at > ttl:
+                listing.members = self._list(kind, container_id)
+                listing.at = time.monotonic()
+            return dict(listing.members)
+
+    def _fetch(self, kind: str, container_id: str) -> dict[str, str]:
+        """A fresh paged listing from Graph: id -> member type."""
+        path = self.container_path(kind, container_id) + "/members"
+        out: dict[str, str] = {}
+        for o in self.t.pages(path, params={"$select": "id", "$top": str(PAGE_SIZE)}):
+            t = odata_type_to_member_type(o.get("@odata.type")) or "directoryObject"
+            out[o["id"]] = t
+            self._types.setdefault(o["id"], t)
+        return out
+
+    def _list(self, kind: str, container_id: str) -> dict[str, str]:
+        return self._reconcile(kind, container_id, self._fetch(kind, container_id))
+
+    def _reconcile(self, kind: str, container_id: str, members: dict[str, str]) -> dict[str, str]:
+        """Apply our own recent writes that a fresh listing does not show yet (replication lag).
+        A write the listing agrees with is confirmed and forgotten, so from then on the listing
+        alone decides and a change made outside shows as drift."""
+        now = time.monotonic()
+        members = dict(members)
+        with self._journal_lock:
+            entries = self._journal.get((kind, container_id))
+            if not entries:
+                return members
+            for m, (present, when) in list(entries.items()):
+                if now - when > self.consistency.journal_s or (m in members) == present:
+                    del entries[m]
+                elif present:
+                    members[m] = self._types.get(m, "directoryObject")
+                else:
+                    members.pop(m, None)
+        return members
+
+    def container_exists(self, kind: str, container_id: str) -> bool:
+        if kind == GROUPS:
+            return self.get_group(container_id, max_age_s=0) is not None
+        return self.get_unit(container_id) is not None
+
+    def _record(self, kind: str, container_id: str, ids: Iterable[str], present: bool) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        now = time.monotonic()
+        with self._journal_lock:
+            entries = self._journal.setdefault((kind, container_id), {})
+            for m in ids:
+                entries[m] = (present, now)
+        with self._listings_lock:
+            listing = self._listings.get((kind, container_id))
+        if listing is not None:
+            with listing.lock:
+                if listing.members is not None:
+                    for m in ids:
+                        if present:
+                            listing.members[m] = self._types.get(m, "directoryObject")
+                        else:
+                            listing.members.pop(m, None)
+
+    def forget_listing(self, kind: str, container_id: str) -> None:
+        with self._listings_lock:
+            self._listings.pop((kind, container_id), None)
+
+    def member_of(self, member_id: str) -> set[str]:
+        """Ids of the groups `member_id` is a direct member of."""
+        out = set()
+        for o in self.t.pages(f"/directoryObjects/{member_id}/memberOf",
+                              params={"$select": "id", "$top": str(PAGE_SIZE)}):
+            if odata_type_to_member_type(o.get("@odata.type")) == "group":
+                out.add(o["id"])
+        now = time.monotonic()
+        with self._journal_lock:
+            for (k, c), entries in self._journal.items():
+                hit = entries.get(member_id) if k == GROUPS else None
+                if hit and now - hit[1] <= self.consistency.journal_s:
+                    (out.add if hit[0] else out.discard)(c)
+        return out
+
+    # -- group member writes ---------------------------------------------------------------------
+
+    def add_group_member(self, group_id: str, member_id: str) -> bool:
+        """Add one member. True if added now, False if it was already a member."""
+        rep = self.add_group_members(group_id, [member_id])
+        if member_id in rep.failed:
+            raise rep.failed[member_id]
+        return member_id in rep.done
+
+    def add_group_members(self, group_id: str, ids: Sequence[str]) -> WriteReport:
+        """Add members with `PATCH members@odata.bind`, 20 per request, several at once. A chunk
+        Graph refuses (it is atomic) is retried item by item through `$batch`, so one bad id
+        never blocks the others and is reported by id."""
+        ids = list(dict.fromkeys(ids))
+        report = WriteReport()
+        if len(ids) == 1:
+            report.merge(self._add_items(GROUPS, group_id, ids))
+        else:
+            chunks = [ids[i:i + BIND_LIMIT] for i in range(0, len(ids), BIND_LIMIT)]
+            for part in self.t.map_bounded(lambda c: self._bind_chunk(group_id, c), chunks):
+                report.merge(part)
+        self._record(GROUPS, group_id, report.done | report.unchanged, True)
+        return report
+
+    def _bind_chunk(self, group_id: str, chunk: list[str]) -> WriteReport:
+        body = {"members@odata.bind": [self.ref(m) for m in chunk]}
+        try:
+            self._with_lag_retry(lambda: self.t.request("PATCH", f"/groups/{group_id}", json=body))
+            return WriteReport(done=set(chunk))
+        except (E.BadRequest, E.NotFound) as e:
+            if isinstance(e, E.NotFound) and not self.container_exists(GROUPS, group_id):
+                raise
+            log.info("group %s: a chunk of %d was refused (%s); adding one by one", group_id,
+                     len(chunk), e.code or e.status)
+            return self._add_items(GROUPS, group_id, chunk)
+
+    def _add_items(self, kind: str, container_id: str, ids: list[str]) -> WriteReport:
+        """Add members one reference per request, in `$batch`es; per-item results."""
+        path = self.container_path(kind, container_id) + "/members/$ref"
+        report = WriteReport()
+        pending = list(ids)
+        delay = self.consistency.lag_first_delay_s
+        deadline = time.monotonic() + self.consistency.lag_retry_total_s
+        while pending:
+            if len(pending) == 1:
+                results = {pending[0]: self._single_add(path, pending[0])}
+            else:
+                reqs = [BatchRequest(str(i), "POST", path, {"@odata.id": self.ref(m)}) for i, m in enumerate(pending)]
+                answers = self.t.batch(reqs)
+                results = {m: answers.get(str(i)) for i, m in enumerate(pending)}
+            lagging = []
+            for m, resp in results.items():
+                if resp is None:
+                    report.failed[m] = E.Unavailable(f"no answer for {m}")
+                    continue
+                if resp.status < 300:
+                    report.done.add(m)
+                    continue
+                try:
+                    raise_for_item(resp, "POST", path)
+                except E.AlreadyExists:
+                    report.unchanged.add(m)
+                except E.ReplicationLag as err:
+                    lagging.append(m)
+                    report.failed[m] = err
+                except E.GraphError as err:
+                    if isinstance(err, E.NotFound) and not self.container_exists(kind, container_id):
+                        raise
+                    report.failed[m] = err
+            if not lagging or time.monotonic() + delay > deadline:
+                break
+            log.info("%s %s: %d references not replicated yet; retry in %.1fs", kind, container_id, len(lagging), delay)
+            self._sleep(delay)
+            delay = min(delay * 2, 10.0)
+            for m in lagging:
+                report.failed.pop(m, None)
+            pending = lagging
+        return report
+
+    def _single_add(self, path: str, member_id: str) -> Response:
+        try:
+            return self.t.request("POST", path, json={"@odata.id": self.ref(member_id)})
+        except E.GraphError as e:
+            return Response(e.status or 500, {}, {"error": {"code": e.code, "message": e.graph_message or str(e)}})
+
+    def remove_members(self, kind: str, container_id: str, ids: Sequence[str]) -> WriteReport:
+        """Remove members through `DELETE .../members/{id}/$ref` in `$batch`es. Already gone
+        (404 or 'removed object references do not exist') counts as unchanged."""
+        ids = list(dict.fromkeys(ids))
+        report = WriteReport()
+        if not ids:
+            return report
+        base = self.container_path(kind, container_id) + "/members"
+        if len(ids) == 1:
+            m = ids[0]
+            try:
+                self.t.request("DELETE", f"{base}/{m}/$ref")
+                report.done.add(m)
+            except (E.NotFound, E.ReferenceMissing):
+                report.unchanged.add(m)
+        else:
+            reqs = [BatchRequest(str(i), "DELETE", f"{base}/{m}/$ref") for i, m in enumerate(ids)]
+            answers = self.t.batch(reqs)
+            for i, m in enumerate(ids):
+                resp = answers.get(str(i))
+                if resp is None:
+                    report.failed[m] = E.Unavailable(f"no answer for {m}")
+                    continue
+                if resp.status < 300:
+                    report.done.add(m)
+                    continue
+                try:
+                    raise_for_item(resp, "DELETE", f"{base}/{m}/$ref")
+                except (E.NotFound, E.ReferenceMissing):
+                    report.unchanged.add(m)
+                except E.GraphError as err:
+                    report.failed[m] = err
+        self._record(kind, container_id, report.done | report.unchanged, False)
+        return report
+
+    # -- administrative units ------------------------------------------------------------------
+
+    def add_unit_members(self, unit_id: str, ids: Sequence[str]) -> WriteReport:
+        """Units take one member per request (§1.7), so adds go through `$batch`, 20 per call."""
+        ids = list(dict.fromkeys(ids))
+        report = self._add_items(UNITS, unit_id, ids) if ids else WriteReport()
+        self._record(UNITS, unit_id, report.done | report.unchanged, True)
+        return report
+
+    def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
+        body = {"@odata.type": "#microsoft.graph.group", **properties}
+        resp = self._with_lag_retry(
+            lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body))
+        group = resp.body
+        self._types[group["id"]] = "group"
+        self._record(UNITS, unit_id, [group["id"]], True)
+        return group
+
+    def update_group(self, group_id: str, patch: dict) -> None:
+        self._with_lag_retry(lambda: self.t.request("PATCH", f"/groups/{group_id}", json=patch))
+        self._groups.pop(group_id, None)
+
+    def delete_group(self, group_id: str) -> bool:
+        try:
+            self.t.request("DELETE", f"/groups/{group_id}")
+            self._groups.pop(group_id, None)
+            return True
+        except E.NotFound:
+            return False
+
+    # -- consistency ---------------------------------------------------------------------------
+
+    def _with_lag_retry(self, call: Callable[[], Response]) -> Response:
+        """Retry Graph's 'not replicated yet' answers with a doubling wait, to a bound (§5)."""
+        delay = self.consistency.lag_first_delay_s
+        deadline = time.monotonic() + self.consistency.lag_retry_total_s
+        while True:
+            try:
+                return call()
+            except E.ReplicationLag:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.info("not replicated yet; retry in %.1fs", delay)
+                self._sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def confirm(self, kind: str, container_id: str, present: Iterable[str] = (), absent: Iterable[str] = ()) -> bool:
+        """One bounded confirmation that a listing shows our writes: a fresh listing, then a
+        few more with a doubling wait while it lags. Returns whether it converged; the journal
+        keeps our writes authoritative in this process either way."""
+        present, absent = set(present), set(absent)
+        if not present and not absent:
+            return True
+        delay = self.consistency.confirm_first_delay_s
+        deadline = time.monotonic() + self.consistency.confirm_total_s
+        while True:
+            fetched = self._fetch(kind, container_id)
+            converged = present <= fetched.keys() and not (absent & fetched.keys())
+            listed = self._reconcile(kind, container_id, fetched)
+            with self._listings_lock:
+                listing = self._listings.setdefault((kind, container_id), _Listing())
+            with listing.lock:
+                listing.members, listing.at = listed, time.monotonic()
+            if converged:
+                return True
+            if time.monotonic() + delay > deadline:
+                log.warning("%s %s: the directory does not show every change yet after %.0fs; "
+                            "Graph replicates eventually", kind, container_id, self.consistency.confirm_total_s)
+                return False
+            self._sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+class _LazyCredential:
+    """Builds the credential on first use (msal does network discovery when constructed)."""
+
+    def __init__(self, settings: GraphSettings, session):
+        self._settings = settings
+        self._session = session
+        self._cred = None
+        self._lock = threading.Lock()
+
+    @property
+    def description(self) -> str:
+        return self._cred.description if self._cred else "credential (not built yet)"
+
+    def get_token(self, *, force_refresh: bool = False) -> str:
+        with self._lock:
+            if self._cred is None:
+                from .auth import credential_for
+
+                self._cred = credential_for(self._settings, self._session)
+        return self._cred.get_token(force_refresh=force_refresh)
+
+
+_CLIENTS: dict[tuple, GraphClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def client_for(settings: GraphSettings) -> GraphClient:
+    """The process-wide client for this identity."""
+    key = settings.identity_key()
+    with _CLIENTS_LOCK:
+        c = _CLIENTS.get(key)
+        if c is None:
+            c = _CLIENTS[key] = GraphClient(settings)
+        return c

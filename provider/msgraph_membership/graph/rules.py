@@ -1,0 +1,167 @@
+"""What Graph will refuse, known before writing (graph-semantics.md §1.1 table, §3, §8).
+
+Used to fail at preview or before the first write with a message that says what to change,
+instead of an opaque 400/403 halfway through an apply.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+MEMBER_TYPES = ("user", "group", "device", "servicePrincipal", "orgContact")
+
+# mailNickname: no @()\[]";:.<>, or space; ASCII; at most 64 characters (§8).
+_NICKNAME_FORBIDDEN = set('@()\\[]";:.<>, ')
+NICKNAME_MAX = 64
+
+
+def is_guid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
+    except ValueError:
+        return False
+
+
+def mail_nickname_problem(nick: str) -> str | None:
+    """Why a mailNickname is invalid, or None."""
+    if not nick:
+        return "must not be empty"
+    if len(nick) > NICKNAME_MAX:
+        return f"is {len(nick)} characters long; at most {NICKNAME_MAX} are allowed"
+    bad = sorted({c for c in nick if c in _NICKNAME_FORBIDDEN})
+    if bad:
+        shown = " ".join("SPACE" if c == " " else c for c in bad)
+        return f"contains {shown}; these characters are not allowed: @ ( ) \\ [ ] \" ; : . < > , SPACE"
+    if any(ord(c) > 127 or ord(c) < 33 for c in nick):
+        return "must contain only printable ASCII characters"
+    return None
+
+
+def odata_type_to_member_type(odata_type: str | None) -> str | None:
+    """'#microsoft.graph.user' -> 'user'."""
+    if not odata_type:
+        return None
+    t = odata_type.rsplit(".", 1)[-1]
+    return t if t in MEMBER_TYPES or t == "administrativeUnit" else t
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    id: str
+    display_name: str | None = None
+    group_types: tuple[str, ...] = ()
+    mail_enabled: bool = False
+    security_enabled: bool = True
+    is_assignable_to_role: bool = False
+    membership_rule: str | None = None
+    on_premises_sync_enabled: bool = False
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    SELECT = ("id,displayName,groupTypes,mailEnabled,securityEnabled,isAssignableToRole,"
+              "membershipRule,onPremisesSyncEnabled")
+
+    @classmethod
+    def from_graph(cls, d: dict) -> "GroupInfo":
+        return cls(
+            id=d["id"],
+            display_name=d.get("displayName"),
+            group_types=tuple(d.get("groupTypes") or ()),
+            mail_enabled=bool(d.get("mailEnabled")),
+            security_enabled=bool(d.get("securityEnabled")),
+            is_assignable_to_role=bool(d.get("isAssignableToRole")),
+            membership_rule=d.get("membershipRule"),
+            on_premises_sync_enabled=bool(d.get("onPremisesSyncEnabled")),
+            raw=d,
+        )
+
+    @property
+    def label(self) -> str:
+        return f"group {self.id}" + (f" ({self.display_name})" if self.display_name else "")
+
+    @property
+    def is_unified(self) -> bool:
+        return "Unified" in self.group_types
+
+    @property
+    def is_dynamic(self) -> bool:
+        return "DynamicMembership" in self.group_types
+
+    @property
+    def kind(self) -> str:
+        if self.is_unified:
+            return "Microsoft 365 group"
+        if self.mail_enabled and self.security_enabled:
+            return "mail-enabled security group"
+        if self.mail_enabled:
+            return "distribution group"
+        return "security group"
+
+    def membership_problem(self) -> str | None:
+        """Why Graph cannot change this group's members at all, or None."""
+        if self.is_dynamic:
+            return (f"{self.label} is a dynamic-membership group; its members are set by its rule "
+                    f"({self.membership_rule or 'membershipRule'}) and cannot be managed through Graph. "
+                    "Change the rule instead, or use an assigned-membership group")
+        if self.on_premises_sync_enabled:
+            return (f"{self.label} is synchronised from on-premises Active Directory; manage its "
+                    "members there")
+        if not self.is_unified and self.mail_enabled:
+            return (f"{self.label} is a {self.kind}; Graph cannot change its members (they are "
+                    "managed in Exchange). Use a security or Microsoft 365 group")
+        return None
+
+    def member_problem(self, member_id: str, member_type: str | None) -> str | None:
+        """Why this object cannot be a direct member of this group, or None (§1.1 table)."""
+        if member_id.lower() == self.id.lower():
+            return f"{self.label} cannot be a member of itself"
+        if member_type is None:
+            return None
+        if member_type not in MEMBER_TYPES:
+            return f"object {member_id} is a {member_type}, which cannot be a group member"
+        if self.is_unified and member_type != "user":
+            return (f"{self.label} is a Microsoft 365 group, which takes only users as members; "
+                    f"{member_id} is a {member_type}. Use a security group for non-user members")
+        return None
+
+
+def unified_member_problem(member_id: str, member_type: str | None, member_group: "GroupInfo | None") -> str | None:
+    """A Microsoft 365 group can be a member of nothing (§1.1 table)."""
+    if member_type == "group" and member_group is not None and member_group.is_unified:
+        return (f"{member_group.label} is a Microsoft 365 group; Microsoft 365 groups cannot be "
+                "members of other groups")
+    return None
+
+
+AU_MEMBER_TYPES = ("user", "group", "device")
+
+
+def au_member_problem(member_id: str, member_type: str | None) -> str | None:
+    if member_type is not None and member_type not in AU_MEMBER_TYPES:
+        return (f"object {member_id} is a {member_type}; administrative units take users, groups "
+                "and devices")
+    return None
+
+
+def permission_hint(operation: str, group: GroupInfo | None = None) -> str:
+    """The application permission a 403 most likely means is missing."""
+    if operation in ("au_add", "au_remove"):
+        return ("the app most likely lacks AdministrativeUnit.ReadWrite.All (application permission, "
+                "admin consent) or the Privileged Role Administrator role")
+    if operation == "au_create_group":
+        return ("the app most likely lacks Group.Create (or Group.ReadWrite.All) with "
+                "AdministrativeUnit.Read.All, or a Groups Administrator role scoped to the unit")
+    if operation == "group_update":
+        return "the app most likely lacks Group.ReadWrite.All"
+    if operation == "read":
+        return "the app most likely lacks GroupMember.Read.All (or Directory.Read.All)"
+    base = "the app most likely lacks GroupMember.ReadWrite.All (application permission, admin consent)"
+    if group is not None and group.is_assignable_to_role:
+        return (f"{group.label} is role-assignable: the app also needs "
+                "RoleManagement.ReadWrite.Directory; " + base)
+    return base
+
+
+_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
