@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from . import errors as E
-from .rules import GroupInfo, odata_type_to_member_type
+from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
 from .settings import GraphSettings
 from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
 
@@ -24,8 +24,6 @@ BIND_LIMIT = 20        # members@odata.bind link changes per PATCH (graph-semant
 GET_BY_IDS_LIMIT = 1000  # §1.6
 PAGE_SIZE = 999        # §1.5
 
-GROUPS = "groups"
-UNITS = "administrativeUnits"
 
 
 @dataclass
@@ -84,6 +82,7 @@ class GraphClient:
         self._journal_lock = threading.Lock()
         self._types: dict[str, str] = {}  # object id -> member type; an object's type never changes
         self._groups: dict[str, tuple[GroupInfo, float]] = {}
+        self._unified: set[str] = set()  # ids of Microsoft 365 groups seen (a group's kind is fixed)
 
     # -- references ----------------------------------------------------------------------------
 
@@ -139,12 +138,19 @@ class GraphClient:
                 t = odata_type_to_member_type(o.get("@odata.type"))
                 if o.get("id") and t:
                     found[o["id"]] = t
+                    if t == "group" and "Unified" in (o.get("groupTypes") or ()):
+                        self._unified.add(o["id"])
             return found
 
         for found in self.t.map_bounded(fetch, chunks):
             self._types.update(found)
             out.update(found)
         return out
+
+    def is_unified_group(self, object_id: str) -> bool:
+        """Whether an object seen by `object_types` or `get_group` is a Microsoft 365 group."""
+        hit = self._groups.get(object_id)
+        return object_id in self._unified or bool(hit and hit[0].is_unified)
 
     # -- listings ------------------------------------------------------------------------------
 

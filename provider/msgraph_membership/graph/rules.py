@@ -9,6 +9,10 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+# Container kinds: where a membership lives.
+GROUPS = "groups"
+UNITS = "administrativeUnits"
+
 MEMBER_TYPES = ("user", "group", "device", "servicePrincipal", "orgContact")
 
 # mailNickname: no @()\[]";:.<>, or space; ASCII; at most 64 characters (§8).
@@ -127,12 +131,10 @@ class GroupInfo:
         return None
 
 
-def unified_member_problem(member_id: str, member_type: str | None, member_group: "GroupInfo | None") -> str | None:
+def unified_member_problem(member_id: str) -> str:
     """A Microsoft 365 group can be a member of nothing (§1.1 table)."""
-    if member_type == "group" and member_group is not None and member_group.is_unified:
-        return (f"{member_group.label} is a Microsoft 365 group; Microsoft 365 groups cannot be "
-                "members of other groups")
-    return None
+    return (f"group {member_id} is a Microsoft 365 group; Microsoft 365 groups cannot be members "
+            "of other groups")
 
 
 AU_MEMBER_TYPES = ("user", "group", "device")

@@ -41,10 +41,21 @@ _SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
     ("api_version", "apiVersion", ("MSGRAPH_API_VERSION",)),
 ]
 
+_KEYS = {field: (key, env) for field, key, env in _SOURCES}
+
 _SECRET_FIELDS = {"client_secret", "client_certificate_password", "oidc_token", "oidc_request_token"}
 _BOOL_FIELDS = {"use_oidc", "use_msi", "use_cli"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+def _origin(url: str | None) -> str | None:
+    """`url` without a trailing slash; a bare host gets https:// (AZURE_AUTHORITY_HOST is often
+    given as `login.microsoftonline.us`)."""
+    if not url:
+        return None
+    url = url.strip().rstrip("/")
+    return url if "://" in url else f"https://{url}"
 
 
 def _parse_bool(field: str, value: str) -> bool:
@@ -89,7 +100,7 @@ class GraphSettings(BaseModel):
     @property
     def graph_base(self) -> str:
         """Graph root without the version, e.g. https://graph.microsoft.com."""
-        return (self.graph_endpoint or self.cloud.graph_host).rstrip("/")
+        return _origin(self.graph_endpoint) or self.cloud.graph_host
 
     @property
     def version(self) -> str:
@@ -105,7 +116,8 @@ class GraphSettings(BaseModel):
 
     @property
     def login_host(self) -> str:
-        return (self.authority_host or self.cloud.authority_host).rstrip("/")
+        """The identity platform's origin, e.g. https://login.microsoftonline.com."""
+        return _origin(self.authority_host) or self.cloud.authority_host
 
     @property
     def authority_overridden(self) -> bool:
@@ -113,7 +125,17 @@ class GraphSettings(BaseModel):
 
     @property
     def scope(self) -> str:
+        """Always the cloud's Graph scope, even when `graphEndpoint` is overridden: tokens of
+        one cloud are refused by another, and the emulator follows the same rule."""
         return self.cloud.scope
+
+    def key_for(self, field: str) -> str:
+        """Where the user sets `field`, for messages: the source the value actually came from,
+        else the stack-config key and its first environment variable."""
+        if field in self.sources:
+            return self.sources[field]
+        key, env = _KEYS[field]
+        return f"msgraph:{key}" + (f" or {env[0]}" if env else "")
 
     @property
     def verify(self) -> str | bool:

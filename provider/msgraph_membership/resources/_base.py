@@ -1,0 +1,169 @@
+"""What every membership provider shares: configuration, the shared Graph client, input
+validation that tolerates unknowns, and turning Graph errors into messages that say what to
+change.
+
+The provider object is pickled into state by reference (the class lives in this installed
+package) and must hold nothing: settings and clients are built in the provider process, in
+`configure()` or on first use (architecture.md, seam 1).
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
+
+from ..graph import errors as E
+from ..graph.rules import is_guid
+
+if TYPE_CHECKING:
+    from ..graph.client import GraphClient
+
+log = logging.getLogger("msgraph_membership")
+
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
+
+
+def is_unknown(v: Any) -> bool:
+    return isinstance(v, Unknown) or v == UNKNOWN_SENTINEL
+
+
+def has_unknown(v: Any) -> bool:
+    if is_unknown(v):
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(has_unknown(x) for x in v)
+    return False
+
+
+class ApplyError(Exception):
+    """A create, update or delete could not finish; the message says what to change."""
+
+
+class InputError(Exception):
+    """A resource argument Graph would refuse, found before any write."""
+
+    def __init__(self, prop: str, reason: str):
+        super().__init__(f"{prop}: {reason}")
+        self.prop = prop
+        self.reason = reason
+
+
+# -- argument checks: each returns (normalised value, problem or None) ----------------------------
+
+def check_guid(value: Any, what: str = "a directory object id") -> tuple[Any, str | None]:
+    if value is None or value == "":
+        return value, f"is required: give {what} (a GUID such as 00000000-0000-0000-0000-000000000000)"
+    if not isinstance(value, str):
+        return value, f"must be a string GUID ({what}), got {type(value).__name__}"
+    v = value.strip().lower()
+    if not is_guid(v):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        return value, f"{shown!r} is not a GUID; give {what} (object id, not a name or UPN)"
+    return v, None
+
+
+MAX_LIST = 50_000
+
+
+def check_guid_list(value: Any, what: str = "directory object ids") -> tuple[Any, list[str]]:
+    """A list of GUIDs, order and duplicates free: returns (sorted unique list, problems)."""
+    if value is None:
+        return [], []
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        return value, [f"must be a list of {what}, got {type(value).__name__}"]
+    if len(value) > MAX_LIST:
+        return value, [f"has {len(value)} entries; at most {MAX_LIST} are supported in one resource"]
+    out, problems = set(), []
+    for i, item in enumerate(value):
+        if is_unknown(item):
+            continue
+        if isinstance(item, (list, tuple, dict)):
+            problems.append(f"[{i}] is a nested {type(item).__name__}; give a flat list of GUIDs")
+            continue
+        v, p = check_guid(item, what[:-1] if what.endswith("s") else what)
+        if p:
+            problems.append(f"[{i}] {p}")
+        else:
+            out.add(v)
+    return sorted(out), problems
+
+
+def check_bool(value: Any, default: bool) -> tuple[Any, str | None]:
+    if value is None:
+        return default, None
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true", None
+    return value, f"must be true or false, got {value!r}"
+
+
+def graph_message(e: E.GraphError, *, hint: str | None = None) -> str:
+    """A user-facing message for a Graph failure: what Graph said and what to change."""
+    parts = [str(e)]
+    if isinstance(e, E.Forbidden) and hint:
+        parts.append(hint)
+    if e.request_id:
+        parts.append(f"(request-id {e.request_id})")
+    return "; ".join(parts)
+
+
+class MembershipProvider(ResourceProvider):
+    """Base of every provider here: configuration and the shared client, nothing stored."""
+
+    # The pickled provider holds no secret (a test asserts it), so state need not encrypt it and
+    # large stacks avoid one secret per resource (pulumi/pulumi#15538).
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # Runs in the provider process only; attributes set here never reach state.
+        self._config_get: Callable[[str], Any] = req.config.get
+        self._client = None
+
+    @property
+    def client(self) -> "GraphClient":
+        """The process-wide Graph client for the configured identity (built on first use)."""
+        c = getattr(self, "_client", None)
+        if c is None:
+            from ..graph.client import client_for
+            from ..graph.settings import resolve_settings
+
+            c = self._client = client_for(resolve_settings(getattr(self, "_config_get", None)))
+        return c
+
+    # -- helpers for subclasses ---------------------------------------------------------------------
+
+    @staticmethod
+    def failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
+        return [CheckFailure(p, r) for p, r in problems]
+
+    @staticmethod
+    def check_result(inputs: dict, problems: list[tuple[str, str]]) -> CheckResult:
+        return CheckResult(inputs, [CheckFailure(p, r) for p, r in problems])
+
+    @staticmethod
+    def changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterable[str]) -> bool:
+        return any(olds.get(k) != news.get(k) for k in keys)
+
+    def directory_problems(self, olds: Mapping[str, Any], news: Mapping[str, Any],
+                           keys: Iterable[str], validate: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+        """Run directory validation only for new or changed inputs that are all known: an
+        unchanged resource costs no Graph call at preview."""
+        keys = list(keys)
+        if any(has_unknown(news.get(k)) for k in keys):
+            return []
+        if olds and not self.changed(olds, news, keys):
+            return []
+        try:
+            return validate()
+        except InputError as e:
+            return [(e.prop, e.reason)]
+        except E.ConfigurationError as e:
+            return [("provider", f"configuration: {e}")]
+        except E.AuthenticationError as e:
+            return [("provider", f"sign-in failed: {e}")]
+        except E.Forbidden as e:
+            return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All "
+                                                        "or Directory.Read.All to read the directory"))]

@@ -1,0 +1,154 @@
+"""The Graph transport: retries, Retry-After, token refresh, paging, batching, TLS trust."""
+import email.utils
+import logging
+import time
+
+import pytest
+import requests
+
+from msgraph_membership.graph import errors as E
+from msgraph_membership.graph.transport import BatchRequest, GraphTransport, RetryPolicy, new_session, parse_retry_after
+
+from .fakes import FakeCredential, FakeSession, response
+
+GRAPH = "https://graph.example/v1.0"
+
+
+def transport(script, **kw):
+    sleeps = []
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), verify="/tmp/ca.pem",
+                       sleep=sleeps.append, **kw)
+    return t, sleeps
+
+
+def test_throttled_request_waits_retry_after_seconds_then_succeeds():
+    t, sleeps = transport([response(429, {"error": {"code": "TooManyRequests", "message": "x"}}, {"Retry-After": "3"}),
+                           response(204)])
+    assert t.request("POST", "/groups/g/members/$ref", json={}).status == 204
+    assert sleeps == [3.0]
+
+
+def test_retry_after_as_http_date_is_honoured():
+    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    assert 3.5 <= parse_retry_after(when) <= 5.0
+    t, sleeps = transport([response(429, None, {"Retry-After": when}), response(200, {"value": []})])
+    t.request("GET", "/groups/g/members")
+    assert len(sleeps) == 1 and 3.5 <= sleeps[0] <= 5.0
+
+
+@pytest.mark.parametrize("status", [503, 504])
+def test_unavailable_is_retried_with_backoff_when_no_retry_after(status):
+    t, sleeps = transport([response(status), response(status), response(200, {"id": "g"})])
+    assert t.request("GET", "/groups/g").body == {"id": "g"}
+    assert len(sleeps) == 2 and all(s > 0 for s in sleeps)
+
+
+def test_throttling_that_never_ends_raises_throttled_after_max_attempts():
+    t, sleeps = transport([response(429, None, {"Retry-After": "1"})] * 3, retry=RetryPolicy(max_attempts=3))
+    with pytest.raises(E.Throttled):
+        t.request("GET", "/groups/g")
+    assert len(sleeps) == 2
+
+
+def test_dropped_connection_is_retried():
+    t, sleeps = transport([requests.ConnectionError("reset"), response(204)])
+    assert t.request("DELETE", "/groups/g/members/m/$ref").status == 204
+    assert len(sleeps) == 1
+
+
+def test_expired_token_is_refreshed_once_and_the_call_repeated():
+    t, _ = transport([response(401, {"error": {"code": "InvalidAuthenticationToken",
+                                               "message": "Access token has expired or is not yet valid."}}),
+                      response(200, {"id": "g"})])
+    assert t.request("GET", "/groups/g").body["id"] == "g"
+    assert t.credential.forced == 1
+    auth = [c.headers["Authorization"] for c in t.session.calls]
+    assert auth[0] != auth[1]
+
+
+def test_a_second_401_is_raised_as_unauthorized():
+    body = {"error": {"code": "InvalidAuthenticationToken", "message": "Access token validation failure. Invalid audience."}}
+    t, _ = transport([response(401, body), response(401, body)])
+    with pytest.raises(E.Unauthorized, match="Invalid audience"):
+        t.request("GET", "/groups/g")
+
+
+def test_already_a_member_is_classified_as_already_exists():
+    msg = "One or more added object references already exist for the following modified properties: 'members'."
+    t, _ = transport([response(400, {"error": {"code": "Request_BadRequest", "message": msg}})])
+    with pytest.raises(E.AlreadyExists):
+        t.request("POST", "/groups/g/members/$ref", json={})
+
+
+def test_error_message_as_object_is_tolerated():
+    t, _ = transport([response(404, {"error": {"code": "Request_ResourceNotFound", "message": {"value": "gone"}}})])
+    with pytest.raises(E.NotFound, match="gone"):
+        t.request("GET", "/groups/g")
+
+
+def test_pages_follow_the_absolute_next_link_verbatim():
+    nxt = "https://graph.example/v1.0/groups/g/members?$skiptoken=abc"
+    t, _ = transport([response(200, {"value": [{"id": "1"}], "@odata.nextLink": nxt}),
+                      response(200, {"value": [{"id": "2"}]})])
+    assert [o["id"] for o in t.pages("/groups/g/members", {"$top": "999"})] == ["1", "2"]
+    assert t.session.calls[1].url == nxt
+
+
+def test_batch_retries_only_throttled_items_after_their_own_retry_after():
+    def first(call):
+        ids = [r["id"] for r in call.json["requests"]]
+        assert ids == ["a", "b"]
+        return response(200, {"responses": [
+            {"id": "b", "status": 429, "headers": {"Retry-After": "2"}, "body": {"error": {"code": "TooManyRequests", "message": "slow"}}},
+            {"id": "a", "status": 204, "headers": {}},
+        ]})
+
+    def second(call):
+        assert [r["id"] for r in call.json["requests"]] == ["b"]
+        return response(200, {"responses": [{"id": "b", "status": 204}]})
+
+    t, sleeps = transport([first, second])
+    out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref"),
+                   BatchRequest("b", "DELETE", "/groups/g/members/2/$ref")])
+    assert {k: v.status for k, v in out.items()} == {"a": 204, "b": 204}
+    assert sleeps == [2.0]
+
+
+def test_batch_splits_into_twenty_per_call():
+    seen = []
+
+    def answer(call):
+        seen.append(len(call.json["requests"]))
+        return response(200, {"responses": [{"id": r["id"], "status": 204} for r in call.json["requests"]]})
+
+    t, _ = transport([answer, answer, answer])
+    out = t.batch([BatchRequest(str(i), "DELETE", f"/groups/g/members/{i}/$ref") for i in range(45)])
+    assert sorted(seen) == [5, 20, 20] and len(out) == 45
+
+
+def test_batch_body_items_carry_content_type():
+    def answer(call):
+        item = call.json["requests"][0]
+        assert item["headers"]["Content-Type"] == "application/json" and item["url"].startswith("/groups/")
+        return response(200, {"responses": [{"id": "1", "status": 204}]})
+
+    t, _ = transport([answer])
+    t.batch([BatchRequest("1", "POST", "/groups/g/members/$ref", {"@odata.id": "x"})])
+
+
+def test_configured_ca_bundle_is_passed_on_every_request_and_env_trust_is_off(monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    s = new_session("/tmp/emulator-ca.pem")
+    assert s.trust_env is False and s.verify == "/tmp/emulator-ca.pem"
+    t, _ = transport([response(200, {})])
+    t.request("GET", "/groups/g")
+    assert t.session.calls[0].verify == "/tmp/ca.pem"
+
+
+def test_authorization_header_and_token_never_logged(caplog):
+    caplog.set_level(logging.DEBUG)
+    t, _ = transport([response(429, None, {"Retry-After": "0"}), response(200, {})])
+    t.request("GET", "/groups/g")
+    text = caplog.text
+    assert "GET" in text  # debug logging is on and did log the call
+    assert "token-1" not in text and "Authorization" not in text and "Bearer" not in text
