@@ -281,46 +281,84 @@ class GraphClient:
             return self._add_items(GROUPS, group_id, chunk)
 
     def _add_items(self, kind: str, container_id: str, ids: list[str]) -> WriteReport:
-        """Add members one reference per request, in `$batch`es; per-item results."""
+        """Add members one reference per request, in `$batch`es; per-item results by member id."""
         path = self.container_path(kind, container_id) + "/members/$ref"
+        report = self._post_refs({m: (path, m) for m in ids})
+        missing_container = [m for m, e in report.failed.items() if isinstance(e, E.NotFound)]
+        if missing_container and not self.container_exists(kind, container_id):
+            raise report.failed[missing_container[0]]
+        return report
+
+    def _post_refs(self, targets: dict[str, tuple[str, str]]) -> WriteReport:
+        """POST `@odata.id` references: key -> (path of a `.../members/$ref`, object id).
+        Retries 'not replicated yet' answers with a doubling wait, to a bound; results by key."""
         report = WriteReport()
-        pending = list(ids)
+        pending = list(targets)
         delay = self.consistency.lag_first_delay_s
         deadline = time.monotonic() + self.consistency.lag_retry_total_s
         while pending:
             if len(pending) == 1:
-                results = {pending[0]: self._single_add(path, pending[0])}
+                k = pending[0]
+                results = {k: self._single_add(*targets[k])}
             else:
-                reqs = [BatchRequest(str(i), "POST", path, {"@odata.id": self.ref(m)}) for i, m in enumerate(pending)]
+                reqs = [BatchRequest(str(i), "POST", targets[k][0], {"@odata.id": self.ref(targets[k][1])})
+                        for i, k in enumerate(pending)]
                 answers = self.t.batch(reqs)
-                results = {m: answers.get(str(i)) for i, m in enumerate(pending)}
+                results = {k: answers.get(str(i)) for i, k in enumerate(pending)}
             lagging = []
-            for m, resp in results.items():
+            for k, resp in results.items():
                 if resp is None:
-                    report.failed[m] = E.Unavailable(f"no answer for {m}")
+                    report.failed[k] = E.Unavailable(f"no answer for {k}")
                     continue
                 if resp.status < 300:
-                    report.done.add(m)
+                    report.done.add(k)
                     continue
                 try:
-                    raise_for_item(resp, "POST", path)
+                    raise_for_item(resp, "POST", targets[k][0])
                 except E.AlreadyExists:
-                    report.unchanged.add(m)
+                    report.unchanged.add(k)
                 except E.ReplicationLag as err:
-                    lagging.append(m)
-                    report.failed[m] = err
+                    lagging.append(k)
+                    report.failed[k] = err
                 except E.GraphError as err:
-                    if isinstance(err, E.NotFound) and not self.container_exists(kind, container_id):
-                        raise
-                    report.failed[m] = err
+                    report.failed[k] = err
             if not lagging or time.monotonic() + delay > deadline:
                 break
-            log.info("%s %s: %d references not replicated yet; retry in %.1fs", kind, container_id, len(lagging), delay)
+            log.info("%d references not replicated yet; retry in %.1fs", len(lagging), delay)
             self._sleep(delay)
             delay = min(delay * 2, 10.0)
-            for m in lagging:
-                report.failed.pop(m, None)
+            for k in lagging:
+                report.failed.pop(k, None)
             pending = lagging
+        return report
+
+    def _delete_refs(self, targets: dict[str, str]) -> WriteReport:
+        """DELETE references: key -> path of a `.../members/{id}/$ref`. Already gone (404, or
+        'removed object references do not exist') counts as unchanged."""
+        report = WriteReport()
+        keys = list(targets)
+        if len(keys) == 1:
+            k = keys[0]
+            try:
+                self.t.request("DELETE", targets[k])
+                report.done.add(k)
+            except (E.NotFound, E.ReferenceMissing):
+                report.unchanged.add(k)
+            return report
+        answers = self.t.batch([BatchRequest(str(i), "DELETE", targets[k]) for i, k in enumerate(keys)])
+        for i, k in enumerate(keys):
+            resp = answers.get(str(i))
+            if resp is None:
+                report.failed[k] = E.Unavailable(f"no answer for {k}")
+            elif resp.status < 300:
+                report.done.add(k)
+            else:
+                try:
+                    raise_for_item(resp, "DELETE", targets[k])
+                except (E.NotFound, E.ReferenceMissing):
+                    report.unchanged.add(k)
+                except E.GraphError as err:
+                    report.failed[k] = err
         return report
 
     def _single_add(self, path: str, member_id: str) -> Response:
@@ -330,38 +368,34 @@ class GraphClient:
             return Response(e.status or 500, {}, {"error": {"code": e.code, "message": e.graph_message or str(e)}})
 
     def remove_members(self, kind: str, container_id: str, ids: Sequence[str]) -> WriteReport:
-        """Remove members through `DELETE .../members/{id}/$ref` in `$batch`es. Already gone
-        (404 or 'removed object references do not exist') counts as unchanged."""
+        """Remove members through `DELETE .../members/{id}/$ref` (`$batch`es of 20). Already
+        gone counts as unchanged."""
         ids = list(dict.fromkeys(ids))
-        report = WriteReport()
         if not ids:
-            return report
+            return WriteReport()
         base = self.container_path(kind, container_id) + "/members"
-        if len(ids) == 1:
-            m = ids[0]
-            try:
-                self.t.request("DELETE", f"{base}/{m}/$ref")
-                report.done.add(m)
-            except (E.NotFound, E.ReferenceMissing):
-                report.unchanged.add(m)
-        else:
-            reqs = [BatchRequest(str(i), "DELETE", f"{base}/{m}/$ref") for i, m in enumerate(ids)]
-            answers = self.t.batch(reqs)
-            for i, m in enumerate(ids):
-                resp = answers.get(str(i))
-                if resp is None:
-                    report.failed[m] = E.Unavailable(f"no answer for {m}")
-                    continue
-                if resp.status < 300:
-                    report.done.add(m)
-                    continue
-                try:
-                    raise_for_item(resp, "DELETE", f"{base}/{m}/$ref")
-                except (E.NotFound, E.ReferenceMissing):
-                    report.unchanged.add(m)
-                except E.GraphError as err:
-                    report.failed[m] = err
+        report = self._delete_refs({m: f"{base}/{m}/$ref" for m in ids})
         self._record(kind, container_id, report.done | report.unchanged, False)
+        return report
+
+    # -- one member, many groups (MemberOf) ----------------------------------------------------
+
+    def add_to_groups(self, member_id: str, group_ids: Sequence[str]) -> WriteReport:
+        """Make `member_id` a direct member of each group (`$batch` of `$ref` POSTs); by group id."""
+        group_ids = list(dict.fromkeys(group_ids))
+        report = self._post_refs({g: (f"/groups/{g}/members/$ref", member_id) for g in group_ids})
+        for g in report.done | report.unchanged:
+            self._record(GROUPS, g, [member_id], True)
+        return report
+
+    def remove_from_groups(self, member_id: str, group_ids: Sequence[str]) -> WriteReport:
+        """Remove `member_id` from each group; already absent counts as unchanged; by group id."""
+        group_ids = list(dict.fromkeys(group_ids))
+        if not group_ids:
+            return WriteReport()
+        report = self._delete_refs({g: f"/groups/{g}/members/{member_id}/$ref" for g in group_ids})
+        for g in report.done | report.unchanged:
+            self._record(GROUPS, g, [member_id], False)
         return report
 
     # -- administrative units ------------------------------------------------------------------
