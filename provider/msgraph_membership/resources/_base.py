@@ -117,6 +117,14 @@ class MembershipProvider(ResourceProvider):
     # large stacks avoid one secret per resource (pulumi/pulumi#15538).
     serialize_as_secret_always = False
 
+    def __getstate__(self) -> dict:
+        # Whatever this process attached (config, client, tokens) is process-local: the pickled
+        # provider in state is always just a reference to the class.
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        pass
+
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider process only; attributes set here never reach state.
         self._config_get: Callable[[str], Any] = req.config.get
