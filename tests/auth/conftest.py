@@ -113,6 +113,11 @@ class FakeIdP:
             return FakeResponse(200, {"issuer": f"{base}/v2.0",
                                       "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                                       "token_endpoint": f"{base}/oauth2/v2.0/token"})
+        if u.path == "/common/discovery/instance":  # msal's authority-alias lookup
+            host = u.netloc
+            return FakeResponse(200, {"tenant_discovery_endpoint": "", "api-version": "1.1",
+                                      "metadata": [{"preferred_network": host, "preferred_cache": host,
+                                                    "aliases": [host]}]})
         if u.path == "/msi/token":
             return FakeResponse(200, {"access_token": self._mint(), "resource": params.get("resource"),
                                       "expires_on": str(int(__import__("time").time()) + self.expires_in),

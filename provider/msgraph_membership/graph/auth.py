@@ -167,7 +167,7 @@ class _CachedToken:
             lifetime = max(0.0, float(expires_in))
             self._expires_at = now + lifetime
             self._refresh_at = now + lifetime - min(REFRESH_MARGIN_S, lifetime / 2)
-            if refresh_in:  # the identity platform's own advice (msal passes `refresh_in`)
+            if refresh_in is not None:  # the identity platform's own advice
                 self._refresh_at = min(self._refresh_at, now + float(refresh_in))
             return token
 
@@ -276,7 +276,7 @@ class MsalClientCredential(_CachedToken):
         if force:
             # msal's acquire_token_for_client refuses force_refresh; emptying our own cache
             # (it holds only this application's tokens) has the same effect.
-            for at in self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+            for at in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 self._cache.remove_at(at)
         try:
             result = self._app.acquire_token_for_client([self._settings.scope])
@@ -288,7 +288,17 @@ class MsalClientCredential(_CachedToken):
             raise CredentialRejected(f"the token endpoint failed: {_first_line(str(e))}") from None
         if not result or "access_token" not in result:
             raise _describe(result or {}, self._settings, self._default_hint)
-        return result["access_token"], float(result.get("expires_in", 3600)), result.get("refresh_in")
+        return result["access_token"], float(result.get("expires_in", 3600)), _refresh_in(result)
+
+
+def _refresh_in(result: dict) -> float | None:
+    """The identity platform's refresh advice: `refresh_in`, which msal turns into an absolute
+    `refresh_on` in what it returns."""
+    if result.get("refresh_in"):
+        return float(result["refresh_in"])
+    if result.get("refresh_on"):
+        return max(0.0, float(result["refresh_on"]) - time.time())
+    return None
 
 
 def _need(settings: GraphSettings, *fields: str) -> None:
@@ -326,14 +336,17 @@ def load_certificate(path: str, password: str | None) -> dict:
     pw = password.encode() if password else None
     key = cert = None
     if b"-----BEGIN" in data:
+        block = _pem_block(data, b"PRIVATE KEY")
+        if block is None:
+            raise CredentialRejected(f"{path} holds no private key: put the key and the "
+                                     "certificate in one PEM file")
         try:
-            key = serialization.load_pem_private_key(_pem_block(data, b"PRIVATE KEY"), pw)
-        except TypeError:
-            raise CredentialRejected(f"the private key in {path} is encrypted: set the password") from None
+            key = serialization.load_pem_private_key(block, pw)
+        except TypeError:  # encrypted without a password, or a password for a plain key
+            raise CredentialRejected(f"the private key in {path} is "
+                                     + ("encrypted: set the password" if pw is None else "not encrypted: "
+                                        "remove the password")) from None
         except ValueError:
-            if _pem_block(data, b"PRIVATE KEY") is None:
-                raise CredentialRejected(f"{path} holds no private key: put the key and the "
-                                         "certificate in one PEM file") from None
             raise CredentialRejected(f"cannot load the private key in {path} (wrong password?)") from None
         certs = x509.load_pem_x509_certificates(data) if b"CERTIFICATE-----" in data else []
         cert = certs[0] if certs else None
@@ -468,7 +481,7 @@ class ManagedIdentityCredential(_CachedToken):
             self._cache = msal.TokenCache()
             self._client = msal.ManagedIdentityClient(mi, http_client=self._http, token_cache=self._cache)
         if force:
-            for at in self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+            for at in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 self._cache.remove_at(at)
         try:
             result = self._client.acquire_token_for_client(resource=self._settings.cloud.resource)
@@ -481,7 +494,7 @@ class ManagedIdentityCredential(_CachedToken):
             hint = (f"check {self._settings.key_for('msi_client_id')}" if self.client_id
                     else "assign a system identity, or set msgraph:msiClientId")
             raise _describe(result or {}, self._settings, hint)
-        return result["access_token"], float(result.get("expires_in", 3600)), result.get("refresh_in")
+        return result["access_token"], float(result.get("expires_in", 3600)), _refresh_in(result)
 
 
 def managed_identity_credential(settings: GraphSettings, http: requests.Session) -> ManagedIdentityCredential:
@@ -603,7 +616,8 @@ class ChainCredential:
         self.kinds = kinds
         # Kinds left out, so the all-failed error can say how to turn each one on.
         explicit = settings.use_oidc or settings.use_msi or settings.use_cli
-        self.unconfigured = [] if explicit else [k for k, _ in _FACTORIES if k not in kinds]
+        off = {KIND_CLI} if settings.use_cli is False else set()
+        self.unconfigured = [] if explicit else [k for k, _ in _FACTORIES if k not in kinds and k not in off]
         self._built: dict[str, Credential] = {}
         self._chosen: Credential | None = None
         self._lock = threading.Lock()
