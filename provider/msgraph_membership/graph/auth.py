@@ -127,9 +127,11 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def _first_line(text: str | None, limit: int = 300) -> str:
+    """The first non-empty line, without Entra's trailing "Trace ID: ... Timestamp: ..." (noise
+    on a single line in some answers)."""
     for line in (text or "").splitlines():
-        if line.strip():
-            line = line.strip()
+        line = re.split(r"\s+Trace ID:", line, maxsplit=1)[0].strip()
+        if line:
             return line if len(line) <= limit else line[:limit] + "..."
     return ""
 
