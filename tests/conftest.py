@@ -1,0 +1,24 @@
+"""Shared fixtures: one local Graph emulator per test session, reset per test that asks."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    from msgraph_membership.emulator.process import start_emulator
+
+    emu = start_emulator()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def emu(emulator):
+    """The session's emulator with an empty directory, no faults and an empty request log."""
+    emulator.faults({})
+    emulator.reset()
+    emulator.clear_requests()
+    return emulator
