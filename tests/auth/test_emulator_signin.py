@@ -3,6 +3,8 @@ group through Graph with the token."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 import uuid
 
@@ -283,3 +285,30 @@ def test_federated_token_for_another_subject_is_a_clear_error(emu):
     with pytest.raises(AuthenticationError, match=r"AADSTS700213.*no federated credential.*msgraph:oidcToken") as e:
         credential_for(s, new_session(s.verify)).get_token()
     assert "eyJ" not in str(e.value)
+
+
+def test_nothing_secret_reaches_the_logs_even_at_debug(emu, app_certs, caplog, tmp_path):
+    """Secrets, request tokens, assertions and access tokens stay out of every logger (ours,
+    msal's, urllib3's) at DEBUG, for each kind that handles one."""
+    assertion = _assertion(emu, K8S_SUBJECT)
+    token_file = tmp_path / "token"
+    token_file.write_text(assertion)
+    kinds = [
+        {"clientSecret": APP_SECRET},
+        {"clientCertificatePath": app_certs[0].pfx, "clientCertificatePassword": app_certs[0].password},
+        {"oidcToken": assertion},
+        {"oidcTokenFilePath": str(token_file)},
+        {"useOidc": "true", "oidcRequestUrl": f"{_base(emu)}/_emulator/github/token?api-version=2.0",
+         "oidcRequestToken": GITHUB_REQUEST_TOKEN},
+    ]
+    tokens = []
+    with caplog.at_level(logging.DEBUG):
+        for config in kinds:
+            s = _settings(emu, config)
+            cred = credential_for(s, new_session(s.verify))
+            tokens += [cred.get_token(), cred.get_token(force_refresh=True)]
+    text = caplog.text
+    assert "msal" in text or "urllib3" in text or "sign-in" in text  # something was logged
+    for secret in [APP_SECRET, app_certs[0].password, assertion, GITHUB_REQUEST_TOKEN, *tokens]:
+        assert secret not in text
+    assert not re.search(r"eyJ[\w-]{10,}\.", text)  # no JWT at all (certificate assertions too)
