@@ -1,10 +1,17 @@
 """Pulumi dynamic resources for Microsoft Entra ID memberships, through Microsoft Graph.
 
-    from msgraph_membership import GroupMember, GroupMembers
+    from msgraph_membership import GroupMember, GroupMembers, MemberOf
+    from msgraph_membership import (AdministrativeUnitMember, AdministrativeUnitMembers,
+                                    AdministrativeUnitGroup)
 
 Every resource is a `pulumi.dynamic.Resource`; see each class for its arguments and outputs.
 """
 from .resources.group_member import GroupMember
 from .resources.group_members import GroupMembers
+from .resources.administrative_unit_member import AdministrativeUnitMember
+from .resources.administrative_unit_members import AdministrativeUnitMembers
+from .resources.administrative_unit_group import AdministrativeUnitGroup
+from .resources.member_of import MemberOf
 
-__all__ = ["GroupMember", "GroupMembers"]
+__all__ = ["GroupMember", "GroupMembers", "AdministrativeUnitMember", "AdministrativeUnitMembers",
+           "AdministrativeUnitGroup", "MemberOf"]
