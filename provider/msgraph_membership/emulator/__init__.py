@@ -1,0 +1,14 @@
+"""A local Microsoft Graph emulator: the part of Graph and the identity platform the provider uses.
+
+Run it with ``msgraph-emulator serve`` (or ``python -m msgraph_membership.emulator serve``); start
+it from Python with :func:`msgraph_membership.emulator.process.start_emulator`. The behaviour
+follows docs/graph-semantics.md; the CLI, the seed format and the admin API follow interface.md.
+
+Modules: ``store`` (SQLite directory), ``graph`` (Graph endpoints), ``batch`` (``$batch``),
+``identity`` (OIDC, token endpoint, managed identity, federated issuers), ``tokens`` (JWTs),
+``faults`` (fault injection), ``admin`` (``/_emulator``), ``server`` (HTTPS), ``tls`` (test CA),
+``seed`` (seed documents), ``cli``, ``process`` (subprocess helper for tests).
+
+It imports nothing from ``msgraph_membership.graph`` or ``msgraph_membership.resources``: it is
+an independent oracle for them.
+"""

@@ -1,0 +1,131 @@
+"""``msgraph-emulator serve``: the command line (interface.md).
+
+When ready, prints exactly one JSON line on stdout::
+
+    {"graph_url": "https://127.0.0.1:PORT", "authority_host": "https://127.0.0.1:PORT",
+     "tenant_id": ..., "client_id": ..., "client_secret": ..., "ca_bundle": ".../ca.pem",
+     "base_url": "https://127.0.0.1:PORT", "admin_url": "https://127.0.0.1:PORT/_emulator", "port": PORT,
+     "pid": ..., "tls_dir": ..., "db": ...,
+     "client_certificate_path": ".../client.pem",          # key + certificate of the default app
+     "oidc_issuer": ".../_emulator/oidc", "oidc_token_url": ".../_emulator/oidc/token",
+     "federated_subject": "system:serviceaccount:default:pulumi",
+     "github_token_url": ".../_emulator/github/token?api-version=2.0", "github_request_token": ...,
+     "identity_endpoint": ".../_emulator/msi/token", "identity_header": ...,
+     "msi_client_id": ...}                                 # the user-assigned managed identity
+
+``graph_url`` has no version: Graph is at ``{graph_url}/v1.0`` and ``{graph_url}/beta``; the MSAL
+authority is ``{authority_host}/{tenant_id}``. Logs go to stderr and never contain a token, a
+secret or an Authorization header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+
+from . import seed as seed_mod
+from .app import Emulator
+from .server import EmulatorServer
+from .store import Store
+from .tls import default_tls_dir, ensure_tls
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="msgraph-emulator", description="A local Microsoft Graph emulator.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve Graph and the identity platform over HTTPS")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    serve.add_argument("--seed", help="seed file (JSON or YAML); applied when the directory is new")
+    serve.add_argument("--db", help="SQLite file that keeps the directory across restarts (default: in memory)")
+    serve.add_argument("--tls-dir", help="where the test CA and server certificate live (kept between runs)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="initial latency fault for Graph calls")
+    serve.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
+    return parser
+
+
+def build(args) -> tuple[EmulatorServer, dict]:
+    """The server (not yet serving) and its ready line."""
+    tls_dir = args.tls_dir or str(default_tls_dir())
+    files = ensure_tls(tls_dir)
+    store = Store(args.db or ":memory:")
+    fresh = not store.get_meta("initialized")
+    if fresh and args.seed:
+        doc = seed_mod.load_file(args.seed)
+        seed_mod.apply(store, doc)
+    seed_mod.ensure_defaults(store, tls_dir)
+    store.set_meta("initialized", True)
+    emulator = Emulator(store, tls_dir=tls_dir, ca_bundle=str(files.ca_pem))
+    if args.latency_ms:
+        emulator.faults.configure({"latency_ms": args.latency_ms})
+    server = EmulatorServer(args.host, args.port, emulator, str(files.cert_pem), str(files.key_pem),
+                            verbose=args.verbose)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"https://{host}:{server.port}"
+    app = store.list_principals("app")[0]
+    github = store.get_meta("github") or {}
+    user_mi = next((m for m in store.list_principals("mi") if not m.get("system_assigned")), None)
+    ready = {
+        "graph_url": base,
+        "authority_host": base,
+        "tenant_id": store.get_meta("tenant_id"),
+        "client_id": app["client_id"],
+        "client_secret": app.get("client_secret"),
+        "ca_bundle": str(files.ca_pem),
+        "base_url": base,
+        "admin_url": f"{base}/_emulator",
+        "port": server.port,
+        "pid": os.getpid(),
+        "tls_dir": tls_dir,
+        "db": args.db,
+        "client_certificate_path": str(seed_mod.client_certificate(tls_dir)[0]),
+        "oidc_issuer": f"{base}/_emulator/oidc",
+        "oidc_token_url": f"{base}/_emulator/oidc/token",
+        "federated_subject": seed_mod.DEFAULT_FEDERATED_SUBJECT,
+        "github_token_url": f"{base}/_emulator/github/token?api-version=2.0",
+        "github_request_token": github.get("request_token"),
+        "identity_endpoint": f"{base}/_emulator/msi/token",
+        "identity_header": store.get_meta("identity_header"),
+        "msi_client_id": user_mi["client_id"] if user_mi else None,
+    }
+    return server, ready
+
+
+def serve(args) -> int:
+    try:
+        server, ready = build(args)
+    except (OSError, ValueError) as exc:
+        print(f"msgraph-emulator: {exc}", file=sys.stderr, flush=True)
+        return 2
+    stop = threading.Event()
+
+    def _stop(signum, frame):  # noqa: ARG001 - signal signature
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    server.start_background()
+    print(json.dumps(ready), flush=True)
+    print(f"msgraph-emulator: serving Graph at {ready['graph_url']} (tenant {ready['tenant_id']})",
+          file=sys.stderr, flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    server.emulator.store.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

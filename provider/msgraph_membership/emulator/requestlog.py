@@ -1,0 +1,40 @@
+"""The log of Graph and token requests (``GET /_emulator/requests``); admin calls are not logged.
+
+Each entry::
+
+    {"time": "2024-05-07T15:39:39.123Z", "kind": "graph" | "token", "method": "POST",
+     "path": "/v1.0/groups/{id}/members/$ref?...", "status": 204, "duration_ms": 0.42,
+     "request_id": "...", "batch_items": 3, "fault": "throttle"}
+
+``status`` is null for a dropped connection (``fault: "drop"``). ``batch_items`` is present only for
+``$batch`` requests (how many inner requests), ``fault`` only when one was injected
+(``throttle``, ``unavailable``, ``gateway_timeout``, ``drop``, ``drop_after``; for ``$batch`` also
+``batch_faults``: how many items got one). ``path`` keeps the query string; it never holds a secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import deque
+
+MAX_ENTRIES = 200_000
+
+
+class RequestLog:
+    def __init__(self):
+        self._entries: deque = deque(maxlen=MAX_ENTRIES)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict) -> None:
+        entry.setdefault("time", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,1 @@
+"""Tests of the local Microsoft Graph emulator (one per documented behaviour)."""
