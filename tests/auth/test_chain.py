@@ -473,3 +473,15 @@ def test_cli_failure_shows_its_error_line(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     with pytest.raises(AuthenticationError, match=r"failed: ERROR: AADSTS50076: MFA required\n"):
         credential_for(resolve_settings({"msgraph:useCli": "true"}, {}), None).get_token()
+
+
+def test_a_broken_certificate_stops_the_chain_too(idp, certs, tmp_path, monkeypatch):
+    log_file = tmp_path / "az.log"
+    write_stub_az(tmp_path / "bin", {"accessToken": "cli", "expires_on": int(time.time()) + 3600},
+                  log_file=log_file)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(AuthenticationError) as e:
+        credential_for(settings(clientCertificatePath=certs.pfx), idp).get_token()  # no password
+    assert [k for k, _ in e.value.attempts] == [KIND_CERTIFICATE]
+    assert e.value.code is None and "not configured" not in str(e.value)
+    assert not log_file.exists()

@@ -312,3 +312,10 @@ def test_nothing_secret_reaches_the_logs_even_at_debug(emu, app_certs, caplog, t
     for secret in [APP_SECRET, app_certs[0].password, assertion, GITHUB_REQUEST_TOKEN, *tokens]:
         assert secret not in text
     assert not re.search(r"eyJ[\w-]{10,}\.", text)  # no JWT at all (certificate assertions too)
+
+
+def test_unknown_user_assigned_identity_is_a_clear_error(emu, msi_env):
+    s = _settings(emu, {"msiClientId": "7f0c4bd5-0000-4000-8000-00000000ffff"}, app=False)
+    with pytest.raises(AuthenticationError, match=r"managed identity \(user-assigned .*ffff\).*No managed "
+                                                  r"identity found.*check msgraph:msiClientId"):
+        credential_for(s, new_session(s.verify)).get_token()

@@ -185,7 +185,8 @@ _AADSTS_HINTS = {
     "90002": "no such tenant in this cloud: check {tenant_id} and {environment}",
     "900023": "the tenant id is malformed: check {tenant_id}",
     "700027": "the certificate is not registered on the application: upload it, or fix {cert}",
-    "700024": "the federated token has expired or is not yet valid: refresh it ({oidc})",
+    "700024": "the client assertion has expired or is not yet valid: check this machine's clock, "
+              "or give a fresh federated token ({oidc})",
     "70021": "no federated credential on the application matches the token's issuer, subject "
              "and audience: add one, or fix {oidc}",
     "700211": "no federated credential on the application has the token's issuer: add one, or "
@@ -645,31 +646,35 @@ class ChainCredential:
 
     def _choose(self) -> None:
         factories = dict(_FACTORIES)
-        tried: list[tuple[str, str]] = []
-        code = None
+        tried: list[tuple[str, str]] = []   # (kind, why), kept on the error as `attempts`
+        lines: list[str] = []
+        code, rejected = None, False
         for kind in self.kinds:
+            cred = self._built.get(kind)
             try:
-                cred = self._built.get(kind) or factories[kind](self._settings, self._http)
-                self._built[kind] = cred
+                if cred is None:
+                    cred = self._built[kind] = factories[kind](self._settings, self._http)
                 cred.get_token()  # leaves the token in the credential's cache
             except CredentialUnavailable as e:
-                tried.append((kind, f"skipped: {e}"))
-                continue
+                why = f"skipped: {e}"
             except CredentialRejected as e:
-                tried.append((kind, str(e)))
-                code = e.code
-                break
-            self._chosen = cred
-            for k, why in tried:
-                log.info("sign-in: %s %s", k, why)
-            log.info("sign-in: using %s", cred.description)
-            return
-        lines = "\n".join(f"  - {k}: {why}" for k, why in tried)
-        if self.unconfigured and code is None:
-            lines += "\n  not configured: " + "; ".join(
+                why, code, rejected = str(e), e.code, True
+            else:
+                self._chosen = cred
+                for line in lines:
+                    log.info("sign-in: %s", line)
+                log.info("sign-in: using %s", cred.description)
+                return
+            tried.append((kind, why))
+            lines.append(f"{cred.description if cred else kind}: {why}")
+            if rejected:
+                break  # never fall through to another identity (the developer's own az login)
+        text = "\n".join(f"  - {line}" for line in lines)
+        if self.unconfigured and not rejected:
+            text += "\n  not configured: " + "; ".join(
                 f"{k} ({_HOW_TO_ENABLE[k](self._settings)})" for k in self.unconfigured)
         err = AuthenticationError(
-            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{lines}\n"
+            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{text}\n"
                    "(docs/authentication.md lists what each kind needs)", _secrets_of(self._settings)),
             code=code)
         err.attempts = tried
