@@ -104,12 +104,11 @@ def test_create_adopts_an_existing_membership_and_says_so(emu, server, blob):
     assert len(writes) == 1  # one add that found the link there, no list-then-fail dance
 
 
-def test_read_after_the_membership_is_removed_outside_drops_the_resource(emu, server, blob):
+def test_read_after_the_membership_is_removed_outside_drops_the_resource(emu, server, blob, outside):
     inputs, _ = server.check(URN, {}, news(blob))
     id_, outs = server.create(URN, inputs)
-    # Removed outside Pulumi: a fresh provider process (a new `pulumi refresh`) reads.
-    emu.reset()
-    emu.seed({**SEED, "users": SEED["users"]})
+    # Removed outside Pulumi; a fresh provider process (a new `pulumi refresh`) reads.
+    outside.remove_member(GROUP, ALICE)
     fresh = ProviderServer(config=emulator_config(emu))
     try:
         rid, routs, _ = fresh.read(URN, id_, outs, inputs)

@@ -85,7 +85,8 @@ class GroupMembersProvider(MembershipProvider):
         missing = [m for m in member_ids if m not in types]
         if missing:
             raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: "
-                                           f"{', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}")
+                                           f"{', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}; "
+                                           "correct them or remove them from member_ids")
         bad = []
         for m in member_ids:
             p = group.member_problem(m, types[m])
