@@ -485,3 +485,13 @@ def test_a_broken_certificate_stops_the_chain_too(idp, certs, tmp_path, monkeypa
     assert [k for k, _ in e.value.attempts] == [KIND_CERTIFICATE]
     assert e.value.code is None and "not configured" not in str(e.value)
     assert not log_file.exists()
+
+
+def test_service_fabric_gets_the_session_itself_for_thumbprint_pinning(monkeypatch):
+    import requests
+
+    session = requests.Session()
+    cred = auth.ManagedIdentityCredential(resolve_settings({"msgraph:useMsi": "true"}, {}), session)
+    assert isinstance(cred._msal_http(), auth._Http)
+    monkeypatch.setenv("IDENTITY_SERVER_THUMBPRINT", "ab" * 20)
+    assert cred._msal_http() is session

@@ -471,9 +471,17 @@ class ManagedIdentityCredential(_CachedToken):
         which = f"user-assigned {self.client_id}" if self.client_id else "system-assigned"
         self.description = f"{KIND_MSI} ({which})"
         self._settings = settings
-        self._http = _Http(http, settings.verify)
+        self._session = http
         self._client = None
         self._cache = None
+
+    def _msal_http(self):
+        """Our TLS-pinned wrapper, except on Service Fabric: there msal needs the
+        `requests.Session` itself, to derive one that pins the endpoint's certificate thumbprint
+        (IDENTITY_SERVER_THUMBPRINT) instead of trusting a CA."""
+        if os.environ.get("IDENTITY_SERVER_THUMBPRINT") and isinstance(self._session, requests.Session):
+            return self._session
+        return _Http(self._session, self._settings.verify)
 
     def _acquire(self, force: bool):
         import msal
@@ -482,7 +490,7 @@ class ManagedIdentityCredential(_CachedToken):
             mi = (msal.UserAssignedManagedIdentity(client_id=self.client_id) if self.client_id
                   else msal.SystemAssignedManagedIdentity())
             self._cache = msal.TokenCache()
-            self._client = msal.ManagedIdentityClient(mi, http_client=self._http, token_cache=self._cache)
+            self._client = msal.ManagedIdentityClient(mi, http_client=self._msal_http(), token_cache=self._cache)
         if force:
             for at in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 self._cache.remove_at(at)
