@@ -40,6 +40,8 @@ def settings(**config):
     ({"clientSecret": "x", "clientCertificatePath": "/c.pem", "oidcToken": "t"}, {},
      [KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED, KIND_CLI]),
     ({"clientSecret": "x", "useCli": "false"}, {}, [KIND_SECRET]),
+    ({"oidcToken": "t", "useOidc": "false"}, {}, [KIND_CLI]),
+    ({"msiClientId": "mi", "useMsi": "false"}, {}, [KIND_CLI]),
     ({"clientSecret": "x", "useOidc": "true"}, {}, [KIND_FEDERATED]),
     ({"clientSecret": "x", "useMsi": "true"}, {}, [KIND_MSI]),
     ({"clientSecret": "x", "useCli": "true"}, {}, [KIND_CLI]),

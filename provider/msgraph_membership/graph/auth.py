@@ -1,6 +1,6 @@
 """Sign-in: a credential chain on msal that yields Graph bearer tokens.
 
-Kinds, in chain order (interface.md, "Configuration"; the same set and order as azuread):
+Kinds, in chain order (interface.md, "Configuration"; the kinds azuread supports):
 
 1. client secret            `clientId` + `clientSecret`
 2. certificate              `clientId` + `clientCertificatePath` (PEM with key and certificate,
