@@ -9,6 +9,8 @@ package) and must hold nothing: settings and clients are built in the provider p
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
@@ -110,6 +112,25 @@ def graph_message(e: E.GraphError, *, hint: str | None = None) -> str:
     return "; ".join(parts)
 
 
+_logging_ready = False
+
+
+def setup_logging() -> None:
+    """Send this package's log lines to stderr in the provider process, at MSGRAPH_LOG_LEVEL
+    (default WARNING). Lines carry method, path, status and timing: never a header or a token."""
+    global _logging_ready
+    if _logging_ready:
+        return
+    _logging_ready = True
+    level = os.environ.get("MSGRAPH_LOG_LEVEL", "WARNING").upper()
+    logger = logging.getLogger("msgraph_membership")
+    logger.setLevel(getattr(logging, level, logging.WARNING))
+    if not logger.handlers:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(logging.Formatter("msgraph-membership %(levelname)s %(message)s"))
+        logger.addHandler(h)
+
+
 class MembershipProvider(ResourceProvider):
     """Base of every provider here: configuration and the shared client, nothing stored."""
 
@@ -127,6 +148,7 @@ class MembershipProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider process only; attributes set here never reach state.
+        setup_logging()
         self._config_get: Callable[[str], Any] = req.config.get
         self._client = None
 
