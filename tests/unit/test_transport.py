@@ -146,7 +146,7 @@ def test_configured_ca_bundle_is_passed_on_every_request_and_env_trust_is_off(mo
 
 
 def test_authorization_header_and_token_never_logged(caplog):
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="msgraph_membership")
     t, _ = transport([response(429, None, {"Retry-After": "0"}), response(200, {})])
     t.request("GET", "/groups/g")
     text = caplog.text
