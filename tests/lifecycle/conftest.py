@@ -1,0 +1,155 @@
+"""Shared pieces of the lifecycle tests: one emulator per test module, a fresh directory and state
+per test, and a way to change memberships "outside" (straight through Graph, as an admin would).
+
+Each test module sets `EXAMPLE = "<name>"` (a directory under examples/ with `__main__.py` and
+`seed.yaml`) and uses the `stack` fixture.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from harness.engine import Engine
+from harness.server import emulator_config
+from msgraph_membership.emulator.process import start_emulator
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+
+# Graph requests that may change the directory. `getByIds` and friends are POSTs that only read;
+# a `$batch` counts as a write, conservatively (it may carry writes).
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+READ_POSTS = ("/directoryObjects/getByIds", "/getMemberObjects", "/checkMemberObjects", "/getMemberGroups")
+
+
+def load_seed(example: str) -> dict:
+    return yaml.safe_load((EXAMPLES / example / "seed.yaml").read_text())
+
+
+def memberships(directory: dict) -> set[tuple[str, str, str]]:
+    """Every direct membership as (container kind, container id, member id)."""
+    out = set()
+    for kind in ("groups", "administrativeUnits"):
+        for c in directory.get(kind, []):
+            out |= {(kind, c["id"], m) for m in c.get("members", [])}
+    return out
+
+
+def groups(directory: dict) -> dict[str, dict]:
+    return {g["id"]: g for g in directory.get("groups", [])}
+
+
+class GraphAdmin:
+    """Direct Graph calls with the emulator app's token: changes made "outside" Pulumi."""
+
+    def __init__(self, emu):
+        self.emu = emu
+        self.session = requests.Session()
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not override verify=
+        r = self.session.post(f"{emu.authority_host}/{emu.tenant_id}/oauth2/v2.0/token", verify=emu.ca_bundle,
+                              data={"grant_type": "client_credentials", "client_id": emu.client_id,
+                                    "client_secret": emu.client_secret,
+                                    "scope": "https://graph.microsoft.com/.default"}, timeout=30)
+        r.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        self.base = emu.graph_url.rstrip("/").removesuffix("/v1.0") + "/v1.0"
+
+    def _call(self, method: str, path: str, **kw) -> requests.Response:
+        r = self.session.request(method, self.base + path, verify=self.emu.ca_bundle, timeout=30, **kw)
+        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
+        return r
+
+    def remove_member(self, container_id: str, member_id: str, kind: str = "groups") -> None:
+        path = f"/groups/{container_id}" if kind == "groups" else f"/directory/administrativeUnits/{container_id}"
+        self._call("DELETE", f"{path}/members/{member_id}/$ref")
+
+    def add_member(self, container_id: str, member_id: str, kind: str = "groups") -> None:
+        path = f"/groups/{container_id}" if kind == "groups" else f"/directory/administrativeUnits/{container_id}"
+        self._call("POST", f"{path}/members/$ref",
+                   json={"@odata.id": f"{self.base}/directoryObjects/{member_id}"})
+
+
+def graph_writes(emu) -> list[dict]:
+    """The logged Graph requests that could have changed the directory."""
+    out = []
+    for e in emu.requests():
+        if e.get("kind") != "graph" or e.get("method") not in WRITE_METHODS:
+            continue
+        path = e.get("path", "").split("?")[0]
+        if e["method"] == "POST" and path.endswith(READ_POSTS):
+            continue
+        out.append(e)
+    return out
+
+
+class Stack:
+    """One example program (possibly an edited copy) with its own state file, against the
+    module's emulator: the `pulumi` commands, plus views of the directory."""
+
+    def __init__(self, emu, program_dir: Path, state: Path, config: dict | None = None):
+        self.emu = emu
+        self.program_dir = program_dir
+        self.state = state
+        self.config = dict(config or {})
+
+    @property
+    def engine(self) -> Engine:
+        return Engine(self.program_dir, self.state, config={**emulator_config(self.emu), **self.config})
+
+    def preview(self):
+        return self.engine.preview()
+
+    def up(self):
+        return self.engine.up()
+
+    def refresh(self):
+        return self.engine.refresh()
+
+    def destroy(self):
+        return self.engine.destroy()
+
+    def directory(self) -> dict:
+        return self.emu.directory()
+
+    def memberships(self) -> set[tuple[str, str, str]]:
+        return memberships(self.emu.directory())
+
+    def edit(self, old: str, new: str) -> None:
+        """Edit the program's source (a private copy), as a user would between two `up`s."""
+        main = self.program_dir / "__main__.py"
+        src = main.read_text()
+        assert src.count(old) == 1, f"{old!r} must occur exactly once in {main}"
+        main.write_text(src.replace(old, new))
+
+
+@pytest.fixture(scope="module")
+def example_emulator(request):
+    example = request.module.EXAMPLE
+    emu = start_emulator(seed=str(EXAMPLES / example / "seed.yaml"))
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def stack(request, example_emulator, tmp_path) -> Stack:
+    """A fresh directory (the example's seed) and a private copy of the example program."""
+    example = request.module.EXAMPLE
+    seed = load_seed(example)
+    seed.pop("apps", None)  # apps survive a reset; seeding them again would change the secret
+    emu = example_emulator
+    emu.reset()
+    emu.seed(seed)
+    emu.faults({})
+    emu.clear_requests()
+    program = tmp_path / example
+    shutil.copytree(EXAMPLES / example, program, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return Stack(emu, program, tmp_path / "state.json", config=getattr(request.module, "CONFIG", None))
+
+
+@pytest.fixture
+def graph_admin(example_emulator) -> GraphAdmin:
+    return GraphAdmin(example_emulator)
