@@ -27,7 +27,6 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 KINDS = ("user", "group", "device", "servicePrincipal", "orgContact", "administrativeUnit")
@@ -61,17 +60,29 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-@dataclass
 class Obj:
-    id: str
-    kind: str
-    props: dict
-    created_at: float
-    via_graph: bool
+    """A directory object. ``props`` is parsed from JSON on first use: a ``$select=id`` page of
+    999 members then never pays for parsing properties it does not return."""
+
+    __slots__ = ("id", "kind", "_raw", "_props", "created_at", "via_graph")
+
+    def __init__(self, obj_id: str, kind: str, raw: str, created_at: float, via_graph: bool):
+        self.id = obj_id
+        self.kind = kind
+        self._raw = raw
+        self._props = None
+        self.created_at = created_at
+        self.via_graph = via_graph
+
+    @property
+    def props(self) -> dict:
+        if self._props is None:
+            self._props = json.loads(self._raw)
+        return self._props
 
 
 def _row_obj(row) -> Obj:
-    return Obj(row[0], row[1], json.loads(row[2]), row[3], bool(row[4]))
+    return Obj(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 def _visible_at(alias: str = "") -> str:
