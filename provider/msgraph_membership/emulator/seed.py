@@ -167,6 +167,13 @@ def apply(store, doc: dict) -> dict:
         if apps:
             summary["apps"] = [a["client_id"] for a in apps]
         mis = [_normalise_mi(m) for m in doc.get("managed_identities") or []]
+        if sum(m["system_assigned"] for m in mis) > 1:
+            raise SeedError("managed_identities: at most one is system-assigned")
+        if any(m["system_assigned"] for m in mis):
+            # A host has one system-assigned identity: the seeded one replaces any other.
+            for old in store.list_principals("mi"):
+                if old.get("system_assigned"):
+                    store.delete_principal(old["client_id"])
         for mi in mis:
             store.put_principal("mi", mi)
 

@@ -164,6 +164,9 @@ class Store:
     def list_principals(self, kind: str) -> list[dict]:
         return [json.loads(r[0]) for r in self._q("SELECT doc FROM principals WHERE kind=? ORDER BY seq", (kind,))]
 
+    def delete_principal(self, client_id: str) -> None:
+        self._x("DELETE FROM principals WHERE client_id=?", (client_id.lower(),))
+
     def clear_principals(self) -> None:
         self._x("DELETE FROM principals")
 
