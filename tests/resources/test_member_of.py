@@ -89,6 +89,14 @@ def test_delete_leaves_the_groups_and_again_succeeds(emu, stack, world):
     r.destroy()  # member and groups gone
 
 
+def test_refresh_after_the_member_is_deleted_drops_the_resource(emu, stack, fresh, world):
+    r = stack("MemberOf")
+    r.up(member_id=world["bob"], group_ids=[world["g"][0]])
+    emu.reset()  # the member (and the groups) deleted outside Pulumi
+    rid, _, _ = r.refresh(fresh())
+    assert rid == ""
+
+
 def test_a_service_principal_joins_security_groups(emu, stack, world):
     outs = stack("MemberOf").up(member_id=world["sp"], group_ids=world["g"][:2])
     assert outs["group_ids"] == sorted(world["g"][:2])

@@ -373,3 +373,34 @@ def test_plan_adopts_what_was_there_before_it_was_managed_and_keeps_it_adopted()
     assert p.adopted == {"a"} and p.to_add == ["b"]
     p = plan({"a", "b"}, ["a", "b"], managed_before={"a", "b"}, adopted_before={"a"})
     assert p.adopted == {"a"} and not p.to_add and not p.to_remove
+
+
+# -- per-item failures: the rest is done, the failures are named ----------------------------------
+
+def test_member_of_reports_each_refusing_group_after_doing_the_rest():
+    from msgraph_membership.graph import errors as E
+    from msgraph_membership.graph.client import WriteReport
+    from msgraph_membership.resources._base import ApplyError
+
+    g2 = "66666666-6666-4666-8666-666666666666"
+    calls = []
+
+    class Dir(Directory):
+        def member_of(self, member_id):
+            return set()
+
+        def add_to_groups(self, member_id, group_ids):
+            calls.append(list(group_ids))
+            return WriteReport(done={G}, failed={g2: E.Forbidden("denied", status=403,
+                                                                 graph_message="Insufficient privileges")})
+
+        def remove_from_groups(self, member_id, group_ids):
+            return WriteReport()
+
+    d = Dir(groups={G: GroupInfo(id=G), g2: GroupInfo(id=g2)})
+    with pytest.raises(ApplyError) as e:
+        provider(MemberOfProvider, d).create({"member_id": U, "group_ids": [G, g2]})
+    assert calls == [[G, g2]]
+    msg = str(e.value)
+    assert "1 group(s) could not be changed" in msg and g2 in msg and "Insufficient privileges" in msg
+    assert "GroupMember.ReadWrite.All" in msg
