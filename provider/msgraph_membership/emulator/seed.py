@@ -244,11 +244,10 @@ def ensure_defaults(store, tls_dir) -> None:
 
 
 def client_certificate(tls_dir) -> tuple[Path, str]:
-    """``client.pem`` (key + certificate) in the TLS dir, created once; (path, certificate PEM)."""
+    """``client.pem`` (key + certificate, made by ``tls.ensure_tls``); (path, certificate PEM)."""
     path = Path(tls_dir) / "client.pem"
     if not path.exists():
-        cert_pem, key_pem = tls.make_client_certificate()
-        tls._write_private(path, key_pem + cert_pem)  # noqa: SLF001 - same package
+        tls.ensure_tls(tls_dir)
     text = path.read_text()
     start = text.index("-----BEGIN CERTIFICATE-----")
     return path, text[start:]

@@ -127,6 +127,18 @@ def ensure_tls(directory: str | os.PathLike | None = None) -> TlsFiles:
     """Create (or reuse) the CA and the server certificate in ``directory``."""
     d = Path(directory) if directory else default_tls_dir()
     d.mkdir(parents=True, exist_ok=True)
+    # Emulators started side by side share the default directory: one creates, the others wait.
+    with open(d / ".lock", "a+") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:  # Windows: no flock; concurrent first starts are then unsupported
+            pass
+        return _ensure_locked(d)
+
+
+def _ensure_locked(d: Path) -> TlsFiles:
     if not ((d / "ca-key.pem").exists() and _valid_for(d / "ca.pem", 30)):
         _make_ca(d)
         # A new CA invalidates any server certificate it did not sign.
@@ -134,6 +146,10 @@ def ensure_tls(directory: str | os.PathLike | None = None) -> TlsFiles:
             (d / stale).unlink(missing_ok=True)
     if not ((d / "server-key.pem").exists() and _valid_for(d / "server.pem", 7)):
         _make_server(d)
+    if not (d / "client.pem").exists():
+        # The default app's sign-in certificate (key + certificate), registered by seed.ensure_defaults.
+        cert_pem, key_pem = make_client_certificate()
+        _write_private(d / "client.pem", key_pem + cert_pem)
     return TlsFiles(ca_pem=d / "ca.pem", cert_pem=d / "server.pem", key_pem=d / "server-key.pem")
 
 
