@@ -169,7 +169,7 @@ def save_state(path: Path, project: str, stack: str, resources: list[ResourceSta
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"version": STATE_VERSION, "project": project, "stack": stack, "outputs": outputs,
            "resources": [r.to_json() for r in resources]}
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(doc, indent=1, sort_keys=False))
     os.replace(tmp, path)
 
@@ -395,7 +395,8 @@ class _Deployment:
         self.outputs: dict = {}
         self.error: str | None = None
         self.stack_urn = ""
-        self.lock = threading.Lock()
+        # Registrations arrive on the SDK's executor threads; steps and state writes are serialized.
+        self.lock = threading.RLock()
         self._server: ProviderServer | None = None
 
     @property
@@ -418,8 +419,9 @@ class _Deployment:
     def save(self) -> None:
         if self.preview:
             return
-        outputs = self.outputs if self.outputs else self.old_outputs
-        self.engine_save(self.snapshot(), outputs)
+        with self.lock:
+            outputs = self.outputs if self.outputs else self.old_outputs
+            self.engine_save(self.snapshot(), outputs)
 
     def engine_save(self, resources: list[ResourceState], outputs: dict) -> None:
         e = self.engine
@@ -643,10 +645,11 @@ class _EngineMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request):
         dep = self.deployment
         if request.urn == dep.stack_urn:
-            dep.outputs = {k: ("[unknown]" if v == rpc.UNKNOWN else v)
-                           for k, v in _struct_to_plain(request.outputs).items()}
-            dep.summary.outputs = dict(dep.outputs)
-            dep.save()
+            with dep.lock:
+                dep.outputs = {k: ("[unknown]" if v == rpc.UNKNOWN else v)
+                               for k, v in _struct_to_plain(request.outputs).items()}
+                dep.summary.outputs = dict(dep.outputs)
+                dep.save()
         return super().RegisterResourceOutputs(request)
 
     def ReadResource(self, request):
