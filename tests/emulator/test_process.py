@@ -28,11 +28,12 @@ def test_ready_line_has_the_interface_keys(emu):
 
 
 def test_console_script_prints_exactly_one_ready_line(tmp_path):
-    """interface.md: `msgraph-emulator serve --port 0` prints one JSON line on stdout, logs on stderr."""
+    """interface.md: `msgraph-emulator serve --port 0` prints one JSON line on stdout, logs on stderr;
+    `--latency-ms` sets the initial latency fault."""
     exe = subprocess.run([sys.executable, "-c", "import shutil,sys; print(shutil.which('msgraph-emulator') or '')"],
                          capture_output=True, text=True).stdout.strip()
     cmd = [exe] if exe else [sys.executable, "-m", "msgraph_membership.emulator"]
-    proc = subprocess.Popen(cmd + ["serve", "--port", "0", "--tls-dir", str(tmp_path)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd + ["serve", "--port", "0", "--tls-dir", str(tmp_path), "--latency-ms", "25"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         ready = json.loads(proc.stdout.readline())
@@ -41,6 +42,7 @@ def test_console_script_prints_exactly_one_ready_line(tmp_path):
         s = requests.Session()
         s.trust_env = False
         assert s.get(f"{ready['graph_url']}/_emulator/health", verify=ready["ca_bundle"]).status_code == 200
+        assert s.get(f"{ready['graph_url']}/_emulator/faults", verify=ready["ca_bundle"]).json() == {"latency_ms": 25.0}
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)
@@ -183,3 +185,24 @@ def test_per_request_overhead_is_a_few_milliseconds(emu):
     print(f"\nemulator overhead: median round trip {rt:.2f} ms (p95 {sorted(round_trips)[189]:.2f} ms), "
           f"median server time {sv:.3f} ms over {len(server)} requests")
     assert rt < 20 and sv < 5
+
+
+def test_admin_api_is_loopback_only():
+    """interface.md: the admin API answers loopback clients only."""
+    from msgraph_membership.emulator.admin import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("::ffff:127.0.0.1")
+    assert not _is_loopback("10.0.0.5") and not _is_loopback("192.168.1.2")
+
+
+def test_emulator_is_an_independent_oracle():
+    """architecture.md: the emulator imports nothing from the Graph client or the resources."""
+    from pathlib import Path
+
+    import msgraph_membership.emulator as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        for forbidden in ("msgraph_membership.graph", "msgraph_membership.resources", "from ..graph",
+                          "from ..resources", "from .. import"):
+            assert forbidden not in text, f"{path.name} imports {forbidden}"
