@@ -12,7 +12,7 @@ ready=.emulator/ready.json
 rm -f "$ready"
 # --db keeps the emulator's directory between runs, in step with the local Pulumi state.
 .venv/bin/python -m msgraph_membership.emulator serve --port 0 \
-  --seed examples/quickstart/seed.yaml --db .emulator/quickstart.db --tls-dir .emulator/tls \
+  --seed examples/quickstart/seed.yaml --db "$PWD/.emulator/quickstart.db" --tls-dir "$PWD/.emulator/tls" \
   >"$ready" 2>.emulator/emulator.log &
 emu_pid=$!
 trap 'kill $emu_pid 2>/dev/null || true' EXIT
@@ -47,8 +47,10 @@ then run this script again.
 Meanwhile, the same program runs through the project's engine harness (the SDK's own provider
 server, driven as the engine drives it), against the same emulator:
 MSG
-  PYTHONPATH=tests exec .venv/bin/python -m harness.engine "$action" examples/quickstart \
-    --state .pulumi-state/harness-quickstart.json
+  mkdir -p .pulumi-state
+  PYTHONPATH=tests .venv/bin/python -m harness.engine "$action" examples/quickstart \
+    --state "$PWD/.pulumi-state/harness-quickstart.json"
+  exit $?
 fi
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 from . import errors as E
 from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
@@ -19,6 +19,8 @@ from .settings import GraphSettings
 from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
 
 log = logging.getLogger("msgraph_membership.graph")
+
+T = TypeVar("T")
 
 BIND_LIMIT = 20        # members@odata.bind link changes per PATCH (graph-semantics.md §1.2)
 GET_BY_IDS_LIMIT = 1000  # §1.6
@@ -50,6 +52,7 @@ class ConsistencyPolicy:
     confirm_first_delay_s: float = 0.25
     listing_ttl_s: float = 20.0        # a listing serves reads this long (refresh of many resources)
     journal_s: float = 120.0           # our own writes override a lagging listing this long
+    fresh_object_wait_s: float = 30.0  # how long a 404 on a container may mean "not replicated yet"
 
 
 class _Listing:
@@ -109,6 +112,24 @@ class GraphClient:
         self._groups[group_id] = (info, time.monotonic())
         self._types[group_id] = "group"
         return info
+
+    def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupInfo | None]:
+        """`get_group` for many groups, a bounded number at a time."""
+        ids = list(dict.fromkeys(group_ids))
+        return dict(zip(ids, self.t.map_bounded(self.get_group, ids)))
+
+    def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None) -> T | None:
+        """Repeat a lookup that found nothing, with a doubling wait, for a short bound: an object
+        created moments ago may not be visible yet (graph-semantics.md §5). None if it never is."""
+        total = self.consistency.fresh_object_wait_s if total_s is None else total_s
+        deadline = time.monotonic() + total
+        delay = self.consistency.lag_first_delay_s
+        while True:
+            found = lookup()
+            if found is not None or time.monotonic() + delay > deadline:
+                return found
+            self._sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def get_group_raw(self, group_id: str) -> dict | None:
         try:
@@ -236,12 +257,21 @@ class GraphClient:
                               params={"$select": "id", "$top": str(PAGE_SIZE)}):
             if odata_type_to_member_type(o.get("@odata.type")) == "group":
                 out.add(o["id"])
+        # As in _reconcile: our unconfirmed writes win over a lagging answer; a write the answer
+        # agrees with is forgotten, so a later change made outside shows as drift.
         now = time.monotonic()
         with self._journal_lock:
             for (k, c), entries in self._journal.items():
                 hit = entries.get(member_id) if k == GROUPS else None
-                if hit and now - hit[1] <= self.consistency.journal_s:
-                    (out.add if hit[0] else out.discard)(c)
+                if not hit:
+                    continue
+                present, when = hit
+                if now - when > self.consistency.journal_s or (c in out) == present:
+                    del entries[member_id]
+                elif present:
+                    out.add(c)
+                else:
+                    out.discard(c)
         return out
 
     # -- group member writes ---------------------------------------------------------------------
@@ -410,10 +440,16 @@ class GraphClient:
     def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
         body = {"@odata.type": "#microsoft.graph.group", **properties}
         resp = self._with_lag_retry(
-            lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body))
+            lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body),
+            retry_not_found=True)
         group = resp.body
         self._types[group["id"]] = "group"
         self._record(UNITS, unit_id, [group["id"]], True)
+        # Like azuread after creating a group: return only once Graph shows it, so the resources
+        # that use its id next (their check, their first write) do not meet a 404.
+        if self.wait_for(lambda: self.get_group(group["id"], max_age_s=0),
+                         total_s=self.consistency.lag_retry_total_s) is None:
+            log.warning("group %s was created but Graph does not show it yet", group["id"])
         return group
 
     def update_group(self, group_id: str, patch: dict) -> None:
@@ -430,14 +466,21 @@ class GraphClient:
 
     # -- consistency ---------------------------------------------------------------------------
 
-    def _with_lag_retry(self, call: Callable[[], Response]) -> Response:
-        """Retry Graph's 'not replicated yet' answers with a doubling wait, to a bound (§5)."""
+    def _with_lag_retry(self, call: Callable[[], Response], *, retry_not_found: bool = False) -> Response:
+        """Retry Graph's 'not replicated yet' answers with a doubling wait, to a bound (§5).
+        With `retry_not_found`, a 404 (a container created moments ago) is retried for the
+        shorter `fresh_object_wait_s`."""
         delay = self.consistency.lag_first_delay_s
-        deadline = time.monotonic() + self.consistency.lag_retry_total_s
+        start = time.monotonic()
+        deadline = start + self.consistency.lag_retry_total_s
         while True:
             try:
                 return call()
-            except E.ReplicationLag:
+            except (E.ReplicationLag, E.NotFound) as e:
+                if isinstance(e, E.NotFound) and (
+                        not retry_not_found
+                        or time.monotonic() + delay > start + self.consistency.fresh_object_wait_s):
+                    raise
                 if time.monotonic() + delay > deadline:
                     raise
                 log.info("not replicated yet; retry in %.1fs", delay)

@@ -55,9 +55,10 @@ class GroupMembersProvider(MembershipProvider):
             gid = inputs.get("group_id")
             if not ps and isinstance(gid, str) and gid in (value or []):
                 problems.append(("member_ids", f"contains the group itself ({gid}); a group cannot be a member of itself"))
-        inputs["authoritative"], p = check_bool(news.get("authoritative"), False)
-        if p:
-            problems.append(("authoritative", p))
+        if not is_unknown(news.get("authoritative")):
+            inputs["authoritative"], p = check_bool(news.get("authoritative"), False)
+            if p:
+                problems.append(("authoritative", p))
         if not problems:
             problems = self.directory_problems(olds, inputs, ARGS, lambda: self._directory_problems(inputs, olds))
         return self.check_result(inputs, problems)
