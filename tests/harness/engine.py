@@ -86,7 +86,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .server import ProviderServer, to_struct
 
@@ -446,6 +446,7 @@ class _Deployment:
                                      monitor=monitor)
             settings.ROOT.set(None)
             pulumi.runtime.set_all_config({k: str(v) if not isinstance(v, str) else v for k, v in e.config.items()})
+            _quiet_step_failures(_ensure_event_loop())
             _sync_await(run_in_stack(lambda: runpy.run_path(str(e.program_dir), run_name="__main__")))
 
         old_cwd, old_env = os.getcwd(), dict(os.environ)
@@ -615,6 +616,25 @@ class _Deployment:
 
 
 _PLACEHOLDER_ROOT = object()
+
+
+def _quiet_step_failures(loop) -> None:
+    """A failed step is reported once, in the summary; the SDK's registration futures that carry
+    it would otherwise each print "Future exception was never retrieved" when collected."""
+    previous = loop.get_exception_handler()
+    if getattr(previous, "quiet_step_failures", False):
+        return
+
+    def handler(loop, context):
+        if isinstance(context.get("exception"), _StepFailed):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.quiet_step_failures = True
+    loop.set_exception_handler(handler)
 
 
 class _StepFailed(Exception):
