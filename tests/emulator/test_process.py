@@ -202,7 +202,9 @@ def test_emulator_is_an_independent_oracle():
     import msgraph_membership.emulator as package
 
     for path in Path(package.__file__).parent.glob("*.py"):
-        text = path.read_text()
-        for forbidden in ("msgraph_membership.graph", "msgraph_membership.resources", "from ..graph",
-                          "from ..resources", "from .. import"):
-            assert forbidden not in text, f"{path.name} imports {forbidden}"
+        imports = [line.strip() for line in path.read_text().splitlines()
+                   if line.strip().startswith(("import ", "from "))]
+        for line in imports:
+            assert not line.startswith(("from ..", "from msgraph_membership.graph", "from msgraph_membership.resources",
+                                        "import msgraph_membership.graph", "import msgraph_membership.resources")), \
+                f"{path.name}: {line}"
