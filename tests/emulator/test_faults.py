@@ -38,6 +38,7 @@ def test_throttled_call_is_429_with_retry_after_seconds(graph, emu):
     assert error_of(r)[:2] == (429, "TooManyRequests")
     assert r.headers["Retry-After"] == "2"
     assert r.headers["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
+    assert r.headers["x-ms-throttle-scope"] == f"Tenant_Application/ReadWrite/{graph.client_id}/{emu.tenant_id}"
 
 
 def test_retry_after_as_http_date(graph, emu):

@@ -6,7 +6,7 @@
 | ``POST /_emulator/reset`` | empties the directory (apps, managed identities, faults stay); ``{"status": "ok"}`` |
 | ``POST /_emulator/seed`` | loads a seed (JSON); returns the ids per collection, e.g. ``{"users": [...]}`` |
 | ``GET /_emulator/directory`` | the true state (no replication lag), shape below |
-| ``GET /_emulator/requests`` | ``{"requests": [entry, ...]}`` (see ``requestlog.py``) |
+| ``GET /_emulator/requests`` | ``[entry, ...]``, oldest first (see ``requestlog.py``) |
 | ``DELETE /_emulator/requests`` | clears the log |
 | ``GET /_emulator/faults`` | the current fault settings |
 | ``PUT /_emulator/faults`` | replaces them (``{}`` turns all off); returns the current settings |
@@ -92,7 +92,7 @@ def handle(emulator, req: Request, segs: list[str]) -> Response:
         if name == "directory" and method == "GET":
             return Response.json(200, directory(emulator))
         if name == "requests" and method == "GET":
-            return Response.json(200, {"requests": emulator.log.entries()})
+            return Response.json(200, emulator.log.entries())
         if name == "requests" and method == "DELETE":
             emulator.log.clear()
             return Response.json(200, {"status": "ok"})

@@ -15,6 +15,8 @@ import re
 import time
 import uuid
 
+import jwt
+
 from . import admin, batch, errors
 from .errors import GraphError
 from .faults import Faults
@@ -33,6 +35,15 @@ def normalise_path(path: str) -> str:
     """Collapse ``//`` (MSAL builds ``…/tid//v2.0/…`` from an authority with a trailing slash, §7.2)."""
     path = _SLASHES.sub("/", path or "/")
     return path if path.startswith("/") else "/" + path
+
+
+def _unverified_appid(req: Request) -> str | None:
+    """The caller's app id for throttling headers; throttling happens before the token is checked."""
+    auth = req.header("authorization") or ""
+    try:
+        return jwt.decode(auth.partition(" ")[2], options={"verify_signature": False}).get("appid")
+    except jwt.PyJWTError:
+        return None
 
 
 class Emulator:
@@ -141,7 +152,7 @@ class Emulator:
         if decision.action == "drop":
             return Response(0, drop=True, fault="drop")
         if decision.action in ("throttle", "unavailable", "gateway_timeout"):
-            status, code, message, headers = self._fault_response(decision, None)
+            status, code, message, headers = self._fault_response(decision, _unverified_appid(req))
             resp = self._graph_error(req, GraphError(status, code, message, headers), ids)
             resp.fault = decision.action
             return resp

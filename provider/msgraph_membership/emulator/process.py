@@ -75,7 +75,9 @@ class EmulatorProcess:
         return self._admin("GET", "directory")
 
     def requests(self) -> list[dict]:
-        return self._admin("GET", "requests")["requests"]
+        """The request log, oldest first (see ``requestlog.py`` for the entry shape)."""
+        log = self._admin("GET", "requests")
+        return log["requests"] if isinstance(log, dict) else log
 
     def clear_requests(self) -> None:
         self._admin("DELETE", "requests")
