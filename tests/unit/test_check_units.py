@@ -45,13 +45,8 @@ class Directory:
     def is_unified_group(self, i):
         return i in self.groups and self.groups[i].is_unified
 
-    @property
-    def t(self):
-        class Limiter:
-            @staticmethod
-            def map_bounded(fn, items):
-                return [fn(i) for i in items]
-        return Limiter()
+    def get_groups(self, ids):
+        return {g: self.get_group(g) for g in dict.fromkeys(ids)}
 
 
 def provider(cls, client=None):

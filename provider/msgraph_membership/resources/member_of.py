@@ -82,8 +82,9 @@ class MemberOfProvider(MembershipProvider):
         if c.is_unified_group(member_id):
             raise InputError("member_id", unified_member_problem(member_id))
         # One GET per group, bounded by the client's shared limit on concurrent calls.
-        groups = c.t.map_bounded(c.get_group, list(group_ids))
-        missing = [g for g, info in zip(group_ids, groups) if info is None]
+        found = c.get_groups(group_ids)
+        groups = list(found.values())
+        missing = [g for g, info in found.items() if info is None]
         if missing:
             raise InputError("group_ids", f"{len(missing)} group(s) do not exist in the directory: "
                                           f"{short_list(missing)} (check the ids, and that the app can read groups)")

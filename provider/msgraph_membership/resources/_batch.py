@@ -1,0 +1,172 @@
+"""What `GroupMembers` and `AdministrativeUnitMembers` share: a managed set of members of one
+container (a group or a unit), converged from the directory's actual state.
+
+A subclass names its container argument and kind, and says how to validate and add members;
+listing, removing, planning, adoption, drift, and errors are here once.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+
+from ..graph import errors as E
+from ..graph.client import WriteReport
+from ..graph.rules import permission_hint
+from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, check_guid_list,
+                    graph_message, has_unknown, is_unknown)
+from ._converge import describe_failures, plan
+
+
+class BatchMembersProvider(MembershipProvider):
+    container_arg: str            # "group_id"
+    container_what: str           # "the group's object id"
+    container_noun: str           # "group"
+    kind: str                     # graph.rules.GROUPS or UNITS
+    add_op: str                   # permission_hint operation for adds
+    remove_op: str                # ... and removals
+
+    # -- what differs per container ---------------------------------------------------------------
+
+    def resource_id(self, container_id: str) -> str:
+        raise NotImplementedError
+
+    def container_of(self, id_: str) -> str:
+        raise NotImplementedError
+
+    def validate_members(self, container_id: str, member_ids: Sequence[str]) -> None:
+        """Raise InputError for what the directory would refuse (before any write)."""
+        raise NotImplementedError
+
+    def add_members(self, container_id: str, member_ids: Sequence[str]) -> WriteReport:
+        raise NotImplementedError
+
+    def self_membership_problem(self, container_id: str) -> str:
+        return f"contains the {self.container_noun} itself ({container_id})"
+
+    # -- the lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def args(self) -> tuple[str, str, str]:
+        return (self.container_arg, "member_ids", "authoritative")
+
+    def check(self, olds: dict, news: dict):
+        cid_arg = self.container_arg
+        inputs = {k: v for k, v in news.items() if k in self.args}
+        problems: list[tuple[str, str]] = []
+        if not has_unknown(news.get(cid_arg)):
+            inputs[cid_arg], p = check_guid(news.get(cid_arg), self.container_what)
+            if p:
+                problems.append((cid_arg, p))
+        if not is_unknown(news.get("member_ids")):
+            value, ps = check_guid_list(news.get("member_ids"), "member object ids")
+            if not has_unknown(news.get("member_ids")):
+                inputs["member_ids"] = value
+            problems += [("member_ids", p) for p in ps]
+            cid = inputs.get(cid_arg)
+            if not ps and isinstance(cid, str) and cid in (value or []):
+                problems.append(("member_ids", self.self_membership_problem(cid)))
+        if not is_unknown(news.get("authoritative")):
+            inputs["authoritative"], p = check_bool(news.get("authoritative"), False)
+            if p:
+                problems.append(("authoritative", p))
+        if not problems:
+            problems = self.directory_problems(olds, inputs, self.args,
+                                               lambda: self._directory_problems(inputs, olds))
+        return self.check_result(inputs, problems)
+
+    def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
+        new_ids = set(inputs.get("member_ids") or [])
+        if olds.get(self.container_arg) == inputs.get(self.container_arg):
+            new_ids -= set(olds.get("member_ids") or [])  # only what changed needs the directory
+        self.validate_members(inputs[self.container_arg], sorted(new_ids))
+        return []
+
+    def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
+        cid = self.container_arg
+        replaces = [cid] if has_unknown(news.get(cid)) or olds.get(cid) != news.get(cid) else []
+        changed = list(replaces)
+        if has_unknown(news.get("member_ids")) or \
+                sorted(olds.get("member_ids") or []) != sorted(news.get("member_ids") or []):
+            changed.append("member_ids")
+        if has_unknown(news.get("authoritative")) or bool(olds.get("authoritative")) != bool(news.get("authoritative")):
+            changed.append("authoritative")
+        return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+
+    def create(self, props: dict) -> CreateResult:
+        cid = props[self.container_arg]
+        outs = self._converge(cid, list(props.get("member_ids") or []), bool(props.get("authoritative")),
+                              managed_before=set(), adopted_before=set())
+        return CreateResult(self.resource_id(cid), outs)
+
+    def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
+        outs = self._converge(news[self.container_arg], list(news.get("member_ids") or []),
+                              bool(news.get("authoritative")),
+                              managed_before=set(olds.get("member_ids") or []),
+                              adopted_before=set(olds.get("adopted_member_ids") or []))
+        return UpdateResult(outs)
+
+    def _converge(self, cid: str, desired: list[str], authoritative: bool, *, managed_before: set[str],
+                  adopted_before: set[str]) -> dict:
+        """Make the directory match from its actual state, so a half-done earlier apply converges."""
+        c = self.client
+        subject = f"{self.container_noun} {cid}"
+        try:
+            self.validate_members(cid, sorted(set(desired) - managed_before))
+        except InputError as e:
+            raise ApplyError(f"{e.prop}: {e.reason}") from None
+        try:
+            current = c.member_ids(self.kind, cid, max_age_s=0)
+        except E.GraphError as e:
+            raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
+        p = plan(current.keys(), desired, managed_before=managed_before, adopted_before=adopted_before,
+                 authoritative=authoritative)
+        if p.to_add or p.to_remove:
+            pulumi.log.info(f"{subject}: adding {len(p.to_add)}, removing {len(p.to_remove)} member(s)")
+        try:
+            added = self.add_members(cid, p.to_add)
+            removed = c.remove_members(self.kind, cid, p.to_remove)
+        except E.Forbidden as e:
+            raise ApplyError(graph_message(e, hint=self.hint(self.add_op, cid))) from None
+        except E.GraphError as e:
+            raise ApplyError(graph_message(e)) from None
+        adopted = p.adopted | (added.unchanged & set(desired))
+        c.confirm(self.kind, cid, present=added.done, absent=removed.done)
+        failed = {**added.failed, **removed.failed}
+        if failed:
+            raise ApplyError(describe_failures(subject, failed, "changed", hint=self.hint(self.add_op, cid)))
+        return {self.container_arg: cid, "member_ids": sorted(set(desired)), "authoritative": authoritative,
+                "adopted_member_ids": sorted(adopted)}
+
+    def hint(self, op: str, cid: str) -> str:
+        return permission_hint(op)
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        cid = props.get(self.container_arg) or self.container_of(id_)
+        authoritative = bool(props.get("authoritative"))
+        try:
+            current = self.client.member_ids(self.kind, cid)
+        except E.NotFound:
+            return ReadResult(None, {})
+        managed = set(props.get("member_ids") or [])
+        present = sorted(current.keys()) if authoritative else sorted(managed & current.keys())
+        outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
+                "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present))}
+        return ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present,
+                                             "authoritative": authoritative})
+
+    def delete(self, id_: str, props: dict) -> None:
+        cid = props.get(self.container_arg) or self.container_of(id_)
+        ids = list(props.get("member_ids") or [])
+        if not ids:
+            return
+        try:
+            rep = self.client.remove_members(self.kind, cid, ids)
+        except E.NotFound:
+            return  # the container is gone, and its memberships with it
+        except E.Forbidden as e:
+            raise ApplyError(graph_message(e, hint=self.hint(self.remove_op, cid))) from None
+        if rep.failed:
+            raise ApplyError(describe_failures(f"{self.container_noun} {cid}", rep.failed, "removed",
+                                               hint=self.hint(self.remove_op, cid)))
