@@ -152,3 +152,23 @@ def test_authorization_header_and_token_never_logged(caplog):
     text = caplog.text
     assert "GET" in text  # debug logging is on and did log the call
     assert "token-1" not in text and "Authorization" not in text and "Bearer" not in text
+
+
+def test_ca_bundle_adds_to_the_default_trust_store_instead_of_replacing_it(tmp_path):
+    import certifi
+
+    from msgraph_membership.graph.settings import resolve_settings
+
+    ca = tmp_path / "extra.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nZXh0cmE=\n-----END CERTIFICATE-----\n")
+    path = resolve_settings({"msgraph:caBundle": str(ca)}, environ={}).verify
+    text = open(path).read()
+    assert "ZXh0cmE=" in text and open(certifi.where()).read().strip()[:2000] in text
+    assert resolve_settings({}, environ={}).verify is True  # never False
+
+
+def test_an_unreadable_ca_bundle_is_passed_through_for_a_clear_error(tmp_path):
+    from msgraph_membership.graph.settings import resolve_settings
+
+    missing = str(tmp_path / "nope.pem")
+    assert resolve_settings({"msgraph:caBundle": missing}, environ={}).verify == missing

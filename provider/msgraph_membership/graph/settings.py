@@ -139,8 +139,13 @@ class GraphSettings(BaseModel):
 
     @property
     def verify(self) -> str | bool:
-        """What TLS verification trusts: the configured CA bundle, else the system store."""
-        return self.ca_bundle or True
+        """What TLS verification trusts: the default store plus the configured CA bundle
+        (interface.md: `caBundle` is extra trust), else the default store."""
+        if not self.ca_bundle:
+            return True
+        from .trust import trust_bundle
+
+        return trust_bundle(self.ca_bundle)
 
     def identity_key(self) -> tuple:
         """A process-local key for sharing one client per identity. Secrets enter only as a

@@ -1,0 +1,37 @@
+"""TLS trust: `caBundle` adds to the usual trust store instead of replacing it.
+
+requests (and so msal) take one CA file in `verify`, which *replaces* the trust store. A
+configured bundle (the emulator's test CA, a corporate proxy's CA) is meant as extra trust, so
+the client verifies against one file holding both: certifi's store and the configured bundle.
+Verification is never turned off.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def trust_bundle(extra_ca: str) -> str:
+    """Path of a PEM file with the default trust store plus `extra_ca`'s certificates.
+
+    If `extra_ca` cannot be read, it is returned as is, so requests reports the bad path."""
+    try:
+        extra = Path(extra_ca).read_bytes()
+    except OSError:
+        return extra_ca
+    import certifi  # a requests dependency
+
+    base = Path(certifi.where()).read_bytes()
+    if extra.strip() and extra.strip() in base:
+        return certifi.where()
+    combined = base.rstrip(b"\n") + b"\n" + extra
+    digest = hashlib.sha256(combined).hexdigest()[:20]
+    out = Path(tempfile.gettempdir()) / f"msgraph-membership-trust-{digest}.pem"
+    if not out.exists():
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".trust-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(combined)
+        os.replace(tmp, out)  # atomic: concurrent provider processes never read a torn file
+    return str(out)
