@@ -172,3 +172,34 @@ def test_an_unreadable_ca_bundle_is_passed_through_for_a_clear_error(tmp_path):
 
     missing = str(tmp_path / "nope.pem")
     assert resolve_settings({"msgraph:caBundle": missing}, environ={}).verify == missing
+
+
+def test_batch_retries_from_every_call_of_a_round_are_folded_into_as_few_calls_as_needed():
+    calls = []
+
+    def answer(call):
+        reqs = call.json["requests"]
+        calls.append(len(reqs))
+        first_round = len(calls) <= 2
+        out = []
+        for r in reqs:
+            throttled = first_round and int(r["id"]) % 7 == 0
+            out.append({"id": r["id"], "status": 429 if throttled else 204,
+                        "headers": {"Retry-After": "1"} if throttled else {}})
+        return response(200, {"responses": out})
+
+    t, sleeps = transport([answer, answer, answer])
+    out = t.batch([BatchRequest(str(i), "DELETE", f"/groups/g/members/{i}/$ref") for i in range(40)])
+    assert all(r.status == 204 for r in out.values()) and len(out) == 40
+    assert sorted(calls) == [6, 20, 20]  # the 6 throttled items of both calls, retried in one call
+    assert sleeps == [1.0]
+
+
+def test_batch_items_that_stay_throttled_keep_their_last_answer():
+    def answer(call):
+        return response(200, {"responses": [{"id": r["id"], "status": 429, "headers": {"Retry-After": "0"}}
+                                            for r in call.json["requests"]]})
+
+    t, _ = transport([answer, answer], retry=RetryPolicy(max_attempts=2))
+    out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
+    assert out["a"].status == 429

@@ -216,62 +216,66 @@ class GraphTransport:
     def batch(self, items: Sequence[BatchRequest]) -> dict[str, Response]:
         """Run requests through `$batch`, 20 per call, several calls at once (bounded).
 
-        Items answered 429/503/504 are retried alone after their own Retry-After; every other
-        answer is returned as is (callers classify per item: batches are not atomic).
+        Runs in rounds: items answered 429/503/504 (each with its own Retry-After) are gathered
+        from every call of a round and sent again together, 20 per call, after the longest
+        Retry-After among them, so retries cost as few calls as the failures need. Every other
+        answer is returned as is: batches are not atomic, callers classify per item.
         """
         ids = [it.id for it in items]
         if len(set(ids)) != len(ids):
             raise ValueError("batch request ids must be unique")
-        chunks = [list(items[i:i + BATCH_LIMIT]) for i in range(0, len(items), BATCH_LIMIT)]
-        results: dict[str, Response] = {}
-        for part in self.map_bounded(self._batch_chunk, chunks):
-            results.update(part)
-        return results
-
-    def _batch_chunk(self, chunk: list[BatchRequest]) -> dict[str, Response]:
-        pending = {it.id: it for it in chunk}
+        pending = list(items)
         done: dict[str, Response] = {}
         attempt = 0
         waited = 0.0
         while pending:
             attempt += 1
-            payload = {"requests": [_batch_item(it) for it in pending.values()]}
-            resp = self.request("POST", "/$batch", json=payload)
-            retry_after: list[float] = []
-            retry_ids: list[str] = []
-            for r in (resp.body or {}).get("responses", []):
-                rid = str(r.get("id"))
-                if rid not in pending:
-                    continue
-                headers = {str(k): str(v) for k, v in (r.get("headers") or {}).items()}
-                item = Response(int(r.get("status", 0)), headers, r.get("body"))
-                if item.status in RETRYABLE_STATUS:
-                    retry_ids.append(rid)
-                    ra = parse_retry_after(_header(headers, "Retry-After"))
-                    if ra is not None:
-                        retry_after.append(ra)
-                    done[rid] = item  # kept if the retries run out
-                else:
-                    done[rid] = item
-                    del pending[rid]
-            missing = [i for i in pending if i not in done]
-            for i in missing:  # an item the server never answered: treat as retryable
-                retry_ids.append(i)
-            if not retry_ids:
-                return done
-            delay = max(retry_after) if retry_after else self.retry.backoff(attempt)
+            chunks = [pending[i:i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
+            retry: list[BatchRequest] = []
+            delays: list[float] = []
+            for answered, unanswered, retry_after in self.map_bounded(self._batch_call, chunks):
+                done.update(answered)
+                retry += unanswered
+                delays += retry_after
+            if not retry:
+                break
+            delay = max(delays) if delays else self.retry.backoff(attempt)
             if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                for i in missing:
-                    done[i] = Response(503, {}, {"error": {"code": "NoResponse",
-                                                           "message": "no answer in the batch response"}})
-                return done
-            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs",
-                     len(retry_ids), len(chunk), delay)
+                for it in retry:  # keep the last answer (429/503) where there was one
+                    done.setdefault(it.id, Response(503, {}, {"error": {
+                        "code": "NoResponse", "message": "no answer in the batch response"}}))
+                break
+            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs", len(retry), len(items), delay)
             self._count_retry()
             self._sleep(delay)
             waited += delay
-            pending = {i: pending[i] for i in retry_ids if i in pending}
+            pending = retry
         return done
+
+    def _batch_call(self, chunk: list[BatchRequest]) -> tuple[dict[str, Response], list[BatchRequest], list[float]]:
+        """One `$batch` call: (answers by id, items to retry, their Retry-After values)."""
+        payload = {"requests": [_batch_item(it) for it in chunk]}
+        resp = self.request("POST", "/$batch", json=payload)
+        by_id = {it.id: it for it in chunk}
+        answered: dict[str, Response] = {}
+        retry: list[BatchRequest] = []
+        delays: list[float] = []
+        for r in (resp.body or {}).get("responses", []):
+            rid = str(r.get("id"))
+            if rid not in by_id or rid in answered:
+                continue
+            headers = {str(k): str(v) for k, v in (r.get("headers") or {}).items()}
+            item = Response(int(r.get("status", 0)), headers, r.get("body"))
+            answered[rid] = item
+            if item.status in RETRYABLE_STATUS:
+                retry.append(by_id[rid])
+                ra = parse_retry_after(_header(headers, "Retry-After"))
+                if ra is not None:
+                    delays.append(ra)
+        # Items the server never answered are retried too. Retryable answers are returned with
+        # the final ones, so the last answer stands if the retries run out.
+        retry += [it for it in chunk if it.id not in answered]
+        return answered, retry, delays
 
     # -- bounded parallelism -----------------------------------------------------------------
 
