@@ -65,8 +65,10 @@ def test_building_the_chain_sends_nothing(idp):
 # -- client secret ---------------------------------------------------------------------------
 
 
-def test_client_secret_signs_in_with_the_clouds_scope(idp):
-    cred = credential_for(settings(clientSecret=SECRET, caBundle="/ca.pem"), idp)
+def test_client_secret_signs_in_with_the_clouds_scope(idp, tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n")
+    cred = credential_for(settings(clientSecret=SECRET, caBundle=str(ca)), idp)
     assert cred.get_token() == "token-1"
     discovery, = [c for c in idp.calls if c.method == "GET"]
     assert discovery.url == f"https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration"
@@ -76,7 +78,8 @@ def test_client_secret_signs_in_with_the_clouds_scope(idp):
     assert post.data["scope"] == "https://graph.microsoft.com/.default"
     assert post.data["grant_type"] == "client_credentials"
     # TLS trust is passed on every request, so REQUESTS_CA_BUNDLE cannot override it.
-    assert all(c.kwargs["verify"] == "/ca.pem" and c.kwargs["timeout"] for c in idp.calls)
+    # The configured CA is trusted on every call, in addition to the default store.
+    assert all("Y2E=" in open(c.kwargs["verify"]).read() and c.kwargs["timeout"] for c in idp.calls)
     assert cred.description.startswith(KIND_SECRET)
 
 

@@ -168,13 +168,7 @@ CASES: dict[str, Case] = {
 
 
 # Known bugs, kept visible: the case still runs and must fail until fixed (strict xfail).
-KNOWN_BUGS = {
-    name: ("auth (auth engineer, graph/auth.py MsalClientCredential._build): an untrusted TLS "
-           "certificate at sign-in is reported as 'cannot reach the authority ...: SSLError: "
-           "HTTPSConnectionPool(...) Max retries exceeded ...' (truncated), naming neither "
-           "msgraph:caBundle / MSGRAPH_CA_BUNDLE nor the fix (trust the CA that signed the server)")
-    for name in ("untrusted-ca-another-ca", "untrusted-ca-none-configured")
-}
+KNOWN_BUGS: dict[str, str] = {}  # none open
 
 
 def case_params():
@@ -307,10 +301,6 @@ def test_role_assignable_group_without_role_management_fails_naming_the_permissi
     assert snapshot(emu) == directory
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "provider (lead/_base+group_members): a role-assignable group with an app lacking "
-    "RoleManagement.ReadWrite.Directory is only found out by Graph's 403 on the PATCH; Check "
-    "could know it from the group (isAssignableToRole) and the token's roles claim"))
 def test_role_assignable_group_without_role_management_fails_before_any_write(
         emu, directory, start_server, other_ca):
     case = Case(**{**ROLE_CASE.__dict__, "config": _role_case_config(emu)})

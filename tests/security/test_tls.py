@@ -86,11 +86,6 @@ def test_the_environment_cannot_add_trust_to_a_configured_ca_bundle(emu, start_s
     assert graph_requests(emu) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "auth/settings (auth engineer): msgraph:caBundle naming a missing file makes Check crash with "
-    "requests' uncaught OSError ('Could not find a suitable TLS CA certificate bundle, invalid "
-    "path: ...', a Python traceback) instead of a Check failure naming msgraph:caBundle; "
-    "resolve_settings could check the path exists"))
 def test_a_ca_bundle_that_does_not_exist_fails_naming_it(emu, start_server, tmp_path):
     """A typo in caBundle is an error naming the setting, never a fallback to no verification."""
     _seed(emu)

@@ -64,6 +64,9 @@ def test_group_member_normalises_ids_to_lower_case(gm):
         def is_unified_group(self, i):
             return False
 
+        def write_permission_problem(self, group):
+            return None
+
     gm._client = Graph()
     r = gm.check({}, {"group_id": G.upper(), "member_id": U.upper()})
     assert not r.failures and r.inputs == {"group_id": G, "member_id": U}

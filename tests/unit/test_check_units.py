@@ -45,6 +45,9 @@ class Directory:
     def is_unified_group(self, i):
         return i in self.groups and self.groups[i].is_unified
 
+    def write_permission_problem(self, group):
+        return None
+
     def get_groups(self, ids):
         return {g: self.get_group(g) for g in dict.fromkeys(ids)}
 

@@ -167,11 +167,16 @@ def test_ca_bundle_adds_to_the_default_trust_store_instead_of_replacing_it(tmp_p
     assert resolve_settings({}, environ={}).verify is True  # never False
 
 
-def test_an_unreadable_ca_bundle_is_passed_through_for_a_clear_error(tmp_path):
+def test_a_ca_bundle_that_is_not_a_file_is_a_configuration_error_naming_the_key(tmp_path):
     from msgraph_membership.graph.settings import resolve_settings
+    from msgraph_membership.graph.trust import trust_bundle
 
     missing = str(tmp_path / "nope.pem")
-    assert resolve_settings({"msgraph:caBundle": missing}, environ={}).verify == missing
+    with pytest.raises(E.ConfigurationError, match="msgraph:caBundle names .*nope.pem"):
+        resolve_settings({"msgraph:caBundle": missing}, environ={}).verify
+    with pytest.raises(E.ConfigurationError, match="MSGRAPH_CA_BUNDLE"):
+        resolve_settings({}, environ={"MSGRAPH_CA_BUNDLE": missing}).verify
+    assert trust_bundle(missing) == missing  # and requests would name the bad path too
 
 
 def test_batch_retries_from_every_call_of_a_round_are_folded_into_as_few_calls_as_needed():

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 import requests
 
-from .errors import AuthenticationError, ConfigurationError
+from .errors import AuthenticationError, ConfigurationError, tls_failure
 from .settings import GraphSettings
 
 log = logging.getLogger("msgraph_membership.graph.auth")
@@ -263,6 +263,8 @@ class MsalClientCredential(_CachedToken):
             )
         except (CredentialRejected, CredentialUnavailable):
             raise
+        except requests.exceptions.SSLError as e:
+            raise CredentialRejected(tls_failure(authority, s.key_for("ca_bundle"), e)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the authority {authority}: {type(e).__name__}: "
                                      f"{_scrub(_first_line(str(e)), _secrets_of(s))}") from None
@@ -285,6 +287,8 @@ class MsalClientCredential(_CachedToken):
             result = self._app.acquire_token_for_client([self._settings.scope])
         except (CredentialRejected, CredentialUnavailable):
             raise  # from our assertion callable
+        except requests.exceptions.SSLError as e:
+            raise CredentialRejected(tls_failure("the token endpoint", self._settings.key_for("ca_bundle"), e)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the token endpoint: {type(e).__name__}") from None
         except msal.exceptions.MsalServiceError as e:  # 5xx from the token endpoint
@@ -431,6 +435,9 @@ def _github_assertion(settings: GraphSettings, http: _Http) -> Callable[[], str]
         try:
             r = http.get(url, headers={"Authorization": f"Bearer {request_token.get_secret_value()}",
                                        "Accept": "application/json"})
+        except requests.exceptions.SSLError as e:
+            raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})",
+                                                 settings.key_for("ca_bundle"), e)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): "
                                      f"{type(e).__name__}") from None

@@ -49,7 +49,7 @@ class ConsistencyPolicy:
     lag_retry_total_s: float = 120.0   # retry 'do not exist' answers on fresh objects this long
     lag_first_delay_s: float = 0.5
     confirm_total_s: float = 30.0      # wait at most this long for a listing to show our writes
-    confirm_first_delay_s: float = 0.25
+    confirm_first_delay_s: float = 1.0
     listing_ttl_s: float = 20.0        # a listing serves reads this long (refresh of many resources)
     journal_s: float = 120.0           # our own writes override a lagging listing this long
     fresh_object_wait_s: float = 30.0  # how long a 404 on a container may mean "not replicated yet"
@@ -75,7 +75,8 @@ class GraphClient:
             session = new_session(settings.verify, pool_size=max_concurrency * 2)
             transport = GraphTransport(settings.graph_url, _LazyCredential(settings, session),
                                        session=session, verify=settings.verify,
-                                       max_concurrency=max_concurrency, sleep=sleep)
+                                       max_concurrency=max_concurrency, sleep=sleep,
+                                       tls_setting=settings.key_for("ca_bundle"))
         self.t = transport
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._listings_lock = threading.Lock()
@@ -167,6 +168,33 @@ class GraphClient:
             self._types.update(found)
             out.update(found)
         return out
+
+    def app_roles(self) -> set[str] | None:
+        """The application permissions in our token (its `roles` claim), or None when the token
+        does not say (a delegated token from the Azure CLI carries scopes, not roles). Read
+        from the token we already hold: no extra call, and no signature needed to read a claim
+        that Graph itself will enforce."""
+        import base64
+        import json
+
+        try:
+            payload = self.t.credential.get_token().split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError):
+            return None
+        roles = claims.get("roles")
+        return set(roles) if isinstance(roles, list) else None
+
+    def write_permission_problem(self, group: GroupInfo) -> str | None:
+        """Why our token cannot change this group's members, when the token says so."""
+        if not group.is_assignable_to_role:
+            return None
+        roles = self.app_roles()
+        if roles is None or roles & {"RoleManagement.ReadWrite.Directory"}:
+            return None
+        return (f"{group.label} is role-assignable: changing its members needs the application "
+                "permission RoleManagement.ReadWrite.Directory (with admin consent), which the app's "
+                "token does not carry; grant it, or manage a group that is not role-assignable")
 
     def is_unified_group(self, object_id: str) -> bool:
         """Whether an object seen by `object_types` or `get_group` is a Microsoft 365 group."""

@@ -78,6 +78,17 @@ class Unavailable(GraphError):
     """503/504 or a dropped connection after every retry was used."""
 
 
+def tls_failure(host: str, ca_setting: str, error: BaseException | None = None) -> str:
+    """What to say when a server's certificate is not trusted: never 'turn verification off'."""
+    detail = ""
+    if error is not None:
+        text = str(error)
+        detail = next((r for r in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch")
+                       if r in text), type(error).__name__)
+    return (f"TLS verification of {host} failed ({detail or 'certificate not trusted'}): its certificate is not trusted. "
+            f"Trust the CA that signed it with {ca_setting} (a PEM file; it adds to the system trust store)")
+
+
 ALREADY_EXISTS = "One or more added object references already exist"
 REFERENCE_MISSING = "One or more removed object references do not exist"
 REPLICATION_LAG = "The source resource object or one of the objects being referenced do not exist"

@@ -143,6 +143,10 @@ class GraphSettings(BaseModel):
         (interface.md: `caBundle` is extra trust), else the default store."""
         if not self.ca_bundle:
             return True
+        if not os.path.isfile(os.path.expanduser(self.ca_bundle)):
+            raise ConfigurationError(
+                f"{self.key_for('ca_bundle')} names {self.ca_bundle}, which is not a file: give the path "
+                "of a PEM file with the CA certificates to trust (the emulator prints its own as ca_bundle)")
         from .trust import trust_bundle
 
         return trust_bundle(self.ca_bundle)

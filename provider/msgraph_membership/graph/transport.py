@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from .errors import GraphError, Throttled, Unauthorized, Unavailable, classify
+from .errors import ConfigurationError, GraphError, Throttled, Unauthorized, Unavailable, classify, tls_failure
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -107,8 +107,10 @@ class GraphTransport:
 
     def __init__(self, graph_url: str, credential, *, session: requests.Session | None = None,
                  verify: str | bool = True, max_concurrency: int = 8,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 tls_setting: str = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"):
         self.graph_url = graph_url.rstrip("/")
+        self.tls_setting = tls_setting  # where users add trust, named in TLS errors
         self.credential = credential
         self.session = session or new_session(verify, pool_size=max_concurrency * 2)
         self.verify = verify
@@ -136,6 +138,10 @@ class GraphTransport:
             token = self.credential.get_token()
             try:
                 resp = self._send(method, url, token, json=json, params=params, headers=headers)
+            except requests.exceptions.SSLError as e:
+                # Not transient: retrying cannot make an untrusted certificate trusted.
+                raise ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e),
+                                         method=method, url=url) from None
             except (requests.ConnectionError, requests.Timeout) as e:
                 delay = self.retry.backoff(attempt)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:

@@ -18,7 +18,7 @@ def trust_bundle(extra_ca: str) -> str:
 
     If `extra_ca` cannot be read, it is returned as is, so requests reports the bad path."""
     try:
-        extra = Path(extra_ca).read_bytes()
+        extra = Path(extra_ca).expanduser().read_bytes()
     except OSError:
         return extra_ca
     import certifi  # a requests dependency

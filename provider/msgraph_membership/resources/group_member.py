@@ -67,7 +67,7 @@ class GroupMemberProvider(MembershipProvider):
         if group is None:
             raise InputError("group_id", f"group {group_id} does not exist in the directory "
                                          "(check the id, and that the app can read groups)")
-        p = group.membership_problem()
+        p = group.membership_problem() or c.write_permission_problem(group)
         if p:
             raise InputError("group_id", p)
         member_type = c.object_types([member_id]).get(member_id)

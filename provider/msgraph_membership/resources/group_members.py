@@ -57,7 +57,7 @@ class GroupMembersProvider(BatchMembersProvider):
         if group is None:
             raise InputError("group_id", f"group {group_id} does not exist in the directory "
                                          "(check the id, and that the app can read groups)")
-        p = group.membership_problem()
+        p = group.membership_problem() or c.write_permission_problem(group)
         if p:
             raise InputError("group_id", p)
         types = c.object_types(member_ids)

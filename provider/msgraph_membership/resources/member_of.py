@@ -88,7 +88,8 @@ class MemberOfProvider(MembershipProvider):
         if missing:
             raise InputError("group_ids", f"{len(missing)} group(s) do not exist in the directory: "
                                           f"{short_list(missing)} (check the ids, and that the app can read groups)")
-        bad = [p for info in groups if (p := info.membership_problem() or info.member_problem(member_id, member_type))]
+        bad = [p for info in groups if (p := info.membership_problem() or info.member_problem(member_id, member_type)
+                                        or c.write_permission_problem(info))]
         if bad:
             raise InputError("group_ids", "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else ""))
         return member_type
