@@ -416,5 +416,9 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
             "group_types": group_types, "description": description, "visibility": visibility,
             "is_assignable_to_role": is_assignable_to_role,
         }
-        props.update({k: None for k in OUTPUTS})  # every output must be declared to be readable
+        # Every output must be declared to be readable. `group_id` is the resource's id: taken
+        # from `id`, it stays known in a preview of an in-place update (an undeclared-by-input
+        # output would be unknown there and force dependents to show a replacement).
+        props.update({k: None for k in OUTPUTS if k != "group_id"})
         super().__init__(AdministrativeUnitGroupProvider(), resource_name, props, opts)
+        self.group_id = self.id

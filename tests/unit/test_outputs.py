@@ -1,0 +1,34 @@
+"""Program-side outputs: every documented output is readable on the resource object."""
+from harness.program import collect
+
+
+def test_administrative_unit_group_group_id_is_the_resource_id():
+    """`group_id` follows `id`, which the engine keeps known in a preview of an in-place update."""
+    from msgraph_membership import AdministrativeUnitGroup
+
+    seen = {}
+
+    def program():
+        g = AdministrativeUnitGroup("helpdesk", administrative_unit_id="0c000001-0000-4000-8000-000000000001",
+                                    display_name="Helpdesk", mail_nickname="helpdesk")
+        g.group_id.apply(lambda v: seen.setdefault("group_id", v))
+        g.id.apply(lambda v: seen.setdefault("id", v))
+
+    collect(program)
+    assert seen["group_id"] == seen["id"] == "helpdesk_id"
+
+
+def test_every_resource_declares_its_documented_outputs():
+    import msgraph_membership as m
+
+    expected = {
+        "GroupMember": {"member_type", "adopted"},
+        "GroupMembers": {"member_ids", "adopted_member_ids"},
+        "AdministrativeUnitMember": {"member_type", "adopted"},
+        "AdministrativeUnitMembers": {"member_ids", "adopted_member_ids"},
+        "AdministrativeUnitGroup": {"group_id", "mail", "created_date_time"},
+        "MemberOf": {"group_ids", "adopted_group_ids"},
+    }
+    assert set(m.__all__) == set(expected)
+    for name, outs in expected.items():
+        assert outs <= set(getattr(m, name).__annotations__), name
