@@ -50,6 +50,9 @@ from bench import report  # noqa: E402
 GROUP = "0b0e0c00-0000-4000-8000-000000000001"
 UNIT = "0b0e0c00-0000-4000-8000-0000000000a1"
 ENGINE_WORKERS = 4  # pulumi/dynamic/__main__.py: grpc.server(ThreadPoolExecutor(max_workers=4))
+# The provider and emulator subprocesses import the package from this tree (not from wherever the
+# venv's editable install points), so a run measures exactly the code of one checkout.
+TREE_ENV = {"PYTHONPATH": os.pathsep.join([str(ROOT / "provider")] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
 
 
 def user_ids(n: int, tag: str = "u") -> list[str]:
@@ -140,7 +143,7 @@ class Bench:
         """Run `fn(server)` in a fresh provider process: requests, wall time, peak memory."""
         from harness.server import ProviderServer
 
-        server = ProviderServer(config=self.config)
+        server = ProviderServer(config=self.config, env=TREE_ENV)
         try:
             self.emu.clear_requests()  # start-up and Configure make no Graph call; be sure
             t0 = time.perf_counter()
@@ -370,7 +373,7 @@ def import_cost(runs: int = 7) -> dict:
     """What importing msgraph_membership adds to importing pulumi, in fresh interpreters (median)."""
     code = ("import time; t0 = time.perf_counter(); import pulumi; t1 = time.perf_counter(); "
             "import msgraph_membership; t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "provider")}
+    env = {**os.environ, **TREE_ENV}
     pulumi_s, ours_s = [], []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
@@ -399,8 +402,8 @@ def run(sizes: list[int], runs: int, latency_ms: float, out_dir: Path, *, single
         "command": " ".join([".venv/bin/python", *sys.argv]),
         "latency_ms": latency_ms, "runs": runs, "sizes": sizes, "singles": singles, "baseline_budget": budget,
         "engine_workers": ENGINE_WORKERS, "python": platform.python_version(), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "commit": _git_commit()}, "scenarios": []}
-    with start_emulator(latency_ms=latency_ms) as emu:
+        "cpus": os.cpu_count(), "commit": _git_commit(), "tree": str(ROOT)}, "scenarios": []}
+    with start_emulator(latency_ms=latency_ms, env=TREE_ENV) as emu:
         b = Bench(emu)
 
         def add(scenario: str, n: int, ours: dict, base: dict) -> None:
@@ -433,8 +436,11 @@ def run(sizes: list[int], runs: int, latency_ms: float, out_dir: Path, *, single
 
 def _git_commit() -> str | None:
     try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+                                "provider"], capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+uncommitted provider changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return None
 
