@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The quick start: starts the local Graph emulator with the quick-start directory, then runs
 # `pulumi up` of Pulumi.yaml's stack with a local state backend, signed in to the emulator.
-# Usage: bash scripts/quickstart.sh [up|preview|refresh|destroy]   (default: up)
+# Usage: bash scripts/quickstart.sh [up|preview|refresh|destroy] [EXAMPLE_DIR]
+#   (default: up examples/quickstart, the root Pulumi.yaml's stack; also examples/batch, examples/bootstrap)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:-up}
+example=${2:-examples/quickstart}
+example=${example%/}
+name=$(basename "$example")
+[ -f "$example/__main__.py" ] && [ -f "$example/seed.yaml" ] || { echo "$example: not an example (no __main__.py and seed.yaml)" >&2; exit 2; }
 bash scripts/setup.sh emulator
 
 mkdir -p .emulator
@@ -12,7 +17,7 @@ ready=.emulator/ready.json
 rm -f "$ready"
 # --db keeps the emulator's directory between runs, in step with the local Pulumi state.
 .venv/bin/python -m msgraph_membership.emulator serve --port 0 \
-  --seed examples/quickstart/seed.yaml --db "$PWD/.emulator/quickstart.db" --tls-dir "$PWD/.emulator/tls" \
+  --seed "$example/seed.yaml" --db "$PWD/.emulator/$name.db" --tls-dir "$PWD/.emulator/tls" \
   >"$ready" 2>.emulator/emulator.log &
 emu_pid=$!
 trap 'kill $emu_pid 2>/dev/null || true' EXIT
@@ -48,8 +53,8 @@ Meanwhile, the same program runs through the project's engine harness (the SDK's
 server, driven as the engine drives it), against the same emulator:
 MSG
   mkdir -p .pulumi-state
-  PYTHONPATH=tests .venv/bin/python -m harness.engine "$action" examples/quickstart \
-    --state "$PWD/.pulumi-state/harness-quickstart.json"
+  PYTHONPATH=tests .venv/bin/python -m harness.engine "$action" "$example" \
+    --state "$PWD/.pulumi-state/harness-$name.json"
   exit $?
 fi
 
@@ -57,11 +62,14 @@ export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-quickstart}
 export PULUMI_SKIP_UPDATE_CHECK=true
 mkdir -p .pulumi-state
-pulumi stack select --create quickstart --non-interactive
+# The quick start is the root Pulumi.yaml's stack; the other examples carry their own Pulumi.yaml.
+cwd=.
+[ "$example" = examples/quickstart ] || cwd=$example
+pulumi stack select --create "$name" --non-interactive --cwd "$cwd"
 case "$action" in
-  up) pulumi up --yes --non-interactive ;;
-  preview) pulumi preview --non-interactive ;;
-  refresh) pulumi refresh --yes --non-interactive ;;
-  destroy) pulumi destroy --yes --non-interactive ;;
+  up) pulumi up --yes --non-interactive --cwd "$cwd" ;;
+  preview) pulumi preview --non-interactive --cwd "$cwd" ;;
+  refresh) pulumi refresh --yes --non-interactive --cwd "$cwd" ;;
+  destroy) pulumi destroy --yes --non-interactive --cwd "$cwd" ;;
   *) echo "unknown action $action (use up, preview, refresh or destroy)" >&2; exit 2 ;;
 esac
