@@ -6,17 +6,19 @@ listing, removing, planning, adoption, drift, and errors are here once.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..graph import errors as E
-from ..graph.client import WriteReport
 from ..graph.rules import permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, check_guid_list,
                     graph_message, has_unknown, is_unknown)
 from ._converge import describe_failures, plan
+
+if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
+    from ..graph.client import WriteReport
 
 
 class BatchMembersProvider(MembershipProvider):

@@ -17,15 +17,17 @@ with it, others are removed and show as drift on refresh.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from ..graph.client import WriteReport
 from ..graph.rules import UNITS
 from ._batch import BatchMembersProvider
 from .administrative_unit_member import validate_unit_members
+
+if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
+    from ..graph.client import WriteReport
 
 _PREFIX = "/directory/administrativeUnits/"
 

@@ -16,16 +16,18 @@ members are managed; with it, others are removed and show as drift on refresh.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from ..graph.client import WriteReport
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
 from ._base import InputError
 from ._batch import BatchMembersProvider
 from ._converge import short_list
+
+if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
+    from ..graph.client import WriteReport
 
 
 class GroupMembersProvider(BatchMembersProvider):
