@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from reliability.soak import FAULTS, MAX_REQUEST_RATIO, run_soak, unit_members_supported
+from reliability.soak import FAULTS, MAX_REQUEST_RATIO, Profile, run_once, run_soak, unit_members_supported
 
 PROFILES = [
     pytest.param("small", id="small"),
@@ -37,12 +37,33 @@ def test_administrative_units_are_in_the_soak():
 
 
 def test_faults_were_injected_in_the_faulted_run(soak):
-    """The faulted run really met throttling, 503s and dropped connections (not a quiet run)."""
+    """The faulted run really met faults (not a quiet run): at least 5% of its Graph requests
+    or `$batch` items were faulted. (Which kinds land where varies with thread interleaving;
+    each kind alone is pinned by `test_each_fault_alone_converges`.)"""
     seen = soak.faulted.faults_injected
-    assert seen.get("throttle", 0) + seen.get("batch_items", 0) > 0
-    assert seen.get("unavailable", 0) + seen.get("batch_items", 0) > 0
-    assert seen.get("drop", 0) > 0
+    assert sum(seen.values()) >= 0.05 * soak.faulted.requests, seen
     assert soak.faulted.faults == FAULTS
+
+
+TINY = Profile(memberships=60, groups=1, units=1)
+
+
+@pytest.mark.parametrize("faults", [
+    pytest.param({"throttle_rate": 0.3, "retry_after_s": 0}, id="throttled-retry-after-0"),
+    pytest.param({"throttle_rate": 0.1, "retry_after_s": None}, id="throttled-without-retry-after"),
+    pytest.param({"unavailable_rate": 0.3, "retry_after_s": 0}, id="503"),
+    pytest.param({"gateway_timeout_rate": 0.1}, id="504"),
+    pytest.param({"drop_rate": 0.15}, id="dropped-before-the-write"),
+    pytest.param({"drop_after_rate": 0.2}, id="dropped-after-the-write-committed"),
+    pytest.param({"replication_lag_ms": 2000}, id="replication-lag-2s"),
+])
+def test_each_fault_alone_converges(emulator, faults):
+    """Each fault on its own, at a high rate (lower where the client backs off exponentially): up is exact, a second up writes nothing, destroy
+    leaves nothing of ours. `drop_after` is the hard one: Graph applied the write but the answer
+    was lost, so the retry meets "already exists" / "does not exist" and must take it as done."""
+    run = run_once(emulator, TINY, faults, seed=7)
+    assert run.problems() == []
+    assert sum(run.faults_injected.values()) > 0 or "replication_lag_ms" in faults
 
 
 def test_up_converges_to_exactly_the_declared_memberships(soak):
