@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence, TypeVar
 
 from . import errors as E
+from .coalesce import Coalescer, KeyedCoalescers
 from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
 from .settings import GraphSettings
 from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
@@ -87,6 +88,11 @@ class GraphClient:
         self._types: dict[str, str] = {}  # object id -> member type; an object's type never changes
         self._groups: dict[str, tuple[GroupInfo, float]] = {}
         self._unified: set[str] = set()  # ids of Microsoft 365 groups seen (a group's kind is fixed)
+        self._units: dict[str, tuple[dict, float]] = {}
+        # Single-key work from concurrent engine calls, gathered into one Graph call each.
+        self._lookup = Coalescer(self._fetch_types)
+        self._adds = KeyedCoalescers(self._add_results)
+        self._removes = KeyedCoalescers(self._remove_results)
 
     # -- references ----------------------------------------------------------------------------
 
@@ -138,18 +144,30 @@ class GraphClient:
         except E.NotFound:
             return None
 
-    def get_unit(self, unit_id: str) -> dict | None:
+    def get_unit(self, unit_id: str, *, max_age_s: float = 60.0) -> dict | None:
+        """The unit's properties, or None when it does not exist."""
+        hit = self._units.get(unit_id)
+        if hit and time.monotonic() - hit[1] < max_age_s:
+            return hit[0]
         try:
-            return self.t.request("GET", f"/directory/administrativeUnits/{unit_id}").body
+            unit = self.t.request("GET", f"/directory/administrativeUnits/{unit_id}").body
         except E.NotFound:
             return None
+        self._units[unit_id] = (unit, time.monotonic())
+        return unit
 
     def object_types(self, ids: Iterable[str]) -> dict[str, str]:
-        """id -> member type for the ids that exist (absent ids do not exist), via getByIds."""
+        """id -> member type for the ids that exist (absent ids do not exist), via getByIds;
+        lookups from concurrent calls share one request."""
         ids = list(dict.fromkeys(ids))
         out = {i: self._types[i] for i in ids if i in self._types}
         missing = [i for i in ids if i not in out]
-        chunks = [missing[i:i + GET_BY_IDS_LIMIT] for i in range(0, len(missing), GET_BY_IDS_LIMIT)]
+        if missing:
+            out.update(self._lookup(missing))
+        return out
+
+    def _fetch_types(self, ids: list[str]) -> dict[str, str]:
+        chunks = [ids[i:i + GET_BY_IDS_LIMIT] for i in range(0, len(ids), GET_BY_IDS_LIMIT)]
 
         def fetch(chunk: list[str]) -> dict[str, str]:
             body = self.t.request("POST", "/directoryObjects/getByIds",
@@ -164,6 +182,7 @@ class GraphClient:
                         self._unified.add(o["id"])
             return found
 
+        out: dict[str, str] = {}
         for found in self.t.map_bounded(fetch, chunks):
             self._types.update(found)
             out.update(found)
@@ -306,10 +325,33 @@ class GraphClient:
 
     def add_group_member(self, group_id: str, member_id: str) -> bool:
         """Add one member. True if added now, False if it was already a member."""
-        rep = self.add_group_members(group_id, [member_id])
-        if member_id in rep.failed:
-            raise rep.failed[member_id]
-        return member_id in rep.done
+        return self.add_member(GROUPS, group_id, member_id)
+
+    def add_member(self, kind: str, container_id: str, member_id: str) -> bool:
+        """Add one member to a group or unit; True if added now, False if it was already there.
+        Concurrent single adds to one container are sent together (one PATCH of up to 20 links
+        for a group, one `$batch` for a unit)."""
+        result = self._adds((kind, container_id), [member_id])[member_id]
+        if isinstance(result, E.GraphError):
+            raise result
+        return result
+
+    def remove_member(self, kind: str, container_id: str, member_id: str) -> bool:
+        """Remove one member; True if removed now, False if it was already gone. Concurrent
+        single removals from one container share a `$batch`."""
+        result = self._removes((kind, container_id), [member_id])[member_id]
+        if isinstance(result, E.GraphError):
+            raise result
+        return result
+
+    def _add_results(self, key: tuple[str, str], ids: list[str]) -> dict:
+        kind, cid = key
+        rep = self.add_group_members(cid, ids) if kind == GROUPS else self.add_unit_members(cid, ids)
+        return _results(rep, ids)
+
+    def _remove_results(self, key: tuple[str, str], ids: list[str]) -> dict:
+        kind, cid = key
+        return _results(self.remove_members(kind, cid, ids), ids)
 
     def add_group_members(self, group_id: str, ids: Sequence[str]) -> WriteReport:
         """Add members with `PATCH members@odata.bind`, 20 per request, several at once. A chunk
@@ -540,6 +582,17 @@ class GraphClient:
                 return False
             self._sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def _results(rep: WriteReport, ids: list[str]) -> dict:
+    """Per id: True (changed now), False (already so), or the GraphError."""
+    out: dict = {}
+    for m in ids:
+        if m in rep.failed:
+            out[m] = rep.failed[m]
+        else:
+            out[m] = m in rep.done
+    return out
 
 
 class _LazyCredential:

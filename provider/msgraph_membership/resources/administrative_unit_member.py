@@ -110,14 +110,11 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
         except InputError as e:
             raise ApplyError(f"{e.prop}: {e.reason}") from None
         try:
-            rep = self.client.add_unit_members(unit_id, [member_id])
+            adopted = not self.client.add_member(UNITS, unit_id, member_id)
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=permission_hint("au_add"))) from None
         except E.GraphError as e:
-            raise ApplyError(graph_message(e)) from None
-        if member_id in rep.failed:
-            raise ApplyError(graph_message(rep.failed[member_id], hint=permission_hint("au_add")))
-        adopted = member_id not in rep.done
+            raise ApplyError(graph_message(e, hint=permission_hint("au_add"))) from None
         if adopted:
             pulumi.log.info(f"administrative unit {unit_id}: {member_id} was already a member; adopted")
         return CreateResult(unit_member_id(unit_id, member_id),
@@ -147,13 +144,13 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
     def delete(self, id_: str, props: dict) -> None:
         unit_id, member_id = self._ids(id_, props)
         try:
-            rep = self.client.remove_members(UNITS, unit_id, [member_id])
+            self.client.remove_member(UNITS, unit_id, member_id)
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=permission_hint("au_remove"))) from None
         except E.NotFound:
             return  # the unit itself is gone: so is the membership
-        if rep.failed:
-            raise ApplyError(graph_message(next(iter(rep.failed.values())), hint=permission_hint("au_remove")))
+        except E.GraphError as e:
+            raise ApplyError(graph_message(e, hint=permission_hint("au_remove"))) from None
 
 
 class AdministrativeUnitMember(Resource, module="msgraph", name="AdministrativeUnitMember"):

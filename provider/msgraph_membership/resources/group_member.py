@@ -130,11 +130,11 @@ class GroupMemberProvider(MembershipProvider):
             group_id, member_id = parse_group_member_id(id_)
         c = self.client
         try:
-            rep = c.remove_members(GROUPS, group_id, [member_id])
+            c.remove_member(GROUPS, group_id, member_id)
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=permission_hint("remove"))) from None
-        if rep.failed:
-            raise ApplyError(graph_message(next(iter(rep.failed.values()))))
+        except E.GraphError as e:
+            raise ApplyError(graph_message(e)) from None
 
 
 class GroupMember(Resource, module="msgraph", name="GroupMember"):
