@@ -87,11 +87,6 @@ def test_destroy_leaves_nothing_of_ours(soak):
         assert run.state_left == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client (lead): the faulted run needs 1.78x (small) / 2.09x (full, before 00962a7) the Graph "
-    "requests of the fault-free run: $batch items throttled or 503'd are retried per chunk, so "
-    "nearly every chunk of 20 costs a second $batch (about 1 in 6 items faults), and listings are "
-    "re-read while replication lag hides the writes"))
 def test_faults_cost_at_most_one_and_a_half_times_the_requests(soak):
     """Total Graph requests (up, second up, destroy) with faults <= 1.5x the fault-free run."""
     assert soak.faulted.requests <= MAX_REQUEST_RATIO * soak.clean.requests, soak.report()

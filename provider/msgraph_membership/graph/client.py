@@ -50,7 +50,7 @@ class ConsistencyPolicy:
     lag_retry_total_s: float = 120.0   # retry 'do not exist' answers on fresh objects this long
     lag_first_delay_s: float = 0.5
     confirm_total_s: float = 30.0      # wait at most this long for a listing to show our writes
-    confirm_first_delay_s: float = 1.0
+    confirm_first_delay_s: float = 2.5  # lag is usually seconds: one wait, then one more listing
     listing_ttl_s: float = 20.0        # a listing serves reads this long (refresh of many resources)
     journal_s: float = 120.0           # our own writes override a lagging listing this long
     fresh_object_wait_s: float = 30.0  # how long a 404 on a container may mean "not replicated yet"
@@ -89,6 +89,7 @@ class GraphClient:
         self._groups: dict[str, tuple[GroupInfo, float]] = {}
         self._unified: set[str] = set()  # ids of Microsoft 365 groups seen (a group's kind is fixed)
         self._units: dict[str, tuple[dict, float]] = {}
+        self._lag_estimate_s = 0.0  # how long the last confirmation waited for Graph to catch up
         # Single-key work from concurrent engine calls, gathered into one Graph call each.
         self._lookup = Coalescer(self._fetch_types)
         self._adds = KeyedCoalescers(self._add_results)
@@ -558,15 +559,23 @@ class GraphClient:
                 delay = min(delay * 2, 10.0)
 
     def confirm(self, kind: str, container_id: str, present: Iterable[str] = (), absent: Iterable[str] = ()) -> bool:
-        """One bounded confirmation that a listing shows our writes: a fresh listing, then a
-        few more with a doubling wait while it lags. Returns whether it converged; the journal
-        keeps our writes authoritative in this process either way."""
+        """One bounded confirmation that a listing shows our writes, then a few more listings
+        with a doubling wait while it lags. Returns whether it converged; the journal keeps our
+        writes authoritative in this process either way.
+
+        The lag seen by the last confirmation is waited out before the first listing, so while
+        Graph lags, each confirmation costs about one listing instead of several."""
         present, absent = set(present), set(absent)
         if not present and not absent:
             return True
+        start = time.monotonic()
+        deadline = start + self.consistency.confirm_total_s
         delay = self.consistency.confirm_first_delay_s
-        deadline = time.monotonic() + self.consistency.confirm_total_s
+        if self._lag_estimate_s:
+            self._sleep(min(self._lag_estimate_s, self.consistency.confirm_total_s))
+        polls = 0
         while True:
+            polls += 1
             fetched = self._fetch(kind, container_id)
             converged = present <= fetched.keys() and not (absent & fetched.keys())
             listed = self._reconcile(kind, container_id, fetched)
@@ -575,11 +584,17 @@ class GraphClient:
             with listing.lock:
                 listing.members, listing.at = listed, time.monotonic()
             if converged:
+                # Learn the lag: what this confirmation had to wait, or less when it had not to.
+                self._lag_estimate_s = (time.monotonic() - start) if polls > 1 else self._lag_estimate_s / 2
+                if self._lag_estimate_s < 0.1:
+                    self._lag_estimate_s = 0.0
                 return True
             if time.monotonic() + delay > deadline:
                 log.warning("%s %s: the directory does not show every change yet after %.0fs; "
                             "Graph replicates eventually", kind, container_id, self.consistency.confirm_total_s)
                 return False
+            # Graph lags now: confirmations that start meanwhile wait before their first listing.
+            self._lag_estimate_s = max(self._lag_estimate_s, delay)
             self._sleep(delay)
             delay = min(delay * 2, 5.0)
 

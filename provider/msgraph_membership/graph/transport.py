@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -108,7 +109,8 @@ class GraphTransport:
     def __init__(self, graph_url: str, credential, *, session: requests.Session | None = None,
                  verify: str | bool = True, max_concurrency: int = 8,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 tls_setting: str = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"):
+                 tls_setting: str = "msgraph:caBundle or MSGRAPH_CA_BUNDLE",
+                 retry_alignment_s: float = 0.25):
         self.graph_url = graph_url.rstrip("/")
         self.tls_setting = tls_setting  # where users add trust, named in TLS errors
         self.credential = credential
@@ -120,6 +122,10 @@ class GraphTransport:
         self._sleep = sleep
         self.stats = {"requests": 0, "retries": 0}
         self._stats_lock = threading.Lock()
+        from .coalesce import Coalescer
+
+        self._bus = Coalescer(self._send_keyed)
+        self.retry_alignment_s = retry_alignment_s
 
     # -- single requests ---------------------------------------------------------------------
 
@@ -222,10 +228,12 @@ class GraphTransport:
     def batch(self, items: Sequence[BatchRequest]) -> dict[str, Response]:
         """Run requests through `$batch`, 20 per call, several calls at once (bounded).
 
-        Runs in rounds: items answered 429/503/504 (each with its own Retry-After) are gathered
-        from every call of a round and sent again together, 20 per call, after the longest
-        Retry-After among them, so retries cost as few calls as the failures need. Every other
-        answer is returned as is: batches are not atomic, callers classify per item.
+        Runs in rounds: items answered 429/503/504 (each with its own Retry-After) are sent again
+        together after the longest Retry-After among them. Items from concurrent `batch` calls
+        (other resources working at the same moment) share `$batch` calls, and retry rounds
+        start on a common clock tick so that they meet, so retries cost as few calls as the
+        failures need. Every other answer is returned as is: batches are not atomic, callers
+        classify per item.
         """
         ids = [it.id for it in items]
         if len(set(ids)) != len(ids):
@@ -236,21 +244,30 @@ class GraphTransport:
         waited = 0.0
         while pending:
             attempt += 1
-            chunks = [pending[i:i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
+            keyed = [_Keyed(it) for it in pending]
+            answers = self._bus(keyed)
             retry: list[BatchRequest] = []
             delays: list[float] = []
-            for answered, unanswered, retry_after in self.map_bounded(self._batch_call, chunks):
-                done.update(answered)
-                retry += unanswered
-                delays += retry_after
+            for k in keyed:
+                resp = answers.get(k)
+                if resp is None:  # the server never answered this item: retry it
+                    retry.append(k.item)
+                    continue
+                done[k.item.id] = resp  # a retryable answer stands if the retries run out
+                if resp.status in RETRYABLE_STATUS:
+                    retry.append(k.item)
+                    ra = parse_retry_after(_header(resp.headers, "Retry-After"))
+                    if ra is not None:
+                        delays.append(ra)
             if not retry:
                 break
             delay = max(delays) if delays else self.retry.backoff(attempt)
             if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                for it in retry:  # keep the last answer (429/503) where there was one
+                for it in retry:
                     done.setdefault(it.id, Response(503, {}, {"error": {
                         "code": "NoResponse", "message": "no answer in the batch response"}}))
                 break
+            delay = self._aligned(delay)
             log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs", len(retry), len(items), delay)
             self._count_retry()
             self._sleep(delay)
@@ -258,30 +275,39 @@ class GraphTransport:
             pending = retry
         return done
 
-    def _batch_call(self, chunk: list[BatchRequest]) -> tuple[dict[str, Response], list[BatchRequest], list[float]]:
-        """One `$batch` call: (answers by id, items to retry, their Retry-After values)."""
-        payload = {"requests": [_batch_item(it) for it in chunk]}
+    def _aligned(self, delay: float) -> float:
+        """`delay`, stretched to the next tick of a shared clock, so retries that concurrent
+        operations schedule for about the same time start together and share `$batch` calls."""
+        tick = self.retry_alignment_s
+        if tick <= 0:
+            return delay
+        now = time.time()
+        return math.ceil((now + delay) / tick) * tick - now
+
+    def _send_keyed(self, keyed: list["_Keyed"]) -> dict["_Keyed", Response]:
+        """One round of `$batch` calls for items gathered from every concurrent caller."""
+        # Callers number their items independently; renumber only when two of them collide.
+        unique = len({k.item.id for k in keyed}) == len(keyed)
+        local = {(k.item.id if unique else str(i)): k for i, k in enumerate(keyed)}
+        chunks = [list(local.items())[i:i + BATCH_LIMIT] for i in range(0, len(local), BATCH_LIMIT)]
+        out: dict[_Keyed, Response] = {}
+        for part in self.map_bounded(self._batch_call, chunks):
+            for lid, resp in part.items():
+                out[local[lid]] = resp
+        return out
+
+    def _batch_call(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
+        """One `$batch` call: its answers by (local) id; unanswered ids are absent."""
+        payload = {"requests": [_batch_item(k.item, lid) for lid, k in chunk]}
         resp = self.request("POST", "/$batch", json=payload)
-        by_id = {it.id: it for it in chunk}
+        wanted = {lid for lid, _ in chunk}
         answered: dict[str, Response] = {}
-        retry: list[BatchRequest] = []
-        delays: list[float] = []
         for r in (resp.body or {}).get("responses", []):
             rid = str(r.get("id"))
-            if rid not in by_id or rid in answered:
-                continue
-            headers = {str(k): str(v) for k, v in (r.get("headers") or {}).items()}
-            item = Response(int(r.get("status", 0)), headers, r.get("body"))
-            answered[rid] = item
-            if item.status in RETRYABLE_STATUS:
-                retry.append(by_id[rid])
-                ra = parse_retry_after(_header(headers, "Retry-After"))
-                if ra is not None:
-                    delays.append(ra)
-        # Items the server never answered are retried too. Retryable answers are returned with
-        # the final ones, so the last answer stands if the retries run out.
-        retry += [it for it in chunk if it.id not in answered]
-        return answered, retry, delays
+            if rid in wanted and rid not in answered:
+                headers = {str(k): str(v) for k, v in (r.get("headers") or {}).items()}
+                answered[rid] = Response(int(r.get("status", 0)), headers, r.get("body"))
+        return answered
 
     # -- bounded parallelism -----------------------------------------------------------------
 
@@ -306,8 +332,17 @@ class GraphTransport:
             return out
 
 
-def _batch_item(it: BatchRequest) -> dict:
-    d: dict[str, Any] = {"id": it.id, "method": it.method, "url": it.url}
+class _Keyed:
+    """A batch item as one caller's own (items of concurrent callers may share an id)."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: BatchRequest):
+        self.item = item
+
+
+def _batch_item(it: BatchRequest, local_id: str | None = None) -> dict:
+    d: dict[str, Any] = {"id": local_id or it.id, "method": it.method, "url": it.url}
     if it.body is not None:
         d["body"] = it.body
         d["headers"] = {"Content-Type": "application/json", **it.headers}
