@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pulumi
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 
 @dataclass
@@ -37,6 +37,9 @@ def collect(program: Callable[[], Any], project: str = "proj", stack: str = "dev
     old = settings.SETTINGS
     mocks = _Collect()
     try:
+        # set_mocks registers the stack resource on the current event loop; code run before
+        # (asyncio.run, another test) may have left the main thread without one.
+        _ensure_event_loop()
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
         # run_pulumi_func runs the program, then waits for every outstanding registration,
         # as `pulumi.runtime.test` does.
