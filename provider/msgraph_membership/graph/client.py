@@ -49,20 +49,20 @@ class ConsistencyPolicy:
 
     lag_retry_total_s: float = 120.0   # retry 'do not exist' answers on fresh objects this long
     lag_first_delay_s: float = 0.5
-    confirm_total_s: float = 30.0      # wait at most this long for a listing to show our writes
-    confirm_first_delay_s: float = 2.5  # lag is usually seconds: one wait, then one more listing
     listing_ttl_s: float = 20.0        # a listing serves reads this long (refresh of many resources)
     journal_s: float = 120.0           # our own writes override a lagging listing this long
+    absent_recheck_s: float = 3.0      # a read looks again this long before calling a membership gone
     fresh_object_wait_s: float = 30.0  # how long a 404 on a container may mean "not replicated yet"
 
 
 class _Listing:
-    __slots__ = ("members", "at", "lock")
+    __slots__ = ("members", "at", "lock", "stale")
 
     def __init__(self) -> None:
         self.members: dict[str, str] | None = None
         self.at = 0.0
         self.lock = threading.Lock()
+        self.stale = False  # set without the lock by a write that could not wait for it
 
 
 class GraphClient:
@@ -88,8 +88,8 @@ class GraphClient:
         self._types: dict[str, str] = {}  # object id -> member type; an object's type never changes
         self._groups: dict[str, tuple[GroupInfo, float]] = {}
         self._unified: set[str] = set()  # ids of Microsoft 365 groups seen (a group's kind is fixed)
+        self._kind_known: set[str] = set()  # group ids whose kind (Microsoft 365 or not) is known
         self._units: dict[str, tuple[dict, float]] = {}
-        self._lag_estimate_s = 0.0  # how long the last confirmation waited for Graph to catch up
         # Single-key work from concurrent engine calls, gathered into one Graph call each.
         self._lookup = Coalescer(self._fetch_types)
         self._adds = KeyedCoalescers(self._add_results)
@@ -179,8 +179,10 @@ class GraphClient:
                 t = odata_type_to_member_type(o.get("@odata.type"))
                 if o.get("id") and t:
                     found[o["id"]] = t
-                    if t == "group" and "Unified" in (o.get("groupTypes") or ()):
-                        self._unified.add(o["id"])
+                    if t == "group":
+                        self._kind_known.add(o["id"])
+                        if "Unified" in (o.get("groupTypes") or ()):
+                            self._unified.add(o["id"])
             return found
 
         out: dict[str, str] = {}
@@ -217,13 +219,22 @@ class GraphClient:
                 "token does not carry; grant it, or manage a group that is not role-assignable")
 
     def is_unified_group(self, object_id: str) -> bool:
-        """Whether an object seen by `object_types` or `get_group` is a Microsoft 365 group."""
+        """Whether a group is a Microsoft 365 group; a group whose kind this process has not
+        seen yet (only its type came from a listing) is looked up."""
         hit = self._groups.get(object_id)
-        return object_id in self._unified or bool(hit and hit[0].is_unified)
+        if hit:
+            return hit[0].is_unified
+        if object_id in self._kind_known:
+            return object_id in self._unified
+        if self._types.get(object_id) == "group":
+            info = self.get_group(object_id)
+            return bool(info and info.is_unified)
+        return False
 
     # -- listings ------------------------------------------------------------------------------
 
-    def member_ids(self, kind: str, container_id: str, *, max_age_s: float | None = None) -> dict[str, str]:
+    def member_ids(self, kind: str, container_id: str, *, max_age_s: float | None = None,
+                   taken_after: float | None = None) -> dict[str, str]:
         """Direct members (id -> type) of a group or unit. Shared by concurrent readers: many
         resources of one container refreshed together cost one paged listing. Our own writes
         that a lagging listing does not show yet are applied on top (`_reconcile`)."""
@@ -232,7 +243,9 @@ class GraphClient:
         with self._listings_lock:
             listing = self._listings.setdefault(key, _Listing())
         with listing.lock:  # one listing in flight per container; others wait and share it
-            if listing.members is None or time.monotonic() - listing.at > ttl:
+            if (listing.members is None or listing.stale or time.monotonic() - listing.at > ttl
+                    or (taken_after is not None and listing.at <= taken_after)):
+                listing.stale = False
                 listing.members = self._list(kind, container_id)
                 listing.at = time.monotonic()
             return dict(listing.members)
@@ -269,6 +282,27 @@ class GraphClient:
                     members.pop(m, None)
         return members
 
+    def still_absent(self, kind: str, container_id: str, member_id: str) -> bool:
+        """Whether `member_id` is still missing from the container after a short bounded wait."""
+        return bool(self.missing_after_wait(kind, container_id, [member_id]))
+
+    def missing_after_wait(self, kind: str, container_id: str, member_ids: Iterable[str]) -> set[str]:
+        """Which of `member_ids` are still missing from the container after a short bounded wait.
+
+        A listing lags writes (§5): memberships added by the previous `pulumi up` (another
+        process, so no journal) may not be listed yet. A read that misses some looks twice more
+        before it reports them gone; concurrent reads of one container share these listings."""
+        missing = set(member_ids) - self.member_ids(kind, container_id).keys()
+        delay, waited = 1.0, 0.0
+        while missing and waited + delay <= self.consistency.absent_recheck_s:
+            waiting_since = time.monotonic()
+            self._sleep(delay)
+            waited += delay
+            # Any listing taken since this wait began will do.
+            missing -= self.member_ids(kind, container_id, taken_after=waiting_since).keys()
+            delay *= 2
+        return missing
+
     def container_exists(self, kind: str, container_id: str) -> bool:
         if kind == GROUPS:
             return self.get_group(container_id, max_age_s=0) is not None
@@ -285,14 +319,22 @@ class GraphClient:
                 entries[m] = (present, now)
         with self._listings_lock:
             listing = self._listings.get((kind, container_id))
-        if listing is not None:
-            with listing.lock:
-                if listing.members is not None:
-                    for m in ids:
-                        if present:
-                            listing.members[m] = self._types.get(m, "directoryObject")
-                        else:
-                            listing.members.pop(m, None)
+        if listing is None:
+            return
+        # Never wait behind a listing in flight (it may be retrying a throttled call): mark the
+        # cached one stale instead; the journal keeps this write until a listing confirms it.
+        if not listing.lock.acquire(blocking=False):
+            listing.stale = True
+            return
+        try:
+            if listing.members is not None:
+                for m in ids:
+                    if present:
+                        listing.members[m] = self._types.get(m, "directoryObject")
+                    else:
+                        listing.members.pop(m, None)
+        finally:
+            listing.lock.release()
 
     def forget_listing(self, kind: str, container_id: str) -> None:
         with self._listings_lock:
@@ -321,6 +363,19 @@ class GraphClient:
                 else:
                     out.discard(c)
         return out
+
+    def member_of_after_wait(self, member_id: str, expected: Iterable[str]) -> set[str]:
+        """`member_of`, looked at again (bounded, like `missing_after_wait`) while some of the
+        `expected` groups are missing: Graph may not list a membership added moments ago."""
+        expected = set(expected)
+        current = self.member_of(member_id)
+        delay, waited = 1.0, 0.0
+        while expected - current and waited + delay <= self.consistency.absent_recheck_s:
+            self._sleep(delay)
+            waited += delay
+            current = self.member_of(member_id)
+            delay *= 2
+        return current
 
     # -- group member writes ---------------------------------------------------------------------
 
@@ -509,11 +564,30 @@ class GraphClient:
         return report
 
     def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
+        """Create a group inside a unit (§1.8) and return it once Graph shows it.
+
+        Creating is not idempotent: when the answer is lost after the request was sent, the unit
+        is searched for the group this call created before anything is sent again, so a dropped
+        connection never makes a second group."""
         body = {"@odata.type": "#microsoft.graph.group", **properties}
-        resp = self._with_lag_retry(
-            lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body),
-            retry_not_found=True)
-        group = resp.body
+        started = time.time()
+
+        def post() -> dict:
+            return self._with_lag_retry(
+                lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body,
+                                       idempotent=False),
+                retry_not_found=True).body
+
+        try:
+            group = post()
+        except E.AmbiguousWrite:
+            group = self.wait_for(lambda: self._created_in_unit(unit_id, properties, started),
+                                  total_s=self.consistency.fresh_object_wait_s)
+            if group is None:
+                log.info("unit %s: the lost create did not land; creating again", unit_id)
+                group = post()
+            else:
+                log.info("unit %s: the lost create had landed as group %s", unit_id, group["id"])
         self._types[group["id"]] = "group"
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
@@ -522,6 +596,20 @@ class GraphClient:
                          total_s=self.consistency.lag_retry_total_s) is None:
             log.warning("group %s was created but Graph does not show it yet", group["id"])
         return group
+
+    def _created_in_unit(self, unit_id: str, properties: dict, since: float) -> dict | None:
+        """The group of the unit with these name and nickname created since `since` (minus
+        clock skew), with its default properties; None when there is none."""
+        nick = str(properties.get("mailNickname", "")).lower()
+        for o in self.t.pages(f"/directory/administrativeUnits/{unit_id}/members/microsoft.graph.group",
+                              params={"$select": "id,displayName,mailNickname,createdDateTime",
+                                      "$top": str(PAGE_SIZE)}):
+            if str(o.get("mailNickname", "")).lower() != nick or o.get("displayName") != properties.get("displayName"):
+                continue
+            created = _parse_time(o.get("createdDateTime"))
+            if created is not None and created >= since - 300:
+                return self.get_group_raw(o["id"]) or o
+        return None
 
     def update_group(self, group_id: str, patch: dict) -> None:
         self._with_lag_retry(lambda: self.t.request("PATCH", f"/groups/{group_id}", json=patch))
@@ -559,44 +647,36 @@ class GraphClient:
                 delay = min(delay * 2, 10.0)
 
     def confirm(self, kind: str, container_id: str, present: Iterable[str] = (), absent: Iterable[str] = ()) -> bool:
-        """One bounded confirmation that a listing shows our writes, then a few more listings
-        with a doubling wait while it lags. Returns whether it converged; the journal keeps our
-        writes authoritative in this process either way.
-
-        The lag seen by the last confirmation is waited out before the first listing, so while
-        Graph lags, each confirmation costs about one listing instead of several."""
+        """One confirmation per batch of writes: a single fresh listing, which also refreshes the
+        listing reads share. Returns whether Graph shows every write already. It never waits:
+        while Graph lags, the journal keeps our writes authoritative in this process, and reads
+        in a later process look again before they report a membership missing
+        (`missing_after_wait`), so lag costs requests only where it is seen."""
         present, absent = set(present), set(absent)
         if not present and not absent:
             return True
-        start = time.monotonic()
-        deadline = start + self.consistency.confirm_total_s
-        delay = self.consistency.confirm_first_delay_s
-        if self._lag_estimate_s:
-            self._sleep(min(self._lag_estimate_s, self.consistency.confirm_total_s))
-        polls = 0
-        while True:
-            polls += 1
-            fetched = self._fetch(kind, container_id)
-            converged = present <= fetched.keys() and not (absent & fetched.keys())
-            listed = self._reconcile(kind, container_id, fetched)
-            with self._listings_lock:
-                listing = self._listings.setdefault((kind, container_id), _Listing())
-            with listing.lock:
-                listing.members, listing.at = listed, time.monotonic()
-            if converged:
-                # Learn the lag: what this confirmation had to wait, or less when it had not to.
-                self._lag_estimate_s = (time.monotonic() - start) if polls > 1 else self._lag_estimate_s / 2
-                if self._lag_estimate_s < 0.1:
-                    self._lag_estimate_s = 0.0
-                return True
-            if time.monotonic() + delay > deadline:
-                log.warning("%s %s: the directory does not show every change yet after %.0fs; "
-                            "Graph replicates eventually", kind, container_id, self.consistency.confirm_total_s)
-                return False
-            # Graph lags now: confirmations that start meanwhile wait before their first listing.
-            self._lag_estimate_s = max(self._lag_estimate_s, delay)
-            self._sleep(delay)
-            delay = min(delay * 2, 5.0)
+        fetched = self._fetch(kind, container_id)
+        with self._listings_lock:
+            listing = self._listings.setdefault((kind, container_id), _Listing())
+        with listing.lock:  # reconciled under the lock, so a concurrent write is not lost
+            listing.members = self._reconcile(kind, container_id, fetched)
+            listing.at, listing.stale = time.monotonic(), False
+        converged = present <= fetched.keys() and not (absent & fetched.keys())
+        if not converged:
+            log.info("%s %s: Graph does not list every change yet (replication lag); it will", kind, container_id)
+        return converged
+
+
+def _parse_time(value) -> float | None:
+    """Epoch seconds of a Graph timestamp ('2024-05-07T15:39:39Z'), or None."""
+    import datetime as dt
+
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _results(rep: WriteReport, ids: list[str]) -> dict:

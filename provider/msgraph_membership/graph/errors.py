@@ -78,6 +78,11 @@ class Unavailable(GraphError):
     """503/504 or a dropped connection after every retry was used."""
 
 
+class AmbiguousWrite(Unavailable):
+    """A write that is not safe to repeat lost its answer after it was sent: it may or may not
+    have been applied. The caller must look before trying again."""
+
+
 def tls_failure(host: str, ca_setting: str, error: BaseException | None = None) -> str:
     """What to say when a server's certificate is not trusted: never 'turn verification off'."""
     detail = ""

@@ -5,7 +5,6 @@ instead of an opaque 400/403 halfway through an apply.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -48,8 +47,7 @@ def odata_type_to_member_type(odata_type: str | None) -> str | None:
     """'#microsoft.graph.user' -> 'user'."""
     if not odata_type:
         return None
-    t = odata_type.rsplit(".", 1)[-1]
-    return t if t in MEMBER_TYPES or t == "administrativeUnit" else t
+    return odata_type.rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -165,5 +163,3 @@ def permission_hint(operation: str, group: GroupInfo | None = None) -> str:
                 "RoleManagement.ReadWrite.Directory; " + base)
     return base
 
-
-_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -14,7 +14,6 @@ import math
 import random
 import threading
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,15 +22,28 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from .errors import ConfigurationError, GraphError, Throttled, Unauthorized, Unavailable, classify, tls_failure
+from .errors import (AmbiguousWrite, ConfigurationError, GraphError, Throttled, Unauthorized, Unavailable,
+                     classify, tls_failure)
 
 log = logging.getLogger("msgraph_membership.graph")
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+CALL_FAILED = "x-msgraph-membership-batch-call-failed"  # marks items of a $batch call that failed whole
+MIN_RETRY_DELAY_S = 0.2  # even after "Retry-After: 0": usage keeps accruing while throttled
 BATCH_LIMIT = 20  # graph-semantics.md §4.3
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Session(requests.Session):
+    """A session that takes nothing from the environment but its proxies, chosen per URL so
+    that NO_PROXY is honoured (`trust_env` off would otherwise drop it)."""
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        if kwargs.get("proxies") is None:
+            kwargs["proxies"] = requests.utils.get_environ_proxies(url)
+        return super().request(method, url, **kwargs)
 
 
 def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
@@ -39,12 +51,11 @@ def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
 
     `trust_env` is off so REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot silently replace a
     configured CA bundle (architecture.md, "Known traps"); proxies from the environment are
-    still honoured, explicitly.
+    still honoured, per URL (HTTPS_PROXY, NO_PROXY).
     """
-    s = requests.Session()
+    s = _Session()
     s.trust_env = False
     s.verify = verify
-    s.proxies.update({k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https", "no")})
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     s.mount("https://", adapter)
     s.mount("http://", adapter)
@@ -133,8 +144,11 @@ class GraphTransport:
         return path if path.startswith("https://") or path.startswith("http://") else self.graph_url + path
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                headers: dict | None = None) -> Response:
-        """Send one Graph request with retries; return a 2xx Response or raise a GraphError."""
+                headers: dict | None = None, idempotent: bool = True) -> Response:
+        """Send one Graph request with retries; return a 2xx Response or raise a GraphError.
+
+        `idempotent=False` (creating an object): a request that may have reached Graph is never
+        sent again; losing its answer raises AmbiguousWrite for the caller to look first."""
         url = self.url(path)
         waited = 0.0
         refreshed = False
@@ -149,6 +163,10 @@ class GraphTransport:
                 raise ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e),
                                          method=method, url=url) from None
             except (requests.ConnectionError, requests.Timeout) as e:
+                if not idempotent and not _never_sent(e):
+                    raise AmbiguousWrite(f"{method} {url}: the connection failed after the request was sent "
+                                         f"({type(e).__name__}); it may have been applied",
+                                         method=method, url=url) from None
                 delay = self.retry.backoff(attempt)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
                     raise Unavailable(f"{method} {url}: connection failed after {attempt} attempts: "
@@ -168,9 +186,14 @@ class GraphTransport:
                 self.credential.get_token(force_refresh=True)
                 continue
             if resp.status in RETRYABLE_STATUS:
+                if not idempotent and resp.status in (502, 504):
+                    # A gateway timeout does not say whether Graph applied the write.
+                    raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
+                                         "been applied", status=resp.status, method=method, url=url)
                 delay = parse_retry_after(resp.headers.get("Retry-After"))
                 if delay is None:
                     delay = self.retry.backoff(attempt)
+                delay = max(delay, MIN_RETRY_DELAY_S)  # never straight back (graph-semantics.md §4.1)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
                     raise classify(resp.status, resp.body, method=method, url=url,
                                    request_id=resp.headers.get("request-id"))
@@ -254,7 +277,7 @@ class GraphTransport:
                     retry.append(k.item)
                     continue
                 done[k.item.id] = resp  # a retryable answer stands if the retries run out
-                if resp.status in RETRYABLE_STATUS:
+                if resp.status in RETRYABLE_STATUS and CALL_FAILED not in resp.headers:
                     retry.append(k.item)
                     ra = parse_retry_after(_header(resp.headers, "Retry-After"))
                     if ra is not None:
@@ -291,10 +314,21 @@ class GraphTransport:
         local = {(k.item.id if unique else str(i)): k for i, k in enumerate(keyed)}
         chunks = [list(local.items())[i:i + BATCH_LIMIT] for i in range(0, len(local), BATCH_LIMIT)]
         out: dict[_Keyed, Response] = {}
-        for part in self.map_bounded(self._batch_call, chunks):
+        for part in self.map_bounded(self._batch_call_isolated, chunks):
             for lid, resp in part.items():
                 out[local[lid]] = resp
         return out
+
+    def _batch_call_isolated(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
+        """`_batch_call`, with a call that failed as a whole answering its own items only: other
+        resources' items in the same round keep their answers."""
+        try:
+            return self._batch_call(chunk)
+        except GraphError as e:
+            status = e.status if e.status and e.status >= 400 else 503
+            body = {"error": {"code": e.code or "BatchFailed", "message": e.graph_message or str(e)}}
+            # The call already used its own retries: its items are final, not retried again.
+            return {lid: Response(status, {CALL_FAILED: "1"}, body) for lid, _ in chunk}
 
     def _batch_call(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
         """One `$batch` call: its answers by (local) id; unanswered ids are absent."""
@@ -339,6 +373,14 @@ class _Keyed:
 
     def __init__(self, item: BatchRequest):
         self.item = item
+
+
+def _never_sent(e: Exception) -> bool:
+    """Whether a connection error happened before the request could reach the server."""
+    if isinstance(e, requests.exceptions.ConnectTimeout):
+        return True
+    text = str(e)
+    return "NewConnectionError" in text or "Connection refused" in text or "Name or service not known" in text
 
 
 def _batch_item(it: BatchRequest, local_id: str | None = None) -> dict:

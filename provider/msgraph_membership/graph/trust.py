@@ -28,10 +28,27 @@ def trust_bundle(extra_ca: str) -> str:
         return certifi.where()
     combined = base.rstrip(b"\n") + b"\n" + extra
     digest = hashlib.sha256(combined).hexdigest()[:20]
-    out = Path(tempfile.gettempdir()) / f"msgraph-membership-trust-{digest}.pem"
-    if not out.exists():
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".trust-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(combined)
-        os.replace(tmp, out)  # atomic: concurrent provider processes never read a torn file
+    out = _private_dir() / f"trust-{digest}.pem"
+    # Trust only a file with exactly these contents, in a directory only this user can write.
+    try:
+        if out.read_bytes() == combined:
+            return str(out)
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".trust-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(combined)
+    os.replace(tmp, out)  # atomic: concurrent provider processes never read a torn file
     return str(out)
+
+
+def _private_dir() -> Path:
+    """A directory of this user's, mode 0700 (never a shared, guessable /tmp path)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    d = base / "msgraph-membership"
+    try:
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(d, 0o700)
+        return d
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="msgraph-membership-"))  # 0700 by construction

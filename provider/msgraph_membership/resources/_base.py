@@ -166,10 +166,6 @@ class MembershipProvider(ResourceProvider):
     # -- helpers for subclasses ---------------------------------------------------------------------
 
     @staticmethod
-    def failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
-        return [CheckFailure(p, r) for p, r in problems]
-
-    @staticmethod
     def check_result(inputs: dict, problems: list[tuple[str, str]]) -> CheckResult:
         return CheckResult(inputs, [CheckFailure(p, r) for p, r in problems])
 
@@ -197,3 +193,5 @@ class MembershipProvider(ResourceProvider):
         except E.Forbidden as e:
             return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All "
                                                         "or Directory.Read.All to read the directory"))]
+        except E.GraphError as e:  # throttled or unavailable past every retry, or refused
+            return [("provider", f"could not check the directory: {graph_message(e)}")]

@@ -133,7 +133,9 @@ class BatchMembersProvider(MembershipProvider):
             raise ApplyError(graph_message(e, hint=self.hint(self.add_op, cid))) from None
         except E.GraphError as e:
             raise ApplyError(graph_message(e)) from None
-        adopted = p.adopted | (added.unchanged & set(desired))
+        # Adopted: there before this resource managed it. "Already exists" on our add also means
+        # that, except for members this resource managed already (their add was lagging).
+        adopted = p.adopted | ((added.unchanged & set(desired)) - managed_before)
         c.confirm(self.kind, cid, present=added.done, absent=removed.done)
         failed = {**added.failed, **removed.failed}
         if failed:
@@ -152,7 +154,10 @@ class BatchMembersProvider(MembershipProvider):
         except E.NotFound:
             return ReadResult(None, {})
         managed = set(props.get("member_ids") or [])
-        present = sorted(current.keys()) if authoritative else sorted(managed & current.keys())
+        listed = set(current)
+        if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
+            listed |= (managed - listed) - self.client.missing_after_wait(self.kind, cid, managed - listed)
+        present = sorted(listed) if authoritative else sorted(managed & listed)
         outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
                 "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present))}
         return ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present,

@@ -13,8 +13,8 @@ Example::
 
 Graph creates it with `POST /directory/administrativeUnits/{id}/members` (graph-semantics §1.8),
 so a unit-scoped Groups Administrator can create it. Id: the new group's object id.
-`display_name`, `description`, `mail_nickname` and `visibility` (Private <-> Public) change in
-place with `PATCH /groups/{id}`; the unit, `security_enabled`, `mail_enabled`, `group_types`,
+`display_name`, `description`, `mail_nickname`, `security_enabled` and `visibility` (Private <->
+Public) change in place with `PATCH /groups/{id}`; the unit, `mail_enabled`, `group_types`,
 `is_assignable_to_role`, and a visibility change to or from HiddenMembership replace the group
 (Graph sets those only at creation, §8). Deleting deletes the group.
 """
@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from typing import Any, Callable, Optional, Sequence, TypeVar
+from typing import Any, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
@@ -33,12 +32,11 @@ from ..graph.rules import mail_nickname_problem, permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, graph_message,
                     has_unknown)
 
-T = TypeVar("T")
 
 ARGS = ("administrative_unit_id", "display_name", "mail_nickname", "security_enabled", "mail_enabled",
         "group_types", "description", "visibility", "is_assignable_to_role")
-IN_PLACE = ("display_name", "description", "mail_nickname", "visibility")
-REPLACE = ("administrative_unit_id", "security_enabled", "mail_enabled", "group_types", "is_assignable_to_role")
+IN_PLACE = ("display_name", "description", "mail_nickname", "security_enabled", "visibility")
+REPLACE = ("administrative_unit_id", "mail_enabled", "group_types", "is_assignable_to_role")
 CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "security_enabled": "securityEnabled",
          "mail_enabled": "mailEnabled", "group_types": "groupTypes", "description": "description",
          "visibility": "visibility", "is_assignable_to_role": "isAssignableToRole"}
@@ -87,18 +85,6 @@ def _parse_time(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
-
-
-def _retry_while_none(fn: Callable[[], T | None], total_s: float, first_delay_s: float = 0.5) -> T | None:
-    """Call `fn` until it returns something, with a doubling wait, for at most `total_s`:
-    how a just-created object is waited for through replication lag (§5)."""
-    delay, deadline = first_delay_s, time.monotonic() + total_s
-    while True:
-        out = fn()
-        if out is not None or time.monotonic() + delay > deadline:
-            return out
-        time.sleep(delay)
-        delay = min(delay * 2, 8.0)
 
 
 class AdministrativeUnitGroupProvider(MembershipProvider):
@@ -210,7 +196,8 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
 
     def _validate_unit(self, inputs: dict, wait_s: float) -> None:
         unit_id = inputs["administrative_unit_id"]
-        unit = _retry_while_none(lambda: self.client.get_unit(unit_id), wait_s) if wait_s else self.client.get_unit(unit_id)
+        unit = (self.client.wait_for(lambda: self.client.get_unit(unit_id), total_s=wait_s) if wait_s
+                else self.client.get_unit(unit_id))
         if unit is None:
             raise InputError("administrative_unit_id",
                              f"administrative unit {unit_id} does not exist in the directory (check the id, and that "
@@ -261,14 +248,11 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             if props.get(k) is not None:
                 body[CAMEL[k]] = props[k]
 
-        def attempt() -> dict | None:
-            try:
-                return self.client.create_group_in_unit(unit_id, body)
-            except E.NotFound:
-                return None  # the unit is not replicated to every replica yet
-
         try:
-            raw = _retry_while_none(attempt, UNIT_LAG_WAIT_S)
+            # The client waits out a unit that is not replicated yet, and never creates twice.
+            raw = self.client.create_group_in_unit(unit_id, body)
+        except E.NotFound:
+            raw = None
         except E.Forbidden as e:
             hint = permission_hint("au_create_group")
             if props.get("is_assignable_to_role"):
@@ -312,7 +296,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         created = _parse_time(props.get("created_date_time"))
         if created is None or (dt.datetime.now(dt.timezone.utc) - created).total_seconds() > YOUNG_S:
             return None
-        return _retry_while_none(lambda: self.client.get_group_raw(group_id), READ_LAG_WAIT_S)
+        return self.client.wait_for(lambda: self.client.get_group_raw(group_id), total_s=READ_LAG_WAIT_S)
 
     def read(self, id_: str, props: dict) -> ReadResult:
         raw = self._get(id_, props)

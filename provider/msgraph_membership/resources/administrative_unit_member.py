@@ -133,9 +133,9 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
             members = self.client.member_ids(UNITS, unit_id)
         except E.NotFound:
             return ReadResult(None, {})
-        if member_id not in members:
+        if member_id not in members and self.client.still_absent(UNITS, unit_id, member_id):
             return ReadResult(None, {})
-        listed = members[member_id]
+        listed = self.client.member_ids(UNITS, unit_id).get(member_id, "directoryObject")
         outs = {"administrative_unit_id": unit_id, "member_id": member_id,
                 "member_type": listed if listed != "directoryObject" else props.get("member_type"),
                 "adopted": bool(props.get("adopted", False))}

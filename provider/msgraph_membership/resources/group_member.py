@@ -115,8 +115,9 @@ class GroupMemberProvider(MembershipProvider):
             members = c.member_ids(GROUPS, group_id)
         except E.NotFound:
             return ReadResult(None, {})
-        if member_id not in members:
+        if member_id not in members and c.still_absent(GROUPS, group_id, member_id):
             return ReadResult(None, {})
+        members = c.member_ids(GROUPS, group_id)
         outs = {"group_id": group_id, "member_id": member_id,
                 "member_type": members.get(member_id) if members.get(member_id) != "directoryObject"
                 else props.get("member_type"),

@@ -151,11 +151,12 @@ class MemberOfProvider(MembershipProvider):
 
     def read(self, id_: str, props: dict) -> ReadResult:
         member_id = props.get("member_id") or parse_member_of_id(id_)
+        managed = set(props.get("group_ids") or [])
         try:
-            current = self.client.member_of(member_id)
+            current = self.client.member_of_after_wait(member_id, managed)
         except E.NotFound:
             return ReadResult(None, {})  # the member itself is gone
-        present = sorted(set(props.get("group_ids") or []) & current)
+        present = sorted(managed & current)
         outs = {"member_id": member_id, "group_ids": present,
                 "adopted_group_ids": sorted(set(props.get("adopted_group_ids") or []) & set(present))}
         return ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present})
