@@ -322,7 +322,7 @@ def outputs(**kw):
     ({"description": "d"}, True, []),
     ({"mail_nickname": "paris2"}, True, []),
     ({"administrative_unit_id": SP}, True, ["administrative_unit_id"]),
-    ({"security_enabled": False}, True, ["security_enabled"]),
+    ({"security_enabled": False}, True, []),  # Graph updates securityEnabled in place
     ({"group_types": ["Unified"], "mail_enabled": True}, True, ["mail_enabled", "group_types"]),
     ({"is_assignable_to_role": True}, True, ["is_assignable_to_role"]),
     ({"is_assignable_to_role": False}, False, []),

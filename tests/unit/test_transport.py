@@ -244,3 +244,71 @@ def test_items_of_concurrent_batch_calls_share_batch_requests():
     [th.join() for th in threads]
     assert sizes == [9]
     assert all(sorted(r) == ["0", "1", "2"] and all(v.status == 204 for v in r.values()) for r in results.values())
+
+
+def test_a_create_that_lost_its_answer_is_not_sent_again():
+    t, sleeps = transport([requests.ConnectionError("Connection aborted: RemoteDisconnected")])
+    with pytest.raises(E.AmbiguousWrite, match="may have been applied"):
+        t.request("POST", "/directory/administrativeUnits/u/members", json={}, idempotent=False)
+    assert len(t.session.calls) == 1 and sleeps == []
+
+
+def test_a_create_that_never_connected_is_retried():
+    t, _ = transport([requests.exceptions.ConnectTimeout("connect timeout"), response(201, {"id": "g"})])
+    assert t.request("POST", "/directory/administrativeUnits/u/members", json={}, idempotent=False).body == {"id": "g"}
+
+
+def test_a_gateway_timeout_on_a_create_is_ambiguous_not_retried():
+    t, _ = transport([response(504)])
+    with pytest.raises(E.AmbiguousWrite):
+        t.request("POST", "/directory/administrativeUnits/u/members", json={}, idempotent=False)
+
+
+def test_retry_after_zero_still_waits_a_little():
+    t, sleeps = transport([response(429, None, {"Retry-After": "0"}), response(204)])
+    t.request("DELETE", "/groups/g/members/m/$ref")
+    assert sleeps and sleeps[0] > 0
+
+
+def test_a_batch_call_that_fails_whole_answers_only_its_own_items():
+    def fail(call):
+        return response(400, {"error": {"code": "BadRequest", "message": "bad batch"}})
+
+    t, _ = transport([fail])
+    out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
+    assert out["a"].status == 400 and "bad batch" in out["a"].body["error"]["message"]
+
+
+def test_no_proxy_is_honoured_per_url(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    seen = {}
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def send(self, request, **kw):
+            seen[request.url] = kw.get("proxies")
+            return response(200, {})
+
+    s = new_session(True)
+    s.mount("https://", Adapter())
+    s.get("https://127.0.0.1:8443/v1.0/groups")
+    s.get("https://graph.microsoft.com/v1.0/groups")
+    assert not (seen["https://127.0.0.1:8443/v1.0/groups"] or {}).get("https")
+    assert seen["https://graph.microsoft.com/v1.0/groups"]["https"] == "http://proxy.invalid:3128"
+
+
+def test_the_combined_trust_file_is_private_and_rewritten_when_tampered(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from msgraph_membership.graph.trust import trust_bundle
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ca = tmp_path / "extra.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nZXh0cmE=\n-----END CERTIFICATE-----\n")
+    path = trust_bundle(str(ca))
+    assert path.startswith(str(tmp_path / "cache"))
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    good = open(path, "rb").read()
+    open(path, "w").write("-----BEGIN CERTIFICATE-----\nZXZpbA==\n-----END CERTIFICATE-----\n")
+    assert trust_bundle(str(ca)) == path and open(path, "rb").read() == good
