@@ -21,6 +21,7 @@ from ..graph.rules import is_guid
 
 if TYPE_CHECKING:
     from ..graph.client import GraphClient
+    from ..graph.rules import GroupInfo
 
 log = logging.getLogger("msgraph_membership")
 
@@ -100,6 +101,21 @@ def check_bool(value: Any, default: bool) -> tuple[Any, str | None]:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true", None
     return value, f"must be true or false, got {value!r}"
+
+
+def writable_group(client: "GraphClient", group_id: str, prop: str = "group_id") -> "GroupInfo":
+    """The group, once the directory confirms its members can be changed by this app: it
+    exists, Graph can change its members (not dynamic, mail-enabled or synchronised), and a
+    role-assignable group comes with RoleManagement.ReadWrite.Directory. Raises InputError
+    naming `prop`."""
+    group = client.get_group(group_id)
+    if group is None:
+        raise InputError(prop, f"group {group_id} does not exist in the directory "
+                               "(check the id, and that the app can read groups)")
+    problem = group.membership_problem() or client.write_permission_problem(group)
+    if problem:
+        raise InputError(prop, problem)
+    return group
 
 
 def graph_message(e: E.GraphError, *, hint: str | None = None) -> str:

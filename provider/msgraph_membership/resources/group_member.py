@@ -20,7 +20,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource
 
 from ..graph import errors as E
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
-from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown
+from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown, writable_group
 
 ARGS = ("group_id", "member_id")
 
@@ -63,13 +63,7 @@ class GroupMemberProvider(MembershipProvider):
     def _validate(self, group_id: str, member_id: str) -> str:
         """Everything the directory must confirm before the write; returns the member type."""
         c = self.client
-        group = c.get_group(group_id)
-        if group is None:
-            raise InputError("group_id", f"group {group_id} does not exist in the directory "
-                                         "(check the id, and that the app can read groups)")
-        p = group.membership_problem() or c.write_permission_problem(group)
-        if p:
-            raise InputError("group_id", p)
+        group = writable_group(c, group_id)
         member_type = c.object_types([member_id]).get(member_id)
         if member_type is None:
             raise InputError("member_id", f"object {member_id} does not exist in the directory; "

@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
-from ._base import InputError
+from ._base import InputError, writable_group
 from ._batch import BatchMembersProvider
 from ._converge import short_list
 
@@ -55,13 +55,7 @@ class GroupMembersProvider(BatchMembersProvider):
 
     def validate_members(self, group_id: str, member_ids: Sequence[str]) -> None:
         c = self.client
-        group = c.get_group(group_id)
-        if group is None:
-            raise InputError("group_id", f"group {group_id} does not exist in the directory "
-                                         "(check the id, and that the app can read groups)")
-        p = group.membership_problem() or c.write_permission_problem(group)
-        if p:
-            raise InputError("group_id", p)
+        group = writable_group(c, group_id)
         types = c.object_types(member_ids)
         missing = [m for m in member_ids if m not in types]
         if missing:
