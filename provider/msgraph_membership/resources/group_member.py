@@ -99,11 +99,15 @@ class GroupMemberProvider(MembershipProvider):
                             {"group_id": group_id, "member_id": member_id,
                              "member_type": member_type, "adopted": not added})
 
-    def read(self, id_: str, props: dict) -> ReadResult:
-        group_id = props.get("group_id")
-        member_id = props.get("member_id")
+    @staticmethod
+    def _ids(id_: str, props: dict) -> tuple[str, str]:
+        group_id, member_id = props.get("group_id"), props.get("member_id")
         if not group_id or not member_id:
             group_id, member_id = parse_group_member_id(id_)
+        return group_id, member_id
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        group_id, member_id = self._ids(id_, props)
         c = self.client
         try:
             members = c.member_ids(GROUPS, group_id)
@@ -111,18 +115,14 @@ class GroupMemberProvider(MembershipProvider):
             return ReadResult(None, {})
         if member_id not in members and c.still_absent(GROUPS, group_id, member_id):
             return ReadResult(None, {})
-        members = c.member_ids(GROUPS, group_id)
+        listed = c.member_ids(GROUPS, group_id).get(member_id, "directoryObject")
         outs = {"group_id": group_id, "member_id": member_id,
-                "member_type": members.get(member_id) if members.get(member_id) != "directoryObject"
-                else props.get("member_type"),
+                "member_type": listed if listed != "directoryObject" else props.get("member_type"),
                 "adopted": bool(props.get("adopted", False))}
         return ReadResult(id_, outs, inputs={"group_id": group_id, "member_id": member_id})
 
     def delete(self, id_: str, props: dict) -> None:
-        group_id = props.get("group_id")
-        member_id = props.get("member_id")
-        if not group_id or not member_id:
-            group_id, member_id = parse_group_member_id(id_)
+        group_id, member_id = self._ids(id_, props)
         c = self.client
         try:
             c.remove_member(GROUPS, group_id, member_id)
@@ -137,6 +137,10 @@ class GroupMember(Resource, module="msgraph", name="GroupMember"):
 
     Arguments: `group_id` (the group's object id), `member_id` (a user, group, device, service
     principal or organizational contact). Outputs: `member_type`, `adopted`.
+
+    Example::
+
+        GroupMember("alice-platform-admins", group_id=admins.object_id, member_id=alice.object_id)
     """
 
     group_id: pulumi.Output[str]

@@ -77,6 +77,10 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
 
     Arguments: `group_id`, `member_ids` (list; order and duplicates do not matter),
     `authoritative` (default False). Outputs: `member_ids` (sorted, unique), `adopted_member_ids`.
+
+    Example::
+
+        GroupMembers("developers", group_id=devs.object_id, member_ids=[alice.object_id, bob.object_id])
     """
 
     group_id: pulumi.Output[str]
