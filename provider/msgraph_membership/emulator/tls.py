@@ -69,18 +69,25 @@ def _valid_for(cert_path: Path, days: int) -> bool:
     return cert.not_valid_after_utc - dt.datetime.now(dt.timezone.utc) > dt.timedelta(days=days)
 
 
-def _make_ca(directory: Path) -> None:
-    key = _new_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "msgraph-emulator test CA")])
+def _self_signed(key, common_name: str, *, days: int) -> x509.CertificateBuilder:
+    """A certificate builder whose subject and issuer are `common_name`, valid from yesterday."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
+        .not_valid_after(now + dt.timedelta(days=days))
+    )
+
+
+def _make_ca(directory: Path) -> None:
+    key = _new_key()
+    cert = (
+        _self_signed(key, "msgraph-emulator test CA", days=3650)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
@@ -156,16 +163,5 @@ def _ensure_locked(d: Path) -> TlsFiles:
 def make_client_certificate(common_name: str = "msgraph-emulator client") -> tuple[bytes, bytes]:
     """A self-signed client certificate for certificate sign-in: ``(cert_pem, key_pem)``."""
     key = _new_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    cert = _self_signed(key, common_name, days=365).sign(key, hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
