@@ -42,20 +42,21 @@ PY
 echo "Local Graph emulator ready at $MSGRAPH_ENDPOINT (log: .emulator/emulator.log)"
 
 if ! command -v pulumi >/dev/null 2>&1; then
-  cat >&2 <<'MSG'
-The Pulumi CLI is not on PATH, so `pulumi up` cannot run here.
-Install it (https://www.pulumi.com/docs/iac/download-install/), for example:
-  brew install pulumi/tap/pulumi        # macOS / Linux with Homebrew
-  choco install pulumi                  # Windows
-then run this script again.
-
-Meanwhile, the same program runs through the project's engine harness (the SDK's own provider
-server, driven as the engine drives it), against the same emulator:
+  if command -v go >/dev/null 2>&1; then
+    echo "The Pulumi CLI is not on PATH; building it from its Go module (a one-time build of several minutes; later runs reuse it)." >&2
+    bin=$(bash scripts/pulumi-cli.sh)
+    export PATH="$bin:$PATH"
+  else
+    cat >&2 <<'MSG'
+The Pulumi CLI is not on PATH, and Go is not installed to build it, so `pulumi up` cannot run here.
+Install Pulumi (https://www.pulumi.com/docs/iac/download-install/), for example:
+  curl -fsSL https://get.pulumi.com | sh      # Linux / macOS
+  brew install pulumi/tap/pulumi              # Homebrew
+  choco install pulumi                        # Windows
+or install Go 1.26+ (this script then builds the CLI), and run this script again.
 MSG
-  mkdir -p .pulumi-state
-  PYTHONPATH=tests .venv/bin/python -m harness.engine "$action" "$example" \
-    --state "$PWD/.pulumi-state/harness-$name.json"
-  exit $?
+    exit 1
+  fi
 fi
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}

@@ -1,0 +1,238 @@
+"""The real Pulumi CLI for tests: its build (scripts/pulumi-cli.sh) and a stack driven through the
+Automation API, one per program, with a local file backend and the provider pointed at an emulator.
+
+    stack = CliStack.for_directory(emu, program_dir, tmp_path)     # a project directory (Pulumi.yaml)
+    stack = CliStack.inline(emu, "proj", program_fn, tmp_path)      # an inline program
+    stack.preview().ops()   -> {"developers": "create", ...}
+    stack.up(parallel=32); stack.refresh(); stack.destroy()
+
+Every command's per-resource operations come from the engine's own event stream, so tests assert
+what the engine did, not what a harness thinks it did.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PASSPHRASE = "cli-tests"
+
+_BIN: list[str] = []
+
+
+def pulumi_bin() -> str:
+    """The bin directory of the project's CLI build (built on first use), put first on PATH.
+
+    Without Go and without `pulumi`, the CLI tests skip with the reason, except in CI (CI=true),
+    where they must run."""
+    if _BIN:
+        return _BIN[0]
+    res = subprocess.run(["bash", str(REPO / "scripts" / "pulumi-cli.sh")], capture_output=True, text=True)
+    if res.returncode != 0:
+        msg = f"the Pulumi CLI could not be built: {res.stderr.strip()[-2000:]}"
+        if os.environ.get("CI") or shutil.which("go"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    sys.stderr.write(res.stderr)
+    bin_dir = res.stdout.strip().splitlines()[-1]
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    _BIN.append(bin_dir)
+    return bin_dir
+
+
+OP_NAMES = {"create": "create", "update": "update", "delete": "delete", "same": "same", "read": "read",
+            "replace": "replace", "create-replacement": "replace", "delete-replaced": "replace",
+            "discard": "delete", "refresh": "refresh", "import": "import", "import-replacement": "replace"}
+
+
+@dataclass
+class Step:
+    op: str
+    urn: str
+    type: str
+    name: str
+    diffs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    """What one command did (or, for preview, would do), read from the engine's events."""
+
+    command: str
+    steps: dict[str, Step] = field(default_factory=dict)  # by URN, the last op the engine reported
+    outputs: dict = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    resource_changes: dict = field(default_factory=dict)
+    diagnostics: list[str] = field(default_factory=list)
+
+    def ops(self) -> dict[str, str]:
+        """resource name -> op, for the program's own resources (not the stack, not providers)."""
+        return {s.name: s.op for s in self.steps.values()
+                if s.type != "pulumi:pulumi:Stack" and not s.type.startswith("pulumi:providers:")}
+
+    @property
+    def changes(self) -> int:
+        """How many resources changed (0: "no changes"), as the engine counted them."""
+        return sum(n for op, n in (self.resource_changes or {}).items() if op != "same")
+
+
+class StackError(Exception):
+    """A command failed; `summary` holds what the engine reported before it stopped."""
+
+    def __init__(self, message: str, summary: Summary):
+        super().__init__(message)
+        self.summary = summary
+
+
+def _collector(summary: Summary) -> Callable:
+    def on_event(ev) -> None:
+        pre = ev.resource_pre_event
+        out = ev.res_outputs_event
+        meta = (out or pre).metadata if (out or pre) else None
+        if meta is not None:
+            op = OP_NAMES.get(getattr(meta.op, "value", meta.op), str(meta.op))
+            if op == "refresh":  # a refresh step: gone, changed or the same
+                gone = meta.new is None or not getattr(meta.new, "id", None)
+                op = "delete" if gone else ("update" if meta.diffs else "same")
+            name = meta.urn.rsplit("::", 1)[-1]
+            prev = summary.steps.get(meta.urn)
+            if prev is None or out is not None or prev.op == "same":
+                summary.steps[meta.urn] = Step(op, meta.urn, meta.type, name, list(meta.diffs or []))
+        if ev.diagnostic_event is not None:
+            summary.diagnostics.append(ev.diagnostic_event.message)
+        if ev.summary_event is not None:
+            summary.resource_changes = dict(ev.summary_event.resource_changes or {})
+    return on_event
+
+
+class CliStack:
+    """One stack of one program, run by the real `pulumi` through the Automation API."""
+
+    def __init__(self, stack, emu, work: Path):
+        self.stack = stack
+        self.emu = emu
+        self.work = work
+
+    # -- construction ---------------------------------------------------------------------------
+    @staticmethod
+    def env_for(emu, backend: Path, extra: dict | None = None) -> dict[str, str]:
+        return {**(emu.env() if emu is not None else {}), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+                "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_BACKEND_URL": f"file://{backend}",
+                "PULUMI_PYTHON_CMD": sys.executable, **(extra or {})}
+
+    @classmethod
+    def for_directory(cls, emu, program_dir: Path, tmp_path: Path, stack_name: str = "dev",
+                      env: dict | None = None) -> "CliStack":
+        """A project directory (with Pulumi.yaml, run through the Python language host)."""
+        from pulumi import automation as auto
+
+        pulumi_bin()
+        backend = tmp_path / "backend"
+        backend.mkdir(exist_ok=True)
+        stack = auto.create_or_select_stack(
+            stack_name, work_dir=str(program_dir),
+            opts=auto.LocalWorkspaceOptions(env_vars=cls.env_for(emu, backend, env), secrets_provider="passphrase"))
+        return cls(stack, emu, program_dir)
+
+    @classmethod
+    def inline(cls, emu, project: str, program: Callable[[], None], tmp_path: Path, stack_name: str = "dev",
+               env: dict | None = None) -> "CliStack":
+        """An inline program: the engine talks to this process's own language server."""
+        from pulumi import automation as auto
+
+        pulumi_bin()
+        backend = tmp_path / "backend"
+        backend.mkdir(exist_ok=True)
+        work = tmp_path / "inline"
+        work.mkdir(exist_ok=True)
+        settings = auto.ProjectSettings(name=project, runtime=auto.ProjectRuntimeInfo(
+            name="python", options={"virtualenv": str(Path(sys.executable).parents[1])}))
+        stack = auto.create_or_select_stack(
+            stack_name, project_name=project, program=program,
+            opts=auto.LocalWorkspaceOptions(work_dir=str(work), project_settings=settings,
+                                            env_vars=cls.env_for(emu, backend, env),
+                                            secrets_provider="passphrase"))
+        return cls(stack, emu, work)
+
+    # -- commands -------------------------------------------------------------------------------
+    def _run(self, command: str, fn: Callable, **kw) -> Summary:
+        from pulumi import automation as auto
+
+        summary = Summary(command)
+        try:
+            res = fn(on_event=_collector(summary), **kw)
+        except auto.CommandError as e:
+            summary.stderr = getattr(e, "stderr", "") or str(e)
+            raise StackError(str(e), summary) from e
+        summary.stdout = getattr(res, "stdout", "") or ""
+        summary.stderr = getattr(res, "stderr", "") or ""
+        outs = getattr(res, "outputs", None)
+        if outs:
+            summary.outputs = {k: v.value for k, v in outs.items()}
+        if not summary.resource_changes:
+            rc = getattr(getattr(res, "summary", None), "resource_changes", None) or getattr(res, "change_summary", None)
+            summary.resource_changes = dict(rc or {})
+        return summary
+
+    def preview(self, **kw) -> Summary:
+        return self._run("preview", self.stack.preview, **kw)
+
+    def up(self, **kw) -> Summary:
+        return self._run("up", self.stack.up, **kw)
+
+    def refresh(self, **kw) -> Summary:
+        return self._run("refresh", self.stack.refresh, **kw)
+
+    def destroy(self, **kw) -> Summary:
+        return self._run("destroy", self.stack.destroy, **kw)
+
+    def export(self) -> dict:
+        """The stack's state, as `pulumi stack export` gives it."""
+        return self.stack.export_stack().deployment
+
+    def set_config(self, key: str, value: str, secret: bool = False) -> None:
+        from pulumi import automation as auto
+
+        self.stack.set_config(key, auto.ConfigValue(value=value, secret=secret))
+
+    def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """The `pulumi` command itself, in the stack's directory with its environment."""
+        env = {**os.environ, **self.stack.workspace.env_vars}
+        return subprocess.run(["pulumi", *args, "--stack", self.stack.name, "--non-interactive"],
+                              cwd=self.work, env=env, capture_output=True, text=True, check=check)
+
+    def resources(self) -> list[dict]:
+        return [r for r in self.export().get("resources", [])
+                if r["type"].startswith("pulumi-python:dynamic")]
+
+    # -- the directory --------------------------------------------------------------------------
+    def memberships(self) -> set[tuple[str, str, str]]:
+        from lifecycle.conftest import memberships
+
+        return memberships(self.emu.directory())
+
+    def edit(self, old: str, new: str) -> None:
+        """Edit the program's source (a private copy), as a user would between two `up`s."""
+        main = self.work / "__main__.py"
+        src = main.read_text()
+        assert src.count(old) == 1, f"{old!r} must occur exactly once in {main}"
+        main.write_text(src.replace(old, new))
+
+
+def copy_example(example_dir: Path, dest: Path) -> Path:
+    """An example program, copied so the CLI's stack files stay out of the repository, with its
+    virtualenv made absolute (the copy no longer sits two levels under the repository)."""
+    shutil.copytree(example_dir, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    project = yaml.safe_load((dest / "Pulumi.yaml").read_text())
+    project["runtime"]["options"]["virtualenv"] = str(Path(sys.executable).parents[1])
+    (dest / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    return dest
