@@ -24,6 +24,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "cli-tests"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine writes a value not known until apply
 
 _BIN: list[str] = []
 
@@ -60,6 +61,8 @@ class Step:
     type: str
     name: str
     diffs: list[str] = field(default_factory=list)
+    old: dict = field(default_factory=dict)  # the resource's outputs before the step
+    new: dict = field(default_factory=dict)  # and after it (planned, in a preview)
 
 
 @dataclass
@@ -69,15 +72,28 @@ class Summary:
     command: str
     steps: dict[str, Step] = field(default_factory=dict)  # by URN, the last op the engine reported
     outputs: dict = field(default_factory=dict)
+    planned_outputs: dict = field(default_factory=dict)  # the stack's outputs as the engine planned them
     stdout: str = ""
     stderr: str = ""
     resource_changes: dict = field(default_factory=dict)
     diagnostics: list[str] = field(default_factory=list)
 
+    def step(self, name: str) -> Step:
+        [step] = [s for s in self.steps.values() if s.name == name]
+        return step
+
     def ops(self) -> dict[str, str]:
         """resource name -> op, for the program's own resources (not the stack, not providers)."""
         return {s.name: s.op for s in self.steps.values()
                 if s.type != "pulumi:pulumi:Stack" and not s.type.startswith("pulumi:providers:")}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """op -> how many of the program's resources had it."""
+        out: dict[str, int] = {}
+        for op in self.ops().values():
+            out[op] = out.get(op, 0) + 1
+        return out
 
     @property
     def changes(self) -> int:
@@ -104,9 +120,13 @@ def _collector(summary: Summary) -> Callable:
                 gone = meta.new is None or not getattr(meta.new, "id", None)
                 op = "delete" if gone else ("update" if meta.diffs else "same")
             name = meta.urn.rsplit("::", 1)[-1]
+            if meta.type == "pulumi:pulumi:Stack" and getattr(meta.new, "outputs", None):
+                summary.planned_outputs = dict(meta.new.outputs)
             prev = summary.steps.get(meta.urn)
             if prev is None or out is not None or prev.op == "same":
-                summary.steps[meta.urn] = Step(op, meta.urn, meta.type, name, list(meta.diffs or []))
+                summary.steps[meta.urn] = Step(op, meta.urn, meta.type, name, list(meta.diffs or []),
+                                               dict(getattr(meta.old, "outputs", None) or {}),
+                                               dict(getattr(meta.new, "outputs", None) or {}))
         if ev.diagnostic_event is not None:
             summary.diagnostics.append(ev.diagnostic_event.message)
         if ev.summary_event is not None:
@@ -215,6 +235,9 @@ class CliStack:
                 if r["type"].startswith("pulumi-python:dynamic")]
 
     # -- the directory --------------------------------------------------------------------------
+    def directory(self) -> dict:
+        return self.emu.directory()
+
     def memberships(self) -> set[tuple[str, str, str]]:
         from lifecycle.conftest import memberships
 

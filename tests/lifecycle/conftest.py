@@ -1,5 +1,6 @@
-"""Shared pieces of the lifecycle tests: one emulator per test module, a fresh directory and state
-per test, and a way to change memberships "outside" (straight through Graph, as an admin would).
+"""Shared pieces of the lifecycle tests: one emulator per test module, a fresh directory and a fresh
+stack (the real `pulumi`, tests/harness/cli.py) per test, and a way to change memberships
+"outside" (straight through Graph, as an admin would).
 
 Each test module sets `EXAMPLE = "<name>"` (a directory under examples/ with `__main__.py` and
 `seed.yaml`) and uses the `stack` fixture.
@@ -13,8 +14,7 @@ import pytest
 import requests
 import yaml
 
-from harness.engine import Engine
-from harness.server import emulator_config
+from harness.cli import CliStack, copy_example
 from msgraph_membership.emulator.process import start_emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,46 +86,6 @@ def graph_writes(emu) -> list[dict]:
     return out
 
 
-class Stack:
-    """One example program (possibly an edited copy) with its own state file, against the
-    module's emulator: the `pulumi` commands, plus views of the directory."""
-
-    def __init__(self, emu, program_dir: Path, state: Path, config: dict | None = None):
-        self.emu = emu
-        self.program_dir = program_dir
-        self.state = state
-        self.config = dict(config or {})
-
-    @property
-    def engine(self) -> Engine:
-        return Engine(self.program_dir, self.state, config={**emulator_config(self.emu), **self.config})
-
-    def preview(self):
-        return self.engine.preview()
-
-    def up(self):
-        return self.engine.up()
-
-    def refresh(self):
-        return self.engine.refresh()
-
-    def destroy(self):
-        return self.engine.destroy()
-
-    def directory(self) -> dict:
-        return self.emu.directory()
-
-    def memberships(self) -> set[tuple[str, str, str]]:
-        return memberships(self.emu.directory())
-
-    def edit(self, old: str, new: str) -> None:
-        """Edit the program's source (a private copy), as a user would between two `up`s."""
-        main = self.program_dir / "__main__.py"
-        src = main.read_text()
-        assert src.count(old) == 1, f"{old!r} must occur exactly once in {main}"
-        main.write_text(src.replace(old, new))
-
-
 @pytest.fixture(scope="module")
 def example_emulator(request):
     example = request.module.EXAMPLE
@@ -135,8 +95,9 @@ def example_emulator(request):
 
 
 @pytest.fixture
-def stack(request, example_emulator, tmp_path) -> Stack:
-    """A fresh directory (the example's seed) and a private copy of the example program."""
+def stack(request, example_emulator, tmp_path) -> CliStack:
+    """A fresh directory (the example's seed), a private copy of the example program and a new
+    stack of it on a local backend; `CONFIG` in the test module is set as stack config."""
     example = request.module.EXAMPLE
     seed = load_seed(example)
     seed.pop("apps", None)  # apps survive a reset; seeding them again would change the secret
@@ -145,9 +106,11 @@ def stack(request, example_emulator, tmp_path) -> Stack:
     emu.seed(seed)
     emu.faults({})
     emu.clear_requests()
-    program = tmp_path / example
-    shutil.copytree(EXAMPLES / example, program, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return Stack(emu, program, tmp_path / "state.json", config=getattr(request.module, "CONFIG", None))
+    program = copy_example(EXAMPLES / example, tmp_path / example)
+    st = CliStack.for_directory(emu, program, tmp_path)
+    for key, value in (getattr(request.module, "CONFIG", None) or {}).items():
+        st.set_config(key, str(value))
+    return st
 
 
 @pytest.fixture
