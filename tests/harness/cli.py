@@ -251,6 +251,90 @@ class CliStack:
         main.write_text(src.replace(old, new))
 
 
+class ShellStack(CliStack):
+    """The same stack driven as a user types it: `pulumi <command>` in the project directory, with
+    the engine's events read from `--event-log` (the file the Automation API reads too)."""
+
+    def __init__(self, emu, work: Path, env: dict[str, str], stack_name: str = "dev"):
+        self.emu = emu
+        self.work = work
+        # PULUMI_DEBUG_COMMANDS enables --event-log, as the Automation API does for its commands.
+        self.env = {**os.environ, **env, "PULUMI_DEBUG_COMMANDS": "true"}
+        self.name = stack_name
+        self.run("stack", "init", stack_name)
+
+    @classmethod
+    def for_directory(cls, emu, program_dir: Path, tmp_path: Path, stack_name: str = "dev",
+                      env: dict | None = None) -> "ShellStack":
+        pulumi_bin()
+        backend = tmp_path / "backend"
+        backend.mkdir(exist_ok=True)
+        return cls(emu, program_dir, cls.env_for(emu, backend, env), stack_name)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        res = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=self.work, env=self.env,
+                             capture_output=True, text=True)
+        if check and res.returncode != 0:
+            raise StackError(f"pulumi {' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}",
+                             Summary(args[0], stdout=res.stdout, stderr=res.stderr))
+        return res
+
+    def _command(self, command: str, *args: str) -> Summary:
+        from pulumi.automation.events import EngineEvent
+        import json
+        import tempfile
+
+        summary = Summary(command)
+        on_event = _collector(summary)
+        with tempfile.TemporaryDirectory() as d:
+            log = Path(d) / "events.jsonl"
+            yes = [] if command == "preview" else ["--yes"]
+            try:
+                res = self.run(command, *yes, "--event-log", str(log), *args)
+            finally:
+                if log.exists():
+                    for line in log.read_text().splitlines():
+                        if line.strip():
+                            on_event(EngineEvent.from_json(json.loads(line)))
+        summary.stdout, summary.stderr = res.stdout, res.stderr
+        if command != "preview":
+            outs = json.loads(self.run("stack", "output", "--json").stdout or "{}")
+            summary.outputs = outs
+        return summary
+
+    @staticmethod
+    def flags(kw: dict) -> list[str]:
+        """Automation API keywords as the CLI's flags: parallel=4 -> --parallel 4, refresh=True -> --refresh."""
+        out: list[str] = []
+        for k, v in kw.items():
+            flag = "--" + k.replace("_", "-")
+            if v is True:
+                out.append(flag)
+            elif v not in (None, False):
+                out += [flag, str(v)]
+        return out
+
+    def preview(self, *args: str, **kw) -> Summary:
+        return self._command("preview", *args, *self.flags(kw))
+
+    def up(self, *args: str, **kw) -> Summary:
+        return self._command("up", *args, *self.flags(kw))
+
+    def refresh(self, *args: str, **kw) -> Summary:
+        return self._command("refresh", *args, *self.flags(kw))
+
+    def destroy(self, *args: str, **kw) -> Summary:
+        return self._command("destroy", *args, *self.flags(kw))
+
+    def export(self) -> dict:
+        import json
+
+        return json.loads(self.run("stack", "export").stdout)["deployment"]
+
+    def set_config(self, key: str, value: str, secret: bool = False) -> None:
+        self.run("config", "set", *(["--secret"] if secret else []), key, value)
+
+
 def copy_example(example_dir: Path, dest: Path) -> Path:
     """An example program, copied so the CLI's stack files stay out of the repository, with its
     virtualenv made absolute (the copy no longer sits two levels under the repository)."""
