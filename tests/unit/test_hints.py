@@ -113,3 +113,10 @@ def test_client_transport_adds_the_hint_to_a_graph_connection_failure():
     with pytest.raises(E.Unavailable) as info:
         t.request("GET", "/groups/g")
     assert "set msgraph:graphEndpoint or MSGRAPH_ENDPOINT to https://127.0.0.1:8443" in str(info.value)
+
+
+def test_the_client_sends_graph_calls_through_the_hinting_transport():
+    from msgraph_membership.graph.client import GraphClient
+
+    client = GraphClient(settings(MSGRAPH_ENDPOINT=EMULATOR))
+    assert isinstance(client.t, _HintedTransport)
