@@ -102,3 +102,21 @@ def test_group_kinds_are_named_as_the_admin_center_names_them(emu):
     assert (kinds[SEC], kinds[M365], kinds[DYNAMIC]) == ("security", "Microsoft 365", "dynamic")
     assert group_kind({"mailEnabled": True, "securityEnabled": False}) == "distribution"
     assert group_kind({"mailEnabled": True, "securityEnabled": True}) == "mail-enabled security"
+
+
+def test_every_page_asset_is_shipped_as_package_data():
+    import fnmatch
+    from pathlib import Path
+
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")
+    import msgraph_membership.emulator as emulator_pkg
+
+    repo = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "msgraph_membership.emulator"]
+    assets = [p.relative_to(Path(emulator_pkg.__file__).parent).as_posix()
+              for p in (Path(emulator_pkg.__file__).parent / "page").iterdir()]
+    assert {"page/index.html", "page/page.css", "page/page.js"} <= set(assets)
+    assert all(any(fnmatch.fnmatch(a, g) for g in globs) for a in assets), (assets, globs)
