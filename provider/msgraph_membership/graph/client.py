@@ -76,9 +76,9 @@ class GraphClient:
         if transport is None:
             session = new_session(settings.verify, pool_size=max_concurrency * 2)
             transport = _HintedTransport(settings, settings.graph_url, _LazyCredential(settings, session),
-                                       session=session, verify=settings.verify,
-                                       max_concurrency=max_concurrency, sleep=sleep,
-                                       tls_setting=settings.key_for("ca_bundle"))
+                                         session=session, verify=settings.verify,
+                                         max_concurrency=max_concurrency, sleep=sleep,
+                                         tls_setting=settings.key_for("ca_bundle"))
         self.t = transport
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._listings_lock = threading.Lock()
