@@ -3,8 +3,21 @@
 # `pulumi up` of Pulumi.yaml's stack with a local state backend, signed in to the emulator.
 # Usage: bash scripts/quickstart.sh [up|preview|refresh|destroy] [EXAMPLE_DIR]
 #   (default: up examples/quickstart, the root Pulumi.yaml's stack; also examples/batch, examples/bootstrap)
+#        bash scripts/quickstart.sh reset     start over: every example's emulator directory and stack state
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = reset ]; then
+  # Only the quick start's own files: they only ever describe the local emulator, never a tenant.
+  rm -rf .pulumi-state
+  rm -f .emulator/*.db .emulator/*.db-* .emulator/ready.json .emulator/emulator.log
+  echo "Reset: removed the emulator's directories (.emulator/*.db) and the stack state (.pulumi-state/)."
+  echo "The next bash scripts/quickstart.sh starts from the examples' seeds."
+  case "${PULUMI_BACKEND_URL:-}" in
+    ""|"file://$PWD/.pulumi-state") ;;
+    *) echo "PULUMI_BACKEND_URL is set: stacks in that backend are not touched (pulumi stack rm removes one)." >&2 ;;
+  esac
+  exit 0
+fi
 action=${1:-up}
 example=${2:-examples/quickstart}
 example=${example%/}

@@ -10,6 +10,8 @@
 | ``DELETE /_emulator/requests`` | clears the log |
 | ``GET /_emulator/faults`` | the current fault settings |
 | ``PUT /_emulator/faults`` | replaces them (``{}`` turns all off); returns the current settings |
+| ``GET /_emulator/ui`` | the read-only page (``page.py``): directory, request log, faults, live |
+| ``GET /_emulator/live`` | what the page polls (``live.py``): ``?since=SEQ&directory=ETAG`` |
 
 ``GET /_emulator/directory``::
 
@@ -29,7 +31,7 @@ import ipaddress
 import json
 import time
 
-from . import seed
+from . import live, page, seed
 from .wire import Request, Response
 
 _COLLECTION_OF = {"user": "users", "group": "groups", "device": "devices", "servicePrincipal": "servicePrincipals",
@@ -98,6 +100,11 @@ def handle(emulator, req: Request, segs: list[str]) -> Response:
             return Response.json(200, {"status": "ok"})
         if name == "faults" and method == "GET":
             return Response.json(200, emulator.faults.current())
+        if name == "ui" and method == "GET":
+            return page.serve(segs[1:])
+        if name == "live" and method == "GET":
+            since = int(req.query.get("since") or 0)
+            return Response.json(200, live.snapshot(emulator, since, req.query.get("directory")))
         if name == "faults" and method == "PUT":
             doc = json.loads(req.body or b"{}")
             if not isinstance(doc, dict):

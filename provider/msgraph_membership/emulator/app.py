@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 import jwt
 
@@ -35,6 +36,14 @@ def normalise_path(path: str) -> str:
     """Collapse ``//`` (MSAL builds ``…/tid//v2.0/…`` from an authority with a trailing slash, §7.2)."""
     path = _SLASHES.sub("/", path or "/")
     return path if path.startswith("/") else "/" + path
+
+
+def _token_request_client(req: Request) -> str | None:
+    """The ``client_id`` of a token request (form body, or the query of a managed identity's)."""
+    found = req.query.get("client_id")
+    if not found and req.body and b"client_id=" in req.body:
+        found = dict(parse_qsl(req.body.decode("utf-8", "replace"))).get("client_id")
+    return found or None
 
 
 def _unverified_appid(req: Request) -> str | None:
@@ -79,6 +88,9 @@ class Emulator:
                  "path": req.path + ("?" + req.query_string if req.query_string else ""),
                  "status": None if resp.drop else resp.status,
                  "duration_ms": round((time.perf_counter() - start) * 1000, 3)}
+        app = _unverified_appid(req) if kind == "graph" else _token_request_client(req)
+        if app:
+            entry["app"] = app
         if "request-id" in resp.headers:
             entry["request_id"] = resp.headers["request-id"]
         if resp.batch_items is not None:

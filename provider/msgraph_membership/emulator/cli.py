@@ -1,4 +1,10 @@
-"""``msgraph-emulator serve``: the command line (interface.md).
+"""``msgraph-emulator``: the command line (interface.md).
+
+- ``serve``: run the emulator in the foreground (below: its ready line).
+- ``env [--format shell|dotenv|github|json]``: the environment variables that point the provider
+  at the emulator on ``--port`` (default 8443), starting one in the background when none
+  answers there; ``eval "$(msgraph-emulator env)"`` before ``pulumi up``. See ``env.py``.
+- ``stop``: stop the emulator on ``--port`` that ``env`` (or ``serve``) recorded (``running.py``).
 
 When ready, prints exactly one JSON line on stdout::
 
@@ -27,6 +33,8 @@ import signal
 import sys
 import threading
 
+from . import env as env_mod
+from . import running
 from . import seed as seed_mod
 from .app import Emulator
 from .server import EmulatorServer
@@ -45,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-dir", help="where the test CA and server certificate live (kept between runs)")
     serve.add_argument("--latency-ms", type=float, default=0.0, help="initial latency fault for Graph calls")
     serve.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
+    env = sub.add_parser("env", help="print the environment that points the provider at the emulator "
+                                     "on --port, starting one in the background if none answers there")
+    env.add_argument("--format", choices=env_mod.FORMATS, default="shell",
+                     help="shell exports (default), a .env file, $GITHUB_ENV lines, or JSON")
+    env.add_argument("--port", type=int, default=8443)
+    env.add_argument("--host", default="127.0.0.1", help="for an emulator this command starts")
+    env.add_argument("--seed", help="for an emulator this command starts: seed file (JSON or YAML)")
+    env.add_argument("--db", help="for an emulator this command starts: SQLite file for the directory")
+    env.add_argument("--tls-dir", help="for an emulator this command starts: test CA directory")
+    env.add_argument("--no-start", action="store_true", help="fail instead of starting an emulator")
+    stop = sub.add_parser("stop", help="stop the emulator on --port that `env` or `serve` started")
+    stop.add_argument("--port", type=int, default=8443)
     return parser
 
 
@@ -109,14 +129,55 @@ def serve(args) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     server.start_background()
+    recorded = args.port != 0
+    if recorded:
+        running.write_record(ready)
     print(json.dumps(ready), flush=True)
     print(f"msgraph-emulator: serving Graph at {ready['graph_url']} (tenant {ready['tenant_id']})",
           file=sys.stderr, flush=True)
     while not stop.wait(0.5):
         pass
+    if recorded:
+        running.remove_record(ready["port"], ready["pid"])
     server.shutdown()
     server.server_close()
     server.emulator.store.close()
+    return 0
+
+
+def env(args) -> int:
+    """Print the environment for the emulator on ``--port``; start one there if none answers."""
+    ready = running.find(args.port)
+    verb = "using the emulator"
+    if ready is None:
+        if args.no_start:
+            print(f"msgraph-emulator: no emulator answers on port {args.port}", file=sys.stderr)
+            return 1
+        serve_args = ["--host", args.host]
+        for flag, value in (("--seed", args.seed), ("--db", args.db), ("--tls-dir", args.tls_dir)):
+            if value:
+                serve_args += [flag, os.path.abspath(value)]
+        try:
+            ready = running.start_detached(serve_args, args.port)
+        except RuntimeError as exc:
+            print(f"msgraph-emulator: {exc}", file=sys.stderr)
+            return 1
+        verb = "started an emulator"
+    sys.stdout.write(env_mod.render(env_mod.variables(ready), args.format))
+    sys.stdout.flush()
+    # stderr, so that `eval "$(...)"` shows it without evaluating it.
+    print(f"msgraph-emulator: {verb} at {ready['base_url']} (pid {ready['pid']}); "
+          f"its page: {ready['base_url']}/_emulator/ui; stop it: msgraph-emulator stop"
+          + (f" --port {args.port}" if args.port != 8443 else ""), file=sys.stderr)
+    return 0
+
+
+def stop(args) -> int:
+    pid = running.stop(args.port)
+    if pid is None:
+        print(f"msgraph-emulator: no emulator answers on port {args.port}", file=sys.stderr)
+        return 1
+    print(f"msgraph-emulator: stopped the emulator on port {args.port} (pid {pid})", file=sys.stderr)
     return 0
 
 
@@ -124,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "env":
+        return env(args)
+    if args.command == "stop":
+        return stop(args)
     return 2
 
 

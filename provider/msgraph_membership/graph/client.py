@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 from . import errors as E
 from .coalesce import Coalescer, KeyedCoalescers
+from .hints import add_host_hint
 from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
 from .settings import GraphSettings
 from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
@@ -74,10 +75,10 @@ class GraphClient:
         self._sleep = sleep
         if transport is None:
             session = new_session(settings.verify, pool_size=max_concurrency * 2)
-            transport = GraphTransport(settings.graph_url, _LazyCredential(settings, session),
-                                       session=session, verify=settings.verify,
-                                       max_concurrency=max_concurrency, sleep=sleep,
-                                       tls_setting=settings.key_for("ca_bundle"))
+            transport = _HintedTransport(settings, settings.graph_url, _LazyCredential(settings, session),
+                                         session=session, verify=settings.verify,
+                                         max_concurrency=max_concurrency, sleep=sleep,
+                                         tls_setting=settings.key_for("ca_bundle"))
         self.t = transport
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._listings_lock = threading.Lock()
@@ -688,6 +689,22 @@ def _results(rep: WriteReport, ids: list[str]) -> dict:
         else:
             out[m] = m in rep.done
     return out
+
+
+class _HintedTransport(GraphTransport):
+    """The Graph transport; a sign-in or connection failure that a mix of emulator and public
+    cloud hosts explains also says which host setting to set (hints.py)."""
+
+    def __init__(self, settings: GraphSettings, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._settings = settings
+
+    def request(self, *args, **kwargs) -> Response:
+        try:
+            return super().request(*args, **kwargs)
+        except E.GraphError as e:
+            add_host_hint(e, self._settings)
+            raise
 
 
 class _LazyCredential:
