@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import copy_example, pulumi_bin
 from msgraph_membership.emulator.process import start_emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,21 +23,17 @@ sys.path.insert(0, str(EXAMPLE))
 import batch_directory as d  # noqa: E402  (the example's own id scheme)
 
 
-def batch_up_command(state_dir: Path) -> list[str]:
-    """The `up` of examples/batch that the page watches.
-
-    The seam for the real CLI: today the project's engine harness runs the example's program
-    through the SDK's provider server, as the engine does. With the Pulumi CLI on CI, return
-    ``["pulumi", "up", "--yes", "--non-interactive", "--cwd", str(EXAMPLE)]`` instead (with
-    ``PULUMI_BACKEND_URL=file://{state_dir}`` and a stack selected, see ``workload_env``).
-    """
-    return [sys.executable, "-m", "harness.engine", "up", str(EXAMPLE), "--state", str(state_dir / "state.json")]
+def batch_up_command(work: Path) -> list[str]:
+    """The `up` of examples/batch that the page watches: the real `pulumi`, in a copy of the example."""
+    return ["bash", "-c", "pulumi stack select --create dev --non-interactive && pulumi up --yes --non-interactive",
+            "up", str(work)]
 
 
 def workload_env(emu, state_dir: Path) -> dict:
     """The environment of the `up`: the emulator's settings, as `msgraph-emulator env` prints them."""
-    return {**os.environ, **emu.env(), "PYTHONPATH": str(REPO / "tests"),
-            "PULUMI_BACKEND_URL": f"file://{state_dir}", "PULUMI_CONFIG_PASSPHRASE": "browser-test"}
+    return {**os.environ, **emu.env(), "PATH": pulumi_bin() + os.pathsep + os.environ["PATH"],
+            "PULUMI_BACKEND_URL": f"file://{state_dir}", "PULUMI_CONFIG_PASSPHRASE": "browser-test",
+            "PULUMI_SKIP_UPDATE_CHECK": "true"}
 
 
 def count(driver, selector: str) -> int:
@@ -74,7 +71,8 @@ def watched_up(browser, tmp_path_factory):
         before = count(browser, MEMBER_ROWS)
         # Survives only if the page is never reloaded: the update must come from the page itself.
         browser.execute_script("window.__sameDocument = 'yes'")
-        proc = subprocess.run(batch_up_command(state_dir), env=workload_env(emu, state_dir),
+        work = copy_example(EXAMPLE, tmp_path_factory.mktemp("program") / "batch")
+        proc = subprocess.run(batch_up_command(work), env=workload_env(emu, state_dir), cwd=work,
                               capture_output=True, text=True, timeout=600)
         yield browser, emu, proc, before
 

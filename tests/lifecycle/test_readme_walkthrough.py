@@ -1,34 +1,26 @@
 """The README's "Your own stack against the emulator" runs as written, in a fresh directory.
 
-The block is taken from README.md and run by bash. Its `pulumi` is the real CLI when it is on
-PATH; otherwise a stand-in that runs the same program through the project's engine harness
-(`pulumi stack init` does nothing, `pulumi up` is `harness.engine up .`). Only the port differs
-from the README, so that a developer's own emulator on 8443 is left alone.
+The block is taken from README.md and run by bash with the real `pulumi` (the project's build,
+tests/harness/cli.py), as a user without a terminal would run it (PULUMI_SKIP_CONFIRMATIONS stands
+for answering "yes"). Only the port differs from the README, so that a developer's own emulator on
+8443 is left alone.
 """
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
+
+from harness.cli import pulumi_bin
 
 REPO = Path(__file__).resolve().parents[2]
 HEADING = "### Your own stack against the emulator"
-
-STAND_IN = """#!/usr/bin/env bash
-# `pulumi` for this test where the CLI is missing: the engine harness runs the program instead.
-case "$1" in
-  stack) exit 0 ;;
-  up) exec "{python}" -m harness.engine up . --state "${{PULUMI_BACKEND_URL#file://}}/harness.json" ;;
-  *) echo "stand-in pulumi: $* is not supported" >&2; exit 2 ;;
-esac
-"""
-
 
 def walkthrough() -> str:
     text = (REPO / "README.md").read_text()
@@ -42,20 +34,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.cli
 def test_readme_walkthrough_puts_the_members_in_the_emulator(tmp_path):
     script = walkthrough()
     assert 'eval "$(msgraph-emulator env --seed directory.yaml)"' in script
     port = free_port()
     script = script.replace("msgraph-emulator env --seed", f"msgraph-emulator env --port {port} --seed")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    if not shutil.which("pulumi"):
-        shim = bin_dir / "pulumi"
-        shim.write_text(STAND_IN.format(python=sys.executable))
-        shim.chmod(0o755)
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(REPO / "tests"),
-           "PULUMI_SKIP_UPDATE_CHECK": "true",
-           "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]])}
+    bin_dir = pulumi_bin()
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_SKIP_CONFIRMATIONS": "true",
+           "PATH": os.pathsep.join([bin_dir, str(Path(sys.executable).parent), os.environ["PATH"]])}
+    env.pop("PULUMI_PYTHON_CMD", None)  # the README's `runtime: python` finds python3 on PATH
     for name in ("MSGRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "MSGRAPH_CA_BUNDLE", "ARM_TENANT_ID",
                  "ARM_CLIENT_ID", "ARM_CLIENT_SECRET"):
         env.pop(name, None)
