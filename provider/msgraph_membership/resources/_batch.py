@@ -21,6 +21,29 @@ if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider proce
     from ..graph.client import WriteReport
 
 
+DIFF_KEY = "members"  # the checked input that `pulumi preview --diff` shows instead of member_ids
+
+
+def id_set(ids) -> dict[str, str]:
+    """Member ids as a map of id -> "", the form `pulumi preview --diff` shows readably.
+
+    The engine shows `preview --diff` from the old and new inputs (a Python dynamic provider
+    cannot return a detailed diff). It compares lists index by index, so one id removed near the
+    start of a sorted list of 1,000 shows as 1,000 changed lines; in a map it shows the ids added
+    and removed, and it leaves out unchanged entries whose value is empty. So the checked inputs
+    carry this map beside `member_ids`, whose own diff the resource hides (`hide_diffs`)."""
+    return {i: "" for i in sorted(ids)}
+
+
+def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.ResourceOptions | None":
+    """The resource's options with `member_ids`' own diff hidden (the `members` map shows it)."""
+    try:
+        hidden = pulumi.ResourceOptions(hide_diffs=["member_ids"])
+    except TypeError:  # a Pulumi SDK older than the hide_diffs option: the list diff shows too
+        return opts
+    return pulumi.ResourceOptions.merge(opts, hidden)
+
+
 class BatchMembersProvider(MembershipProvider):
     container_arg: str            # "group_id"
     container_what: str           # "the group's object id"
@@ -65,6 +88,7 @@ class BatchMembersProvider(MembershipProvider):
             value, ps = check_guid_list(news.get("member_ids"), "member object ids")
             if not has_unknown(news.get("member_ids")):
                 inputs["member_ids"] = value
+                inputs[DIFF_KEY] = id_set(value or [])
             problems += [("member_ids", p) for p in ps]
             cid = inputs.get(cid_arg)
             if not ps and isinstance(cid, str) and cid in (value or []):
@@ -160,7 +184,7 @@ class BatchMembersProvider(MembershipProvider):
         present = sorted(listed) if authoritative else sorted(managed & listed)
         outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
                 "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present))}
-        return ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present,
+        return ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
                                              "authoritative": authoritative})
 
     def delete(self, id_: str, props: dict) -> None:

@@ -23,7 +23,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ..graph.rules import UNITS
-from ._batch import BatchMembersProvider
+from ._batch import BatchMembersProvider, hide_member_ids_diff
 from .administrative_unit_member import validate_unit_members
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
@@ -91,4 +91,4 @@ class AdministrativeUnitMembers(Resource, module="msgraph", name="Administrative
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(AdministrativeUnitMembersProvider(), resource_name,
                          {"administrative_unit_id": administrative_unit_id, "member_ids": member_ids,
-                          "authoritative": authoritative, "adopted_member_ids": None}, opts)
+                          "authoritative": authoritative, "adopted_member_ids": None}, hide_member_ids_diff(opts))

@@ -23,7 +23,7 @@ from pulumi.dynamic import Resource
 
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
 from ._base import InputError, writable_group
-from ._batch import BatchMembersProvider
+from ._batch import BatchMembersProvider, hide_member_ids_diff
 from ._converge import short_list
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
@@ -93,4 +93,4 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(GroupMembersProvider(), resource_name,
                          {"group_id": group_id, "member_ids": member_ids, "authoritative": authoritative,
-                          "adopted_member_ids": None}, opts)
+                          "adopted_member_ids": None}, hide_member_ids_diff(opts))
