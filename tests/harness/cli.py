@@ -77,6 +77,7 @@ class Summary:
     stderr: str = ""
     resource_changes: dict = field(default_factory=dict)
     diagnostics: list[str] = field(default_factory=list)
+    sequence: list[tuple[str, str]] = field(default_factory=list)  # (engine op, name) as steps finished
 
     def step(self, name: str) -> Step:
         [step] = [s for s in self.steps.values() if s.name == name]
@@ -122,6 +123,8 @@ def _collector(summary: Summary) -> Callable:
             name = meta.urn.rsplit("::", 1)[-1]
             if meta.type == "pulumi:pulumi:Stack" and getattr(meta.new, "outputs", None):
                 summary.planned_outputs = dict(meta.new.outputs)
+            if out is not None:
+                summary.sequence.append((getattr(meta.op, "value", str(meta.op)), name))
             prev = summary.steps.get(meta.urn)
             if prev is None or out is not None or prev.op == "same":
                 summary.steps[meta.urn] = Step(op, meta.urn, meta.type, name, list(meta.diffs or []),
@@ -157,7 +160,7 @@ class CliStack:
 
         pulumi_bin()
         backend = tmp_path / "backend"
-        backend.mkdir(exist_ok=True)
+        backend.mkdir(parents=True, exist_ok=True)
         stack = auto.create_or_select_stack(
             stack_name, work_dir=str(program_dir),
             opts=auto.LocalWorkspaceOptions(env_vars=cls.env_for(emu, backend, env), secrets_provider="passphrase"))
@@ -171,9 +174,9 @@ class CliStack:
 
         pulumi_bin()
         backend = tmp_path / "backend"
-        backend.mkdir(exist_ok=True)
+        backend.mkdir(parents=True, exist_ok=True)
         work = tmp_path / "inline"
-        work.mkdir(exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
         settings = auto.ProjectSettings(name=project, runtime=auto.ProjectRuntimeInfo(
             name="python", options={"virtualenv": str(Path(sys.executable).parents[1])}))
         stack = auto.create_or_select_stack(
@@ -216,8 +219,11 @@ class CliStack:
         return self._run("destroy", self.stack.destroy, **kw)
 
     def export(self) -> dict:
-        """The stack's state, as `pulumi stack export` gives it."""
-        return self.stack.export_stack().deployment
+        """The stack's state, as `pulumi stack export` gives it (secrets encrypted; the Automation
+        API's export_stack would decrypt them)."""
+        import json
+
+        return json.loads(self.pulumi("stack", "export").stdout)["deployment"]
 
     def set_config(self, key: str, value: str, secret: bool = False) -> None:
         from pulumi import automation as auto
@@ -268,7 +274,7 @@ class ShellStack(CliStack):
                       env: dict | None = None) -> "ShellStack":
         pulumi_bin()
         backend = tmp_path / "backend"
-        backend.mkdir(exist_ok=True)
+        backend.mkdir(parents=True, exist_ok=True)
         return cls(emu, program_dir, cls.env_for(emu, backend, env), stack_name)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
