@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
@@ -116,6 +117,70 @@ def writable_group(client: "GraphClient", group_id: str, prop: str = "group_id")
     if problem:
         raise InputError(prop, problem)
     return group
+
+
+# -- what the app's permissions allow (docs/permissions.md) ------------------------------------------
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_missing_permission(permission: str, skipped: str) -> None:
+    """One warning per provider process naming the permission that would enable `skipped`."""
+    with _warned_lock:
+        if permission in _warned:
+            return
+        _warned.add(permission)
+    import pulumi
+
+    pulumi.log.warn(f"msgraph: {skipped} was skipped: the app lacks the application permission {permission}. "
+                    f"Grant {permission} (admin consent) to have it checked before any write; the "
+                    "changes themselves do not need it")
+
+
+def member_types(client: "GraphClient", ids: list[str]) -> dict[str, str] | None:
+    """id -> member type for the ids that exist, or None when the app may not resolve ids.
+
+    Resolving ids of any type goes through POST /directoryObjects/getByIds, whose only
+    application permission is Directory.Read.All
+    (https://learn.microsoft.com/graph/api/directoryobject-getbyids). Without it the checks
+    that need types are skipped, with one warning; Graph still refuses a bad member on write."""
+    try:
+        return client.object_types(ids)
+    except E.Forbidden:
+        warn_missing_permission("Directory.Read.All", "checking that members exist and can join")
+        return None
+
+
+def group_type_fallback(client: "GraphClient", object_id: str) -> str | None:
+    """'group' when `object_id` is a group the app can read (GET /groups/{id}, which the group
+    permissions allow), else None: the part of the type check the app can still make."""
+    return "group" if client.get_group(object_id) is not None else None
+
+
+def groups_holding(client: "GraphClient", member_id: str, group_ids, *, wait: bool = False) -> set[str]:
+    """The groups `member_id` is a direct member of: all of them when the app may read the
+    member's memberOf, else those of `group_ids` whose member listing shows it.
+
+    GET /directoryObjects/{id}/memberOf is granted per member type (for a user, Directory.Read.All:
+    https://learn.microsoft.com/graph/api/user-list-memberof); the group listings need only the
+    group permissions the writes already need (https://learn.microsoft.com/graph/api/group-list-members).
+    With `wait`, a membership missing from a listing is looked at again for a short bound."""
+    from ..graph.rules import GROUPS
+
+    group_ids = set(group_ids)
+    try:
+        return client.member_of_after_wait(member_id, group_ids) if wait else client.member_of(member_id)
+    except E.Forbidden:
+        log.info("memberOf of %s refused; reading the listings of %d group(s) instead", member_id, len(group_ids))
+    out = set()
+    for g in sorted(group_ids):
+        try:
+            if member_id in client.member_ids(GROUPS, g) or (wait and not client.still_absent(GROUPS, g, member_id)):
+                out.add(g)
+        except E.NotFound:
+            continue
+    return out
 
 
 def graph_message(e: E.GraphError, *, hint: str | None = None) -> str:
