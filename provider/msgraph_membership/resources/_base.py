@@ -158,6 +158,31 @@ def group_type_fallback(client: "GraphClient", object_id: str) -> str | None:
     return "group" if client.get_group(object_id) is not None else None
 
 
+# What each resource needs for preview, up, refresh and destroy, as groups of alternatives (any one
+# of a group will do; the first is the least privileged). docs/permissions.md derives these from
+# each call's Microsoft Learn page; the emulator enforces the same pages.
+_GROUP_MEMBER_WRITES = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All")
+_UNIT_READS = ("AdministrativeUnit.Read.All", "AdministrativeUnit.ReadWrite.All", "Directory.Read.All",
+               "Directory.ReadWrite.All")
+REQUIRED_PERMISSIONS: dict[str, list[tuple[str, ...]]] = {
+    "GroupMemberProvider": [_GROUP_MEMBER_WRITES],
+    "GroupMembersProvider": [_GROUP_MEMBER_WRITES],
+    "MemberOfProvider": [_GROUP_MEMBER_WRITES],
+    "AdministrativeUnitMemberProvider": [("AdministrativeUnit.ReadWrite.All",)],
+    "AdministrativeUnitMembersProvider": [("AdministrativeUnit.ReadWrite.All",)],
+    # group-delete takes Group.ReadWrite.All only; creating in a unit pairs it with a unit read.
+    "AdministrativeUnitGroupProvider": [("Group.ReadWrite.All",), _UNIT_READS],
+}
+
+
+def missing_permissions(roles: set[str] | None, resource: str) -> list[str]:
+    """The least privileged permission of each requirement the token's roles meet in no way
+    ([] when the token does not list roles, as a delegated token does not)."""
+    if roles is None:
+        return []
+    return [alts[0] for alts in REQUIRED_PERMISSIONS.get(resource, []) if not roles & set(alts)]
+
+
 def groups_holding(client: "GraphClient", member_id: str, group_ids, *, wait: bool = False) -> set[str]:
     """The groups `member_id` is a direct member of: all of them when the app may read the
     member's memberOf, else those of `group_ids` whose member listing shows it.
@@ -264,6 +289,11 @@ class MembershipProvider(ResourceProvider):
         if olds and not self.changed(olds, news, keys):
             return []
         try:
+            missing = missing_permissions(self.client.app_roles(), type(self).__name__)
+            if missing:  # every later step would be refused: say so now, naming what to grant
+                return [("provider", f"the app's token lacks the application permission {' and '.join(missing)}, "
+                                     "which this resource needs to create, read and delete; grant it with admin "
+                                     "consent (see the permissions section of the README)")]
             return validate()
         except InputError as e:
             return [(e.prop, e.reason)]
