@@ -1,8 +1,9 @@
 """Directory rules: permissions, group kinds, allowed member types, mail nicknames.
 
 The permission rows follow the Permissions table of each Microsoft Graph API page; docs/permissions.md
-lists them with their pages. The member-type and group-kind rules follow
-https://learn.microsoft.com/graph/api/group-post-members and docs/graph-behaviour notes in docs/.
+lists them with their pages. The member-type table follows
+https://learn.microsoft.com/graph/api/group-post-members; group kinds and mail nicknames follow
+https://learn.microsoft.com/graph/api/resources/group.
 """
 
 from __future__ import annotations

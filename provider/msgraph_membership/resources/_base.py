@@ -302,7 +302,8 @@ class MembershipProvider(ResourceProvider):
         except E.AuthenticationError as e:
             return [("provider", f"sign-in failed: {e}")]
         except E.Forbidden as e:
-            return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All "
-                                                        "or Directory.Read.All to read the directory"))]
+            return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All (groups) or "
+                                                        "AdministrativeUnit.Read.All (units) to read the directory; "
+                                                        "see docs/permissions.md"))]
         except E.GraphError as e:  # throttled or unavailable past every retry, or refused
             return [("provider", f"could not check the directory: {graph_message(e)}")]
