@@ -380,7 +380,7 @@ class GraphApi:
             if m == "DELETE":
                 # §1.4: without $ref Graph would delete the object itself; refuse like an app without rights.
                 container = self._load(call, raw_id, (container_kind,), write=True)
-                self._require_link_write(call, container, rel)
+                self._require_link_write(call, container, rel, remove=True)
                 raise errors.denied()
             if m == "GET":
                 return self._get_link(call, container_kind, raw_id, rel, rest[0])
