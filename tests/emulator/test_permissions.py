@@ -59,6 +59,7 @@ ROWS = [
     ("group.list", {"Group-NestingSupport.ReadWrite.All"}, "GET", "groups", None, 200, None),
     ("device.list", {"Device.Read.All"}, "GET", "devices", None, 200, None),
     ("servicePrincipal.list", {"Application.Read.All"}, "GET", "servicePrincipals", None, 200, None),
+    ("orgContact.list", {"OrgContact.Read.All"}, "GET", "contacts", None, 200, None),
     ("administrativeUnit.list", {"AdministrativeUnit.Read.All"}, "GET", "directory/administrativeUnits", None,
      200, None),
     ("directoryObject.getByIds", {"Directory.Read.All"}, "POST", "directoryObjects/getByIds", {"ids": [ALICE]},

@@ -78,9 +78,9 @@ class Call:
 _GET_OPERATION = {"users": "user.get", "groups": "group.get", "devices": "device.get",
                   "servicePrincipals": "servicePrincipal.get", "contacts": "orgContact.get",
                   "directoryObjects": "directoryObject.get"}
-# Listing users and contacts: their list pages were not found; the get rows apply (docs/permissions.md).
+# Listing users: its list page was not found; the get row applies (docs/permissions.md).
 _LIST_OPERATION = {"users": "user.get", "groups": "group.list", "devices": "device.list",
-                   "servicePrincipals": "servicePrincipal.list", "contacts": "orgContact.get",
+                   "servicePrincipals": "servicePrincipal.list", "contacts": "orgContact.list",
                    "directoryObjects": "directoryObject.get"}
 
 

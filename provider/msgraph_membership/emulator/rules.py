@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     "device.list": _any("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
     "servicePrincipal.list": _any("Application.Read.All", "Application.ReadWrite.OwnedBy",
                                   "Application.ReadWrite.All", "Directory.Read.All"),
+    "orgContact.list": _any("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
     "administrativeUnit.list": _any(*_READ_AU),
     "directoryObject.getByIds": _any("Directory.Read.All"),
     # membership reads
@@ -86,7 +87,7 @@ SOURCES: dict[str, str] = {
     "servicePrincipal.get": _LEARN + "serviceprincipal-get", "orgContact.get": _LEARN + "orgcontact-get",
     "directoryObject.get": _LEARN + "directoryobject-get", "administrativeUnit.get": _LEARN + "administrativeunit-get",
     "group.list": _LEARN + "group-list", "device.list": _LEARN + "device-list",
-    "servicePrincipal.list": _LEARN + "serviceprincipal-list",
+    "servicePrincipal.list": _LEARN + "serviceprincipal-list", "orgContact.list": _LEARN + "orgcontact-list",
     "administrativeUnit.list": _LEARN + "directory-list-administrativeunits",
     "directoryObject.getByIds": _LEARN + "directoryobject-getbyids",
     "group.members.list": _LEARN + "group-list-members",
