@@ -208,3 +208,16 @@ def test_role_assignable_group_delete_needs_role_management(emu, graph):
     from .conftest import ROLE_GROUP
     assert error_of(app(emu, ["Group.ReadWrite.All"]).delete(f"groups/{ROLE_GROUP}")) == DENIED
     assert app(emu, ["Group.ReadWrite.All", rules.ROLE_MANAGEMENT]).delete(f"groups/{ROLE_GROUP}").status_code == 204
+
+
+def test_docs_name_the_page_of_every_row():
+    """docs/permissions.md and the emulator's table cite the same Learn pages."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "permissions.md").read_text()
+    missing = sorted({url for url in rules.SOURCES.values() if url not in doc})
+    assert missing == []
+    for op, alts in rules.PERMISSIONS.items():
+        for alt in alts:
+            for name in alt:
+                assert f"`{name}`" in doc, (op, name)
