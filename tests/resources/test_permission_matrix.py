@@ -180,3 +180,18 @@ def test_a_device_member_needs_its_type_permission_and_the_refusal_names_it(emu,
     assert device in group_members(emu, d["group"]) and outs["member_type"] == "device"
     ok.destroy()
     assert device not in group_members(emu, d["group"])
+
+
+def test_member_of_without_directory_read_all_sees_drift_through_group_listings(emu, signed_in, blobs, outside):
+    """memberOf of a user needs Directory.Read.All (user-list-memberof); without it MemberOf reads
+    the listings of the groups it manages, and still reports a membership removed outside."""
+    d = directory(emu)
+    stack = Stack(signed_in({"GroupMember.ReadWrite.All"}), "MemberOf", "r", blobs["MemberOf"])
+    stack.up(member_id=d["user"], group_ids=[d["group"], d["other"]])
+    outside.remove_member(d["other"], d["user"])
+    later = signed_in({"GroupMember.ReadWrite.All"})  # a later `pulumi refresh` is a new process
+    emu.clear_requests()
+    rid, outs, _ = stack.refresh(later)
+    assert rid and outs["group_ids"] == [d["group"]]
+    paths = [r["path"] for r in emu.requests() if r.get("kind") == "graph"]
+    assert sum(p.split("?")[0].endswith("/memberOf") for p in paths) == 1, paths  # refused once, not asked again

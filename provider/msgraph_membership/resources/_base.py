@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
@@ -183,6 +184,9 @@ def missing_permissions(roles: set[str] | None, resource: str) -> list[str]:
     return [alts[0] for alts in REQUIRED_PERMISSIONS.get(resource, []) if not roles & set(alts)]
 
 
+_member_of_refused: "weakref.WeakSet" = weakref.WeakSet()  # clients whose memberOf reads were refused
+
+
 def groups_holding(client: "GraphClient", member_id: str, group_ids, *, wait: bool = False) -> set[str]:
     """The groups `member_id` is a direct member of: all of them when the app may read the
     member's memberOf, else those of `group_ids` whose member listing shows it.
@@ -193,19 +197,23 @@ def groups_holding(client: "GraphClient", member_id: str, group_ids, *, wait: bo
     With `wait`, a membership missing from a listing is looked at again for a short bound."""
     from ..graph.rules import GROUPS
 
-    group_ids = set(group_ids)
-    try:
-        return client.member_of_after_wait(member_id, group_ids) if wait else client.member_of(member_id)
-    except E.Forbidden:
-        log.info("memberOf of %s refused; reading the listings of %d group(s) instead", member_id, len(group_ids))
-    out = set()
-    for g in sorted(group_ids):
+    group_ids = sorted(set(group_ids))
+    if client not in _member_of_refused:
         try:
-            if member_id in client.member_ids(GROUPS, g) or (wait and not client.still_absent(GROUPS, g, member_id)):
-                out.add(g)
+            return client.member_of_after_wait(member_id, group_ids) if wait else client.member_of(member_id)
+        except E.Forbidden:
+            _member_of_refused.add(client)
+            log.info("memberOf of %s refused; reading the listings of the groups instead", member_id)
+
+    def holds(g: str) -> bool:
+        try:
+            if wait:
+                return not client.still_absent(GROUPS, g, member_id)
+            return member_id in client.member_ids(GROUPS, g)
         except E.NotFound:
-            continue
-    return out
+            return False
+
+    return {g for g, held in zip(group_ids, client.t.map_bounded(holds, group_ids)) if held}
 
 
 def graph_message(e: E.GraphError, *, hint: str | None = None) -> str:
