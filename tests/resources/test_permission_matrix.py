@@ -195,3 +195,26 @@ def test_member_of_without_directory_read_all_sees_drift_through_group_listings(
     assert rid and outs["group_ids"] == [d["group"]]
     paths = [r["path"] for r in emu.requests() if r.get("kind") == "graph"]
     assert sum(p.split("?")[0].endswith("/memberOf") for p in paths) == 1, paths  # refused once, not asked again
+
+
+@pytest.mark.parametrize("type_name", ["GroupMember", "GroupMembers", "MemberOf"])
+def test_with_directory_read_all_a_missing_member_type_permission_fails_preview(emu, signed_in, blobs, type_name):
+    """When preview can tell the member is a service principal, it names Application.ReadWrite.All."""
+    d = directory(emu)
+    sp = new_id()
+    emu.seed({"servicePrincipals": [{"id": sp, "displayName": "pipeline"}]})
+    args = {"GroupMember": {"group_id": d["group"], "member_id": sp},
+            "GroupMembers": {"group_id": d["group"], "member_ids": [d["user"], sp]},
+            "MemberOf": {"member_id": sp, "group_ids": [d["group"]]}}[type_name]
+    stack = Stack(signed_in({"GroupMember.ReadWrite.All", "Directory.Read.All"}), type_name, "r", blobs[type_name])
+    emu.clear_requests()
+    failures = stack.preview(**args)
+    assert failures and all("Application.ReadWrite.All" in r for _, r in failures), failures
+    assert graph_writes(emu) == []
+    ok = Stack(signed_in({"GroupMember.ReadWrite.All", "Directory.Read.All", "Application.ReadWrite.All"}),
+               type_name, "r", blobs[type_name])
+    assert ok.preview(**args) == []
+    ok.up(**args)
+    assert sp in group_members(emu, d["group"])
+    ok.destroy()
+    assert sp not in group_members(emu, d["group"])

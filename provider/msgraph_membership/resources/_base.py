@@ -153,6 +153,23 @@ def member_types(client: "GraphClient", ids: list[str]) -> dict[str, str] | None
         return None
 
 
+def member_type_problem(client: "GraphClient", member_id: str, member_type: str | None) -> str | None:
+    """Why the app cannot add this member to a group, when its token says so: devices, service
+    principals and contacts need their type's permission too
+    (https://learn.microsoft.com/graph/api/group-post-members)."""
+    from ..graph.rules import MEMBER_TYPE_PERMISSION
+
+    needed = MEMBER_TYPE_PERMISSION.get(member_type or "")
+    if not needed:
+        return None
+    roles = client.app_roles()
+    if roles is None or needed in roles:
+        return None
+    return (f"object {member_id} is a {member_type}: adding it to a group needs the application permission "
+            f"{needed} besides GroupMember.ReadWrite.All, which the app's token does not carry; grant it "
+            "(admin consent) or leave this member out")
+
+
 def group_type_fallback(client: "GraphClient", object_id: str) -> str | None:
     """'group' when `object_id` is a group the app can read (GET /groups/{id}, which the group
     permissions allow), else None: the part of the type check the app can still make."""

@@ -21,7 +21,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource
 from ..graph import errors as E
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
 from ._base import (ApplyError, InputError, MembershipProvider, check_guid, graph_message, group_type_fallback,
-                    has_unknown, member_types, writable_group)
+                    has_unknown, member_type_problem, member_types, writable_group)
 
 ARGS = ("group_id", "member_id")
 
@@ -79,7 +79,7 @@ class GroupMemberProvider(MembershipProvider):
         if member_type is None:
             raise InputError("member_id", f"object {member_id} does not exist in the directory; "
                                           "give the object id of a user, group, device, service principal or contact")
-        p = group.member_problem(member_id, member_type)
+        p = group.member_problem(member_id, member_type) or member_type_problem(c, member_id, member_type)
         if p:
             raise InputError("member_id", p)
         if c.is_unified_group(member_id):

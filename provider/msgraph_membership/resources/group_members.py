@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
-from ._base import InputError, member_types, writable_group
+from ._base import InputError, member_type_problem, member_types, writable_group
 from ._batch import BatchMembersProvider
 from ._converge import short_list
 
@@ -65,7 +65,7 @@ class GroupMembersProvider(BatchMembersProvider):
                                            f"{short_list(missing)}; correct them or remove them from member_ids")
         bad = []
         for m in member_ids:
-            p = group.member_problem(m, types[m])
+            p = group.member_problem(m, types[m]) or member_type_problem(c, m, types[m])
             if not p and c.is_unified_group(m):
                 p = unified_member_problem(m)
             if p:

@@ -25,7 +25,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 from ..graph import errors as E
 from ..graph.rules import permission_hint, unified_member_problem
 from ._base import (ApplyError, InputError, MembershipProvider, check_guid, check_guid_list, graph_message,
-                    group_type_fallback, groups_holding, has_unknown, is_unknown, member_types)
+                    group_type_fallback, groups_holding, has_unknown, is_unknown, member_type_problem,
+                    member_types)
 from ._converge import describe_failures, plan, short_list
 
 ARGS = ("member_id", "group_ids")
@@ -82,6 +83,9 @@ class MemberOfProvider(MembershipProvider):
             return member_type
         if c.is_unified_group(member_id):
             raise InputError("member_id", unified_member_problem(member_id))
+        p = member_type_problem(c, member_id, member_type)
+        if p:
+            raise InputError("member_id", p)
         # One GET per group, bounded by the client's shared limit on concurrent calls.
         found = c.get_groups(group_ids)
         groups = list(found.values())
