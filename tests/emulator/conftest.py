@@ -25,7 +25,8 @@ NO_ROLES_APP = "aaaaaaaa-0000-4000-8000-000000000004"
 NO_ROLES_SECRET = "no-roles-secret"
 
 FULL_ROLES = ["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "AdministrativeUnit.ReadWrite.All",
-              "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "Group.Create"]
+              "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "Group.Create",
+              "Device.ReadWrite.All", "Application.ReadWrite.All", "OrgContact.Read.All"]
 
 APPS = [
     {"client_id": FULL_APP, "client_secret": FULL_SECRET, "roles": FULL_ROLES, "display_name": "full"},

@@ -58,6 +58,9 @@ def test_group_member_normalises_ids_to_lower_case(gm):
             from msgraph_membership.graph.rules import GroupInfo
             return GroupInfo(id=gid)
 
+        def app_roles(self):  # a token without a roles claim: no permission check at preview
+            return None
+
         def object_types(self, ids):
             return {i: "user" for i in ids}
 

@@ -74,6 +74,16 @@ class Call:
         return (self.request.header("consistencylevel") or "").lower() == "eventual"
 
 
+# The permission table row (emulator/rules.py, docs/permissions.md) for each entity set's GET.
+_GET_OPERATION = {"users": "user.get", "groups": "group.get", "devices": "device.get",
+                  "servicePrincipals": "servicePrincipal.get", "contacts": "orgContact.get",
+                  "directoryObjects": "directoryObject.get"}
+# Listing users: its list page was not found; the get row applies (docs/permissions.md).
+_LIST_OPERATION = {"users": "user.get", "groups": "group.list", "devices": "device.list",
+                   "servicePrincipals": "servicePrincipal.list", "contacts": "orgContact.list",
+                   "directoryObjects": "directoryObject.get"}
+
+
 def _method_not_allowed() -> GraphError:
     return GraphError(405, "Request_BadRequest", errors.METHOD_NOT_ALLOWED)
 
@@ -181,14 +191,14 @@ class GraphApi:
 
     # --- entities --------------------------------------------------------------------------------
     def _list_entities(self, call: Call, entity_set: str, kinds) -> Response:
-        rules.require(call.roles, rules.READ_OBJECTS)
+        rules.require(call.roles, _LIST_OPERATION.get(entity_set, "directoryObject.get"))
         odata.reject_unsupported(call.query)
         objs = [o for o in self.store.list_objects(kinds[0] if kinds else None)
                 if o.kind != "administrativeUnit" and self._visible(o, call)]
-        return self._page(call, objs, f"{call.base}/$metadata#{entity_set}")
+        return self._page(call, objs, f"{call.base}/$metadata#{entity_set}", limited=False)
 
     def _get_entity(self, call: Call, entity_set: str, raw_id: str, kinds) -> Response:
-        rules.require(call.roles, rules.READ_OBJECTS)
+        rules.require(call.roles, _GET_OPERATION.get(entity_set, "directoryObject.get"))
         obj = self._load(call, raw_id, kinds)
         if obj.kind == "administrativeUnit" and entity_set != "directoryObjects":
             raise errors.not_found(raw_id)
@@ -199,7 +209,7 @@ class GraphApi:
         return Response.graph(200, body)
 
     def _get_by_ids(self, call: Call) -> Response:
-        rules.require(call.roles, rules.READ_OBJECTS)
+        rules.require(call.roles, "directoryObject.getByIds")
         body = _body_object(call)
         ids = body.get("ids")
         if not isinstance(ids, list) or not ids:
@@ -250,6 +260,10 @@ class GraphApi:
             obj_id, kind = odata.parse_ref(value, rel, call.host)
             parsed.append((rel, obj_id, kind))
         objs = [(rel, self._referenced(call, obj_id, kind)) for rel, obj_id, kind in parsed]
+        if container_kind == "group":
+            for rel, obj in objs:
+                if rel == "members":
+                    rules.require_member_type(call.roles, obj.kind)
         for rel, obj in objs:
             if container_id is not None:
                 rules.check_member_type(container_kind, container_id, container, rel, obj.kind, obj.id, obj.props)
@@ -286,7 +300,7 @@ class GraphApi:
         return body
 
     def _create_group(self, call: Call) -> Response:
-        rules.require(call.roles, rules.GROUP_CREATE)
+        rules.require(call.roles, "group.create")
         body = _body_object(call)
         new_id, full, binds = self._new_group(call, body)
         self._store_group(call, new_id, full, binds)
@@ -299,13 +313,13 @@ class GraphApi:
         group = self._load(call, raw_id, ("group",), write=has_binds)
         props_in_body = [k for k in body if k not in groups.BINDS and k != "@odata.type"]
         if has_binds:
-            rules.require(call.roles, rules.GROUP_MEMBER_WRITE)
+            rules.require(call.roles, "group.members.add")
             if "members@odata.bind" in body:
                 rules.check_member_writable(group.props, call.roles)
             elif group.props.get("isAssignableToRole") and rules.ROLE_MANAGEMENT not in call.roles:
                 raise errors.denied()
         if props_in_body:
-            rules.require(call.roles, rules.GROUP_WRITE)
+            rules.require(call.roles, "group.update")
         changes = groups.validate_update(group.props, body)
         binds = self._resolve_binds(call, body, "group", group.id, group.props, check_existing=True) if has_binds else []
         if changes:
@@ -318,7 +332,11 @@ class GraphApi:
 
     def _delete_group(self, call: Call, raw_id: str) -> Response:
         group = self._load(call, raw_id, ("group",))
-        rules.require(call.roles, rules.GROUP_WRITE)
+        rules.require(call.roles, "group.delete")
+        if group.props.get("isAssignableToRole") and rules.ROLE_MANAGEMENT not in call.roles and \
+                call.claims.get("oid") not in self.store.linked_ids(group.id, "owners", call.now):
+            # group-delete: a role-assignable group needs the role permission, or the app as its owner.
+            raise errors.denied()
         self.store.delete_object(group.id)
         return Response.no_content()
 
@@ -362,18 +380,18 @@ class GraphApi:
             if m == "DELETE":
                 # §1.4: without $ref Graph would delete the object itself; refuse like an app without rights.
                 container = self._load(call, raw_id, (container_kind,), write=True)
-                self._require_link_write(call, container, rel)
+                self._require_link_write(call, container, rel, remove=True)
                 raise errors.denied()
             if m == "GET":
                 return self._get_link(call, container_kind, raw_id, rel, rest[0])
             raise _method_not_allowed()
         raise _segment_not_found(rest[-1])
 
-    def _require_link_write(self, call: Call, container: Obj, rel: str) -> None:
+    def _require_link_write(self, call: Call, container: Obj, rel: str, remove: bool = False) -> None:
         if container.kind == "administrativeUnit":
-            rules.require(call.roles, rules.AU_WRITE)
+            rules.require(call.roles, "administrativeUnit.members.remove" if remove else "administrativeUnit.members.add")
             return
-        rules.require(call.roles, rules.GROUP_MEMBER_WRITE)
+        rules.require(call.roles, "group.members.remove" if remove else "group.members.add")
         if rel == "members":
             rules.check_member_writable(container.props, call.roles)
         elif rules.is_read_only(container.props) or (
@@ -389,6 +407,8 @@ class GraphApi:
             raise errors.bad_request(errors.AU_ONE_AT_A_TIME)  # §1.7: one member at a time
         obj_id, kind = odata.parse_ref(value, rel, call.host)
         member = self._referenced(call, obj_id, kind)
+        if container_kind == "group" and rel == "members":
+            rules.require_member_type(call.roles, member.kind)
         rules.check_member_type(container_kind, container.id, container.props, rel, member.kind, member.id,
                                 member.props)
         if container_kind == "administrativeUnit" and container.props.get("isMemberManagementRestricted") and \
@@ -402,7 +422,7 @@ class GraphApi:
 
     def _remove_link(self, call: Call, container_kind: str, raw_id: str, rel: str, member_raw: str) -> Response:
         container = self._load(call, raw_id, (container_kind,), write=True)
-        self._require_link_write(call, container, rel)
+        self._require_link_write(call, container, rel, remove=True)
         if not rules.is_guid(member_raw):
             raise errors.bad_request(errors.INVALID_OBJECT_ID.format(value=member_raw))
         member_id = member_raw.lower()
@@ -428,11 +448,12 @@ class GraphApi:
         if member is None or member.id not in self.store.linked_ids(container.id, rel, call.read_at):
             raise errors.not_found(member_raw)
         body = {"@odata.context": f"{call.base}/$metadata#directoryObjects/$entity"}
-        body.update(odata.serialize(member, odata.parse_select(call.query)))
+        body.update(self._serialize_for(call, member, odata.parse_select(call.query)))
         return Response.graph(200, body)
 
     def _require_read(self, call: Call, container_kind: str) -> None:
-        rules.require(call.roles, rules.READ_AU if container_kind == "administrativeUnit" else rules.READ)
+        rules.require(call.roles, "administrativeUnit.members.list" if container_kind == "administrativeUnit"
+                      else "group.members.list")
 
     def _list_links(self, call: Call, container_kind: str, raw_id: str, rel: str, kinds, count_only: bool,
                     refs: bool = False) -> Response:
@@ -453,7 +474,7 @@ class GraphApi:
 
         return self._paged(call, fetch, count, f"{call.base}/$metadata#directoryObjects", refs=refs)
 
-    def _paged(self, call: Call, fetch, count, context: str, refs: bool = False) -> Response:
+    def _paged(self, call: Call, fetch, count, context: str, refs: bool = False, limited: bool = True) -> Response:
         """One page of a collection (§1.5): ``$top``, ``$select``, ``$count=true``, absolute nextLink."""
         q = call.query
         top = odata.parse_top(q)
@@ -474,17 +495,28 @@ class GraphApi:
         if refs:
             body["value"] = [{"@odata.id": f"{call.base}/directoryObjects/{o.id}"} for o in items]
         else:
-            body["value"] = [odata.serialize(o, select) for o in items]
+            body["value"] = [self._serialize_for(call, o, select) if limited else odata.serialize(o, select)
+                             for o in items]
         return Response.graph(200, body)
 
-    def _page(self, call: Call, objs: list[Obj], context: str) -> Response:
+    @staticmethod
+    def _serialize_for(call: Call, obj: Obj, select) -> dict:
+        """An item of a relationship listing: objects of a type the app cannot read come back with
+        limited information, only ``@odata.type`` and ``id``, every other property null
+        (https://learn.microsoft.com/graph/permissions-overview#limited-information-returned-for-inaccessible-member-objects)."""
+        full = odata.serialize(obj, select)
+        if rules.can_read(call.roles, obj.kind):
+            return full
+        return {k: (v if k in ("@odata.type", "id") else None) for k, v in full.items()}
+
+    def _page(self, call: Call, objs: list[Obj], context: str, limited: bool = True) -> Response:
         """Page an in-memory list (sorted by id here)."""
         objs = sorted(objs, key=lambda o: o.id)
 
         def fetch(after: str, limit: int) -> list[Obj]:
             return [o for o in objs if o.id > after][:limit]
 
-        return self._paged(call, fetch, lambda: len(objs), context)
+        return self._paged(call, fetch, lambda: len(objs), context, limited=limited)
 
     # --- transitive members, memberOf, membership checks (§1.6) ---------------------------------
     def _transitive_member_ids(self, group_id: str, at: float) -> set[str]:
@@ -520,7 +552,7 @@ class GraphApi:
         if call.method != "GET":
             raise _method_not_allowed()
         group = self._load(call, raw_id, ("group",))
-        rules.require(call.roles, rules.READ)
+        rules.require(call.roles, "group.transitiveMembers.list")
         odata.reject_unsupported(call.query)
         kinds = None
         count_only = False
@@ -542,7 +574,9 @@ class GraphApi:
 
     def _member_of(self, call: Call, raw_id: str, kinds, transitive: bool, rest: list[str]) -> Response:
         member = self._load(call, raw_id, kinds)
-        rules.require(call.roles, rules.READ_OBJECTS)
+        # The page of the member's own type; /directoryObjects/{id}/memberOf has no page of its own.
+        rules.require(call.roles, f"{member.kind}.memberOf" if member.kind != "administrativeUnit"
+                      else "directoryObject.get")
         odata.reject_unsupported(call.query)
         cast = None
         if rest and rest[0] in odata.CASTS:
@@ -563,7 +597,7 @@ class GraphApi:
 
     def _check_member(self, call: Call, raw_id: str, kinds, groups_only: bool) -> Response:
         member = self._load(call, raw_id, kinds)
-        rules.require(call.roles, rules.READ_OBJECTS)
+        rules.require(call.roles, "directoryObject.checkMember")
         body = _body_object(call)
         key = "groupIds" if groups_only else "ids"
         ids = body.get(key)
@@ -590,7 +624,7 @@ class GraphApi:
         if call.version != "beta":
             raise _method_not_allowed()
         member = self._load(call, raw_id, ("group",), write=True)
-        rules.require(call.roles, rules.GROUP_MEMBER_WRITE)
+        rules.require(call.roles, "group.members.add")
         body = _body_object(call)
         target_id, kind = odata.parse_ref(body.get("@odata.id"), "memberOf", call.host)
         target = self._referenced(call, target_id, kind)
@@ -607,16 +641,16 @@ class GraphApi:
         if not s:
             if call.method != "GET":
                 raise _method_not_allowed()
-            rules.require(call.roles, rules.READ_AU)
+            rules.require(call.roles, "administrativeUnit.list")
             odata.reject_unsupported(call.query)
             objs = [o for o in self.store.list_objects("administrativeUnit") if self._visible(o, call)]
-            return self._page(call, objs, f"{call.base}/$metadata#directory/administrativeUnits")
+            return self._page(call, objs, f"{call.base}/$metadata#directory/administrativeUnits", limited=False)
         raw_id = s[0]
         if len(s) == 1:
             if call.method != "GET":
                 raise _method_not_allowed()
             unit = self._load(call, raw_id, ("administrativeUnit",))
-            rules.require(call.roles, rules.READ_AU)
+            rules.require(call.roles, "administrativeUnit.get")
             body = {"@odata.context": f"{call.base}/$metadata#directory/administrativeUnits/$entity"}
             body.update(odata.serialize(unit, odata.parse_select(call.query)))
             body.pop("@odata.type", None)
@@ -627,7 +661,7 @@ class GraphApi:
 
     def _create_group_in_au(self, call: Call, raw_id: str) -> Response:
         unit = self._load(call, raw_id, ("administrativeUnit",), write=True)
-        rules.require(call.roles, rules.GROUP_CREATE)
+        rules.require(call.roles, "administrativeUnit.createGroup")
         body = _body_object(call)
         if body.get("@odata.type") not in ("#microsoft.graph.group", "microsoft.graph.group"):
             raise errors.bad_request(errors.AU_CREATE_NEEDS_TYPE, code="BadRequest")

@@ -1,7 +1,9 @@
 """Directory rules: permissions, group kinds, allowed member types, mail nicknames.
 
-graph-semantics.md §1.1 (member-type table), §1.7/§1.8 (administrative units), §3 (403 cases) and
-§8 (group kinds, mailNickname).
+The permission rows follow the Permissions table of each Microsoft Graph API page; docs/permissions.md
+lists them with their pages. The member-type table follows
+https://learn.microsoft.com/graph/api/group-post-members; group kinds and mail nicknames follow
+https://learn.microsoft.com/graph/api/resources/group.
 """
 
 from __future__ import annotations
@@ -11,22 +13,146 @@ import re
 from . import errors
 
 # --- application permissions (token "roles") ------------------------------------------------------
-READ = frozenset({"GroupMember.Read.All", "GroupMember.ReadWrite.All", "Group.Read.All", "Group.ReadWrite.All",
-                  "Directory.Read.All", "Directory.ReadWrite.All"})
-# Reading AUs and plain directory objects is also granted by the narrower object permissions.
-READ_AU = READ | {"AdministrativeUnit.Read.All", "AdministrativeUnit.ReadWrite.All"}
-READ_OBJECTS = READ | {"User.Read.All", "User.ReadWrite.All", "Device.Read.All", "Device.ReadWrite.All",
-                       "Application.Read.All", "Application.ReadWrite.All", "OrgContact.Read.All"}
-GROUP_MEMBER_WRITE = frozenset({"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"})
-GROUP_WRITE = frozenset({"Group.ReadWrite.All", "Directory.ReadWrite.All"})
-GROUP_CREATE = frozenset({"Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"})
-AU_WRITE = frozenset({"AdministrativeUnit.ReadWrite.All", "Directory.ReadWrite.All"})
+# Each operation maps to its alternatives; an alternative is a set of permissions that must all be
+# held. The rows are the "Application" rows of each API page's Permissions table on Microsoft Learn
+# (least privileged first, then the higher privileged ones), as listed in docs/permissions.md, which
+# names the page of every row. Keep the two in step: when they disagree, the page wins.
+_LEARN = "https://learn.microsoft.com/graph/api/"
+
+
+def _any(*names: str) -> tuple[frozenset, ...]:
+    return tuple(frozenset({n}) for n in names)
+
+
+_READ_AU = ("AdministrativeUnit.Read.All", "AdministrativeUnit.ReadWrite.All", "Directory.Read.All",
+            "Directory.ReadWrite.All")
+_GROUP_MEMBERS_WRITE = ("GroupMember.ReadWrite.All", "Directory.ReadWrite.All", "Group.ReadWrite.All")
+
+PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
+    # reads of one object, by its type
+    "user.get": _any("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "group.get": _any("GroupMember.Read.All", "Group.ReadWrite.All", "Directory.Read.All",
+                      "Directory.ReadWrite.All", "Group.Read.All"),
+    "device.get": _any("Device.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "servicePrincipal.get": _any("Application.Read.All", "Application.ReadWrite.OwnedBy",
+                                 "Application.ReadWrite.All", "Directory.Read.All"),
+    "orgContact.get": _any("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "directoryObject.get": _any("Directory.Read.All"),
+    "administrativeUnit.get": _any(*_READ_AU),
+    # collections of one type
+    "group.list": _any("Group-NestingSupport.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All",
+                       "Group.ManageProtection.All", "Group.Read.All", "Group.ReadWrite.All",
+                       "GroupMember.Read.All"),
+    "device.list": _any("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "servicePrincipal.list": _any("Application.Read.All", "Application.ReadWrite.OwnedBy",
+                                  "Application.ReadWrite.All", "Directory.Read.All"),
+    "orgContact.list": _any("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "administrativeUnit.list": _any(*_READ_AU),
+    "directoryObject.getByIds": _any("Directory.Read.All"),
+    # membership reads
+    "group.members.list": _any("GroupMember.Read.All", "Directory.Read.All", "Group.Read.All",
+                               "Group.ReadWrite.All", "GroupMember.ReadWrite.All"),
+    "group.transitiveMembers.list": _any("GroupMember.Read.All", "Directory.Read.All", "Group.Read.All",
+                                         "Group.ReadWrite.All", "GroupMember.ReadWrite.All"),
+    "administrativeUnit.members.list": _any(*_READ_AU),
+    "administrativeUnit.members.get": _any(*_READ_AU),
+    "user.memberOf": _any("Directory.Read.All", "Directory.ReadWrite.All"),
+    "group.memberOf": _any("GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Group.Read.All"),
+    "servicePrincipal.memberOf": _any("Application.Read.All", "Application.ReadWrite.All",
+                                      "Application.ReadWrite.OwnedBy", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "device.memberOf": _any("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+    "orgContact.memberOf": _any("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All",
+                                "Group.Read.All"),
+    "directoryObject.checkMember": _any("Directory.Read.All", "Directory.ReadWrite.All"),
+    # membership writes
+    "group.members.add": _any(*_GROUP_MEMBERS_WRITE),
+    "group.members.remove": _any(*_GROUP_MEMBERS_WRITE),
+    "administrativeUnit.members.add": _any("AdministrativeUnit.ReadWrite.All"),
+    "administrativeUnit.members.remove": _any("AdministrativeUnit.ReadWrite.All"),
+    # groups
+    "group.create": _any("Group.Create", "Directory.ReadWrite.All", "Group-PreferredDataLocation.ReadWrite.All",
+                         "Group.ReadWrite.All"),
+    "administrativeUnit.createGroup": tuple(frozenset({g, a}) for g in ("Group.Create", "Group.ReadWrite.All")
+                                            for a in _READ_AU) + _any("Directory.ReadWrite.All"),
+    "group.update": _any("Group-NestingSupport.ReadWrite.All", "Directory.ReadWrite.All",
+                         "Group-PreferredDataLocation.ReadWrite.All", "Group.ManageProtection.All",
+                         "Group.ReadWrite.All"),
+    "group.delete": _any("Group.ReadWrite.All"),
+    "group.upsert": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
+}
+
+# The Learn page each row comes from (docs/permissions.md shows the same).
+SOURCES: dict[str, str] = {
+    "user.get": _LEARN + "user-get", "group.get": _LEARN + "group-get", "device.get": _LEARN + "device-get",
+    "servicePrincipal.get": _LEARN + "serviceprincipal-get", "orgContact.get": _LEARN + "orgcontact-get",
+    "directoryObject.get": _LEARN + "directoryobject-get", "administrativeUnit.get": _LEARN + "administrativeunit-get",
+    "group.list": _LEARN + "group-list", "device.list": _LEARN + "device-list",
+    "servicePrincipal.list": _LEARN + "serviceprincipal-list", "orgContact.list": _LEARN + "orgcontact-list",
+    "administrativeUnit.list": _LEARN + "directory-list-administrativeunits",
+    "directoryObject.getByIds": _LEARN + "directoryobject-getbyids",
+    "group.members.list": _LEARN + "group-list-members",
+    "group.transitiveMembers.list": _LEARN + "group-list-transitivemembers",
+    "administrativeUnit.members.list": _LEARN + "administrativeunit-list-members",
+    "administrativeUnit.members.get": _LEARN + "administrativeunit-get-members",
+    "user.memberOf": _LEARN + "user-list-memberof", "group.memberOf": _LEARN + "group-list-memberof",
+    "servicePrincipal.memberOf": _LEARN + "serviceprincipal-list-memberof",
+    "device.memberOf": _LEARN + "device-list-memberof", "orgContact.memberOf": _LEARN + "orgcontact-list-memberof",
+    "directoryObject.checkMember": _LEARN + "directoryobject-getmemberobjects",
+    "group.members.add": _LEARN + "group-post-members", "group.members.remove": _LEARN + "group-delete-members",
+    "administrativeUnit.members.add": _LEARN + "administrativeunit-post-members",
+    "administrativeUnit.members.remove": _LEARN + "administrativeunit-delete-members",
+    "group.create": _LEARN + "group-post-groups",
+    "administrativeUnit.createGroup": _LEARN + "administrativeunit-post-members",
+    "group.update": _LEARN + "group-update", "group.delete": _LEARN + "group-delete",
+    "group.upsert": _LEARN + "group-upsert",
+}
+
+# What a permission grants beyond its own name, from its description in the permissions reference
+# (https://learn.microsoft.com/graph/permissions-reference): GroupMember.ReadWrite.All "allows the
+# app to list groups, read basic properties, read and update the membership of the groups".
+IMPLIED: dict[str, frozenset] = {"GroupMember.ReadWrite.All": frozenset({"GroupMember.Read.All"})}
+
+# Adding a member of these types to a group also needs the type's own permission (group-post-members,
+# the per-resource table). Users and groups need nothing more.
+MEMBER_TYPE_PERMISSION = {"device": "Device.ReadWrite.All", "servicePrincipal": "Application.ReadWrite.All",
+                          "orgContact": "OrgContact.Read.All"}
 ROLE_MANAGEMENT = "RoleManagement.ReadWrite.Directory"
 
+# Reading one object of a type (which also decides "limited information" in listings).
+READ_OPERATION = {"user": "user.get", "group": "group.get", "device": "device.get",
+                  "servicePrincipal": "servicePrincipal.get", "orgContact": "orgContact.get",
+                  "administrativeUnit": "administrativeUnit.get"}
 
-def require(roles, allowed) -> None:
-    """403 Authorization_RequestDenied unless the token has one of ``allowed``."""
-    if not set(roles) & set(allowed):
+
+def effective(roles) -> set:
+    """The token's roles plus what they imply."""
+    out = set(roles or ())
+    for r in list(out):
+        out |= IMPLIED.get(r, frozenset())
+    return out
+
+
+def allowed(roles, operation: str) -> bool:
+    held = effective(roles)
+    return any(alt <= held for alt in PERMISSIONS[operation])
+
+
+def require(roles, operation: str) -> None:
+    """403 Authorization_RequestDenied unless the token holds one alternative of ``operation``."""
+    if not allowed(roles, operation):
+        raise errors.denied()
+
+
+def can_read(roles, kind: str) -> bool:
+    """Whether the app may read objects of ``kind``; listings show others with limited information."""
+    op = READ_OPERATION.get(kind)
+    return op is not None and allowed(roles, op)
+
+
+def require_member_type(roles, member_kind: str) -> None:
+    """group-post-members: adding a device, service principal or contact needs that type's permission too."""
+    extra = MEMBER_TYPE_PERMISSION.get(member_kind)
+    if extra and extra not in effective(roles):
         raise errors.denied()
 
 
@@ -47,7 +173,7 @@ def is_read_only(group: dict) -> bool:
 
 
 def check_member_writable(group: dict, roles) -> None:
-    """The 403s of §3 for member changes: dynamic, read-only, role-assignable without the role."""
+    """The 403s for member changes: dynamic, read-only, role-assignable without the role."""
     if is_dynamic(group) or is_read_only(group):
         raise errors.denied()
     if group.get("isAssignableToRole") and ROLE_MANAGEMENT not in roles:

@@ -54,9 +54,11 @@ DEFAULT_USER_MI = {"client_id": "7f0c4bd5-0000-4000-8000-00000000b011",
                    "display_name": "user-assigned identity"}
 DEFAULT_GITHUB_SUBJECT = "repo:contoso/infra:ref:refs/heads/main"
 DEFAULT_FEDERATED_SUBJECT = "system:serviceaccount:default:pulumi"
-# Everything the provider needs (the brief's list).
+# Everything every resource can use (docs/permissions.md): the default app's roles. Device,
+# service principal and contact members need their type's permission on top of GroupMember.ReadWrite.All.
 PROVIDER_ROLES = ["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "AdministrativeUnit.ReadWrite.All",
-                  "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "Group.Create"]
+                  "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "Group.Create",
+                  "Device.ReadWrite.All", "Application.ReadWrite.All", "OrgContact.Read.All"]
 
 COLLECTIONS = {
     "users": "user",

@@ -145,8 +145,14 @@ def au_member_problem(member_id: str, member_type: str | None) -> str | None:
     return None
 
 
-def permission_hint(operation: str, group: GroupInfo | None = None) -> str:
-    """The application permission a 403 most likely means is missing."""
+# Adding one of these member types to a group needs its permission besides GroupMember.ReadWrite.All
+# (https://learn.microsoft.com/graph/api/group-post-members, the per-resource permissions table).
+MEMBER_TYPE_PERMISSION = {"device": "Device.ReadWrite.All", "servicePrincipal": "Application.ReadWrite.All",
+                          "orgContact": "OrgContact.Read.All"}
+
+
+def permission_hint(operation: str, group: GroupInfo | None = None, member_type: str | None = None) -> str:
+    """The application permission a 403 most likely means is missing (docs/permissions.md)."""
     if operation in ("au_add", "au_remove"):
         return ("the app most likely lacks AdministrativeUnit.ReadWrite.All (application permission, "
                 "admin consent) or the Privileged Role Administrator role")
@@ -158,8 +164,13 @@ def permission_hint(operation: str, group: GroupInfo | None = None) -> str:
     if operation == "read":
         return "the app most likely lacks GroupMember.Read.All (or Directory.Read.All)"
     base = "the app most likely lacks GroupMember.ReadWrite.All (application permission, admin consent)"
+    if operation == "add":
+        if member_type in MEMBER_TYPE_PERMISSION:
+            base += f"; adding a {member_type} also needs {MEMBER_TYPE_PERMISSION[member_type]}"
+        elif member_type is None:
+            base += ("; adding a device, service principal or contact also needs Device.ReadWrite.All, "
+                     "Application.ReadWrite.All or OrgContact.Read.All respectively")
     if group is not None and group.is_assignable_to_role:
         return (f"{group.label} is role-assignable: the app also needs "
                 "RoleManagement.ReadWrite.Directory; " + base)
     return base
-

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
@@ -118,6 +120,119 @@ def writable_group(client: "GraphClient", group_id: str, prop: str = "group_id")
     return group
 
 
+# -- what the app's permissions allow (docs/permissions.md) ------------------------------------------
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_missing_permission(permission: str, skipped: str) -> None:
+    """One warning per provider process naming the permission that would enable `skipped`."""
+    with _warned_lock:
+        if permission in _warned:
+            return
+        _warned.add(permission)
+    import pulumi
+
+    pulumi.log.warn(f"msgraph: {skipped} was skipped: the app lacks the application permission {permission}. "
+                    f"Grant {permission} (admin consent) to have it checked before any write; the "
+                    "changes themselves do not need it")
+
+
+def member_types(client: "GraphClient", ids: list[str]) -> dict[str, str] | None:
+    """id -> member type for the ids that exist, or None when the app may not resolve ids.
+
+    Resolving ids of any type goes through POST /directoryObjects/getByIds, whose only
+    application permission is Directory.Read.All
+    (https://learn.microsoft.com/graph/api/directoryobject-getbyids). Without it the checks
+    that need types are skipped, with one warning; Graph still refuses a bad member on write."""
+    try:
+        return client.object_types(ids)
+    except E.Forbidden:
+        warn_missing_permission("Directory.Read.All", "checking that members exist and can join")
+        return None
+
+
+def member_type_problem(client: "GraphClient", member_id: str, member_type: str | None) -> str | None:
+    """Why the app cannot add this member to a group, when its token says so: devices, service
+    principals and contacts need their type's permission too
+    (https://learn.microsoft.com/graph/api/group-post-members)."""
+    from ..graph.rules import MEMBER_TYPE_PERMISSION
+
+    needed = MEMBER_TYPE_PERMISSION.get(member_type or "")
+    if not needed:
+        return None
+    roles = client.app_roles()
+    if roles is None or needed in roles:
+        return None
+    return (f"object {member_id} is a {member_type}: adding it to a group needs the application permission "
+            f"{needed} besides GroupMember.ReadWrite.All, which the app's token does not carry; grant it "
+            "(admin consent) or leave this member out")
+
+
+def group_type_fallback(client: "GraphClient", object_id: str) -> str | None:
+    """'group' when `object_id` is a group the app can read (GET /groups/{id}, which the group
+    permissions allow), else None: the part of the type check the app can still make."""
+    return "group" if client.get_group(object_id) is not None else None
+
+
+# What each resource needs for preview, up, refresh and destroy, as groups of alternatives (any one
+# of a group will do; the first is the least privileged). docs/permissions.md derives these from
+# each call's Microsoft Learn page; the emulator enforces the same pages.
+_GROUP_MEMBER_WRITES = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All")
+_UNIT_READS = ("AdministrativeUnit.Read.All", "AdministrativeUnit.ReadWrite.All", "Directory.Read.All",
+               "Directory.ReadWrite.All")
+REQUIRED_PERMISSIONS: dict[str, list[tuple[str, ...]]] = {
+    "GroupMemberProvider": [_GROUP_MEMBER_WRITES],
+    "GroupMembersProvider": [_GROUP_MEMBER_WRITES],
+    "MemberOfProvider": [_GROUP_MEMBER_WRITES],
+    "AdministrativeUnitMemberProvider": [("AdministrativeUnit.ReadWrite.All",)],
+    "AdministrativeUnitMembersProvider": [("AdministrativeUnit.ReadWrite.All",)],
+    # group-delete takes Group.ReadWrite.All only; creating in a unit pairs it with a unit read.
+    "AdministrativeUnitGroupProvider": [("Group.ReadWrite.All",), _UNIT_READS],
+}
+
+
+def missing_permissions(roles: set[str] | None, resource: str) -> list[str]:
+    """The least privileged permission of each requirement the token's roles meet in no way
+    ([] when the token does not list roles, as a delegated token does not)."""
+    if roles is None:
+        return []
+    return [alts[0] for alts in REQUIRED_PERMISSIONS.get(resource, []) if not roles & set(alts)]
+
+
+_member_of_refused: "weakref.WeakSet" = weakref.WeakSet()  # clients whose memberOf reads were refused
+
+
+def groups_holding(client: "GraphClient", member_id: str, group_ids, *, wait: bool = False) -> set[str]:
+    """The groups `member_id` is a direct member of: all of them when the app may read the
+    member's memberOf, else those of `group_ids` whose member listing shows it.
+
+    GET /directoryObjects/{id}/memberOf is granted per member type (for a user, Directory.Read.All:
+    https://learn.microsoft.com/graph/api/user-list-memberof); the group listings need only the
+    group permissions the writes already need (https://learn.microsoft.com/graph/api/group-list-members).
+    With `wait`, a membership missing from a listing is looked at again for a short bound."""
+    from ..graph.rules import GROUPS
+
+    group_ids = sorted(set(group_ids))
+    if client not in _member_of_refused:
+        try:
+            return client.member_of_after_wait(member_id, group_ids) if wait else client.member_of(member_id)
+        except E.Forbidden:
+            _member_of_refused.add(client)
+            log.info("memberOf of %s refused; reading the listings of the groups instead", member_id)
+
+    def holds(g: str) -> bool:
+        try:
+            if wait:
+                return not client.still_absent(GROUPS, g, member_id)
+            return member_id in client.member_ids(GROUPS, g)
+        except E.NotFound:
+            return False
+
+    return {g for g, held in zip(group_ids, client.t.map_bounded(holds, group_ids)) if held}
+
+
 def graph_message(e: E.GraphError, *, hint: str | None = None) -> str:
     """A user-facing message for a Graph failure: what Graph said and what to change."""
     parts = [str(e)]
@@ -199,6 +314,11 @@ class MembershipProvider(ResourceProvider):
         if olds and not self.changed(olds, news, keys):
             return []
         try:
+            missing = missing_permissions(self.client.app_roles(), type(self).__name__)
+            if missing:  # every later step would be refused: say so now, naming what to grant
+                return [("provider", f"the app's token lacks the application permission {' and '.join(missing)}, "
+                                     "which this resource needs to create, read and delete; grant it with admin "
+                                     "consent (see the permissions section of the README)")]
             return validate()
         except InputError as e:
             return [(e.prop, e.reason)]
@@ -207,7 +327,8 @@ class MembershipProvider(ResourceProvider):
         except E.AuthenticationError as e:
             return [("provider", f"sign-in failed: {e}")]
         except E.Forbidden as e:
-            return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All "
-                                                        "or Directory.Read.All to read the directory"))]
+            return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All (groups) or "
+                                                        "AdministrativeUnit.Read.All (units) to read the directory; "
+                                                        "see docs/permissions.md"))]
         except E.GraphError as e:  # throttled or unavailable past every retry, or refused
             return [("provider", f"could not check the directory: {graph_message(e)}")]

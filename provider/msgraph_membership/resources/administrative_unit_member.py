@@ -21,7 +21,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource
 
 from ..graph import errors as E
 from ..graph.rules import UNITS, au_member_problem, permission_hint
-from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown
+from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown, member_types
 from ._converge import short_list
 
 ARGS = ("administrative_unit_id", "member_id")
@@ -52,7 +52,9 @@ def validate_unit_members(client, unit_id: str, member_ids: Sequence[str], *, pr
                          "that the app can read administrative units: AdministrativeUnit.Read.All)")
     if not member_ids:
         return {}
-    types = client.object_types(member_ids)
+    types = member_types(client, list(member_ids))
+    if types is None:  # no Directory.Read.All: Graph judges the members on write
+        return {}
     missing = [m for m in member_ids if m not in types]
     if missing:
         raise InputError(prop, f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)}; "
@@ -97,7 +99,7 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
 
     def _validate(self, unit_id: str, member_id: str) -> str:
         """Everything the directory must confirm before the write; returns the member type."""
-        return validate_unit_members(self.client, unit_id, [member_id], prop="member_id")[member_id]
+        return validate_unit_members(self.client, unit_id, [member_id], prop="member_id").get(member_id)
 
     def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
         replaces = [k for k in ARGS if has_unknown(news.get(k)) or olds.get(k) != news.get(k)]
@@ -117,6 +119,9 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
             raise ApplyError(graph_message(e, hint=permission_hint("au_add"))) from None
         if adopted:
             pulumi.log.info(f"administrative unit {unit_id}: {member_id} was already a member; adopted")
+        if member_type is None:  # not resolved before the write: the listing names its type
+            listed = self.client.member_ids(UNITS, unit_id).get(member_id)
+            member_type = listed if listed != "directoryObject" else None
         return CreateResult(unit_member_id(unit_id, member_id),
                             {"administrative_unit_id": unit_id, "member_id": member_id,
                              "member_type": member_type, "adopted": adopted})

@@ -20,7 +20,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource
 
 from ..graph import errors as E
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
-from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown, writable_group
+from ._base import (ApplyError, InputError, MembershipProvider, check_guid, graph_message, group_type_fallback,
+                    has_unknown, member_type_problem, member_types, writable_group)
 
 ARGS = ("group_id", "member_id")
 
@@ -60,15 +61,25 @@ class GroupMemberProvider(MembershipProvider):
             return [(e.prop, e.reason)]
         return []
 
-    def _validate(self, group_id: str, member_id: str) -> str:
+    def _validate(self, group_id: str, member_id: str) -> str | None:
         """Everything the directory must confirm before the write; returns the member type."""
         c = self.client
         group = writable_group(c, group_id)
-        member_type = c.object_types([member_id]).get(member_id)
+        types = member_types(c, [member_id])
+        if types is None:  # no Directory.Read.All: only a group member can still be checked
+            member_type = group_type_fallback(c, member_id)
+            if member_type is not None:
+                p = group.member_problem(member_id, member_type)
+                if p:
+                    raise InputError("member_id", p)
+                if c.is_unified_group(member_id):
+                    raise InputError("member_id", unified_member_problem(member_id))
+            return member_type
+        member_type = types.get(member_id)
         if member_type is None:
             raise InputError("member_id", f"object {member_id} does not exist in the directory; "
                                           "give the object id of a user, group, device, service principal or contact")
-        p = group.member_problem(member_id, member_type)
+        p = group.member_problem(member_id, member_type) or member_type_problem(c, member_id, member_type)
         if p:
             raise InputError("member_id", p)
         if c.is_unified_group(member_id):
@@ -90,11 +101,14 @@ class GroupMemberProvider(MembershipProvider):
         try:
             added = c.add_group_member(group_id, member_id)
         except E.Forbidden as e:
-            raise ApplyError(graph_message(e, hint=permission_hint("add", c.get_group(group_id)))) from None
+            raise ApplyError(graph_message(e, hint=permission_hint("add", c.get_group(group_id), member_type))) from None
         except E.GraphError as e:
             raise ApplyError(graph_message(e)) from None
         if not added:
             pulumi.log.info(f"group {group_id}: {member_id} was already a member; adopted")
+        if member_type is None:  # not resolved before the write: the listing names its type
+            listed = c.member_ids(GROUPS, group_id).get(member_id)
+            member_type = listed if listed != "directoryObject" else None
         return CreateResult(group_member_id(group_id, member_id),
                             {"group_id": group_id, "member_id": member_id,
                              "member_type": member_type, "adopted": not added})

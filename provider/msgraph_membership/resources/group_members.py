@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
-from ._base import InputError, writable_group
+from ._base import InputError, member_type_problem, member_types, writable_group
 from ._batch import BatchMembersProvider, hide_member_ids_diff
 from ._converge import short_list
 
@@ -56,14 +56,16 @@ class GroupMembersProvider(BatchMembersProvider):
     def validate_members(self, group_id: str, member_ids: Sequence[str]) -> None:
         c = self.client
         group = writable_group(c, group_id)
-        types = c.object_types(member_ids)
+        types = member_types(c, list(member_ids))
+        if types is None:  # no Directory.Read.All: Graph judges the members on write
+            return
         missing = [m for m in member_ids if m not in types]
         if missing:
             raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: "
                                            f"{short_list(missing)}; correct them or remove them from member_ids")
         bad = []
         for m in member_ids:
-            p = group.member_problem(m, types[m])
+            p = group.member_problem(m, types[m]) or member_type_problem(c, m, types[m])
             if not p and c.is_unified_group(m):
                 p = unified_member_problem(m)
             if p:

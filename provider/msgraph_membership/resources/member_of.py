@@ -25,7 +25,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 from ..graph import errors as E
 from ..graph.rules import permission_hint, unified_member_problem
 from ._base import (ApplyError, InputError, MembershipProvider, check_guid, check_guid_list, graph_message,
-                    has_unknown, is_unknown)
+                    group_type_fallback, groups_holding, has_unknown, is_unknown, member_type_problem,
+                    member_types)
 from ._converge import describe_failures, plan, short_list
 
 ARGS = ("member_id", "group_ids")
@@ -73,14 +74,18 @@ class MemberOfProvider(MembershipProvider):
         """The member exists, and each group exists and can take it. Returns the member type;
         raises InputError naming `member_id` or `group_ids` with every offending group."""
         c = self.client
-        member_type = c.object_types([member_id]).get(member_id)
-        if member_type is None:
+        types = member_types(c, [member_id])
+        member_type = types.get(member_id) if types is not None else group_type_fallback(c, member_id)
+        if member_type is None and types is not None:
             raise InputError("member_id", f"object {member_id} does not exist in the directory; give the object "
                                           "id of a user, group, device, service principal or contact")
         if not group_ids:
             return member_type
         if c.is_unified_group(member_id):
             raise InputError("member_id", unified_member_problem(member_id))
+        p = member_type_problem(c, member_id, member_type)
+        if p:
+            raise InputError("member_id", p)
         # One GET per group, bounded by the client's shared limit on concurrent calls.
         found = c.get_groups(group_ids)
         groups = list(found.values())
@@ -88,7 +93,8 @@ class MemberOfProvider(MembershipProvider):
         if missing:
             raise InputError("group_ids", f"{len(missing)} group(s) do not exist in the directory: "
                                           f"{short_list(missing)} (check the ids, and that the app can read groups)")
-        bad = [p for info in groups if (p := info.membership_problem() or info.member_problem(member_id, member_type)
+        bad = [p for info in groups if (p := info.membership_problem()
+                                        or (member_type and info.member_problem(member_id, member_type))
                                         or c.write_permission_problem(info))]
         if bad:
             raise InputError("group_ids", "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else ""))
@@ -120,7 +126,7 @@ class MemberOfProvider(MembershipProvider):
         except InputError as e:
             raise ApplyError(f"{e.prop}: {e.reason}") from None
         try:
-            current = c.member_of(member_id)
+            current = groups_holding(c, member_id, set(desired) | managed_before)
         except E.GraphError as e:
             raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
         p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before)
@@ -153,7 +159,7 @@ class MemberOfProvider(MembershipProvider):
         member_id = props.get("member_id") or parse_member_of_id(id_)
         managed = set(props.get("group_ids") or [])
         try:
-            current = self.client.member_of_after_wait(member_id, managed)
+            current = groups_holding(self.client, member_id, managed, wait=True)
         except E.NotFound:
             return ReadResult(None, {})  # the member itself is gone
         present = sorted(managed & current)
