@@ -1,4 +1,4 @@
-"""The soak: many memberships through the provider server against the emulator, with and without
+"""The soak: many memberships through the real `pulumi` CLI against the emulator, with and without
 faults, checked against the emulator's true directory.
 
     PYTHONPATH=tests:provider python -m reliability.soak [--profile full|small] [--seed 42]
@@ -8,7 +8,7 @@ faults, checked against the emulator's true directory.
 1. seed `users` users, `groups` empty security groups and `units` empty administrative units,
    each container also holding one member that is not ours (a "stranger");
 2. `up`: one `GroupMembers` per group and one `AdministrativeUnitMembers` per unit, declaring
-   `memberships` memberships in all, four steps at once (the engine's workers);
+   `memberships` memberships in all, applied by the real `pulumi up` (--parallel 4);
 3. the directory (`emu.directory()`, the truth without replication lag) holds exactly what is
    declared plus the strangers;
 4. a second `up` changes nothing: every Diff says none and Graph sees no write;

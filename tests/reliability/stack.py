@@ -1,24 +1,19 @@
-"""A small stand-in for the engine's deployment loop, for the reliability tests: declared
-resources go through the real provider server (`python -m pulumi.dynamic`, over gRPC) with the
-engine's call shapes (Check with old inputs, Diff with old outputs, Create, Update, Delete,
-Read), several steps at once like the engine's workers (`--parallel`).
-
-Why not `harness.engine`: it runs steps one at a time and from program directories; the soak and
-crash tests need concurrent steps, a handle on the provider process (to kill it), and exact
-control over when each command starts. State here is kept after every step, as the engine's
-snapshot journal does, so a killed step leaves exactly what the engine would keep.
+"""Declared resources applied by the real `pulumi` (an inline program of the Automation API,
+tests/harness/cli.py), for the reliability and security tests: a list of `Declared` resources is
+the program, `up`/`refresh`/`destroy` are the CLI's commands at `--parallel workers`, and the
+state is what `pulumi stack export` holds. Also the Graph request-log helpers these tests share.
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
-
 from harness.program import collect
-from harness.server import ProviderServer, emulator_config, urn_for
+from harness.cli import CliStack, StackError
+from harness.server import emulator_config, urn_for
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # POSTs that only read the directory.
@@ -101,147 +96,81 @@ class Outcome:
         return sum(1 for o in self.ops.values() if o == op)
 
 
+SECRET_CONFIG = ("msgraph:clientSecret", "msgraph:clientCertificatePassword", "msgraph:oidcToken")
+
+
 class Stack:
-    """Declared resources, their state, and the provider server of the current command."""
+    """A stack whose program is the last list of `Declared` given to `up`, run by the real CLI."""
 
     def __init__(self, emu, *, workers: int = 4, config: dict | None = None, env: dict | None = None):
+        import msgraph_membership
+
         self.emu = emu
         self.workers = workers
-        self.config = config if config is not None else emulator_config(emu)
-        self.env = env or {}
-        self.state: dict[str, dict] = {}  # urn -> {"type", "id", "inputs", "outputs"}
-        self._lock = threading.Lock()
-        self.server: ProviderServer | None = None
+        self._declared: list[Declared] = []
+        self._dir = tempfile.mkdtemp(prefix="reliability-stack-")
+        self.logs: list[str] = []  # everything the CLI printed (the provider's log lines included)
 
-    # -- the provider process: a fresh one per command, as the CLI starts a plugin per run --------
+        def program() -> None:
+            for d in self._declared:
+                getattr(msgraph_membership, d.type_name)(d.name, **d.inputs)
 
-    def start(self) -> ProviderServer:
-        self.stop()
-        self.server = ProviderServer(config=self.config, env=self.env)
-        return self.server
+        from pathlib import Path
+        self.cli = CliStack.inline(emu, "proj", program, Path(self._dir), env=env)
+        for key, value in (config if config is not None else emulator_config(emu)).items():
+            self.cli.set_config(key, value, secret=key in SECRET_CONFIG)
 
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+    def _record(self, summary) -> None:
+        self.logs += [summary.stdout, summary.stderr, *summary.diagnostics]
 
-    # -- commands ---------------------------------------------------------------------------------
+    def _command(self, fn, **kw):
+        try:
+            summary = fn(**kw)
+        except StackError as e:
+            self._record(e.summary)
+            raise StepFailed("", fn.__name__, str(e)) from None
+        self._record(summary)
+        return summary
+
+    @staticmethod
+    def _by_urn(summary) -> dict[str, str]:
+        return {s.urn: s.op for s in summary.steps.values()
+                if s.type.startswith("pulumi-python:dynamic")}
 
     def up(self, declared: list[Declared], *, raise_on_failure: bool = True) -> Outcome:
-        """Check, diff and create/update each declared resource (`workers` at a time), then
-        delete what is in state and no longer declared."""
-        for d in declared:  # serialized here: the SDK's program side needs the main thread
-            provider_blob(d.type_name)
-        server = self.start()
-        out = Outcome()
-
-        def step(d: Declared) -> None:
-            urn = d.urn
-            news = {"__provider": provider_blob(d.type_name), **d.inputs}
-            old = self.state.get(urn)
-            try:
-                inputs, failures = server.check(urn, old["inputs"] if old else {}, news)
-                if failures:
-                    raise StepFailed(urn, "check", "; ".join(f"{p}: {r}" for p, r in failures))
-                if old is None:
-                    id_, outs = server.create(urn, inputs)
-                    op = "create"
-                else:
-                    diff = server.diff(urn, old["id"], old["outputs"], inputs)
-                    if diff.changes == "none":
-                        op, id_, outs = "same", old["id"], old["outputs"]
-                    elif diff.replaces:
-                        raise StepFailed(urn, "diff", f"replacement not supported here: {diff.replaces}")
-                    else:
-                        outs = server.update(urn, old["id"], old["outputs"], inputs)
-                        op, id_ = "update", old["id"]
-            except grpc.RpcError as e:
-                raise StepFailed(urn, "apply", e.details() or str(e)) from None
-            with self._lock:
-                self.state[urn] = {"type": d.type_name, "id": id_, "inputs": inputs, "outputs": outs}
-                out.ops[urn] = op
-
-        self._run(step, declared, out)
-        wanted = {d.urn for d in declared}
-        if not out.failures:
-            gone = [urn for urn in self.state if urn not in wanted]
-            self._run(self._delete, gone, out)
-        if raise_on_failure and out.failures:
-            raise out.failures[0]
-        return out
+        self._declared = list(declared)
+        try:
+            summary = self._command(self.cli.up, parallel=self.workers)
+        except StepFailed as e:
+            if raise_on_failure:
+                raise
+            return Outcome(failures=[e])
+        return Outcome(ops=self._by_urn(summary))
 
     def preview_diffs(self, declared: list[Declared]) -> dict[str, str]:
-        """Check and Diff only (what `pulumi preview` asks the provider): urn -> changes."""
-        for d in declared:
-            provider_blob(d.type_name)
-        server = self.start()
-        answers: dict[str, str] = {}
-
-        def step(d: Declared) -> None:
-            old = self.state.get(d.urn)
-            inputs, failures = server.check(d.urn, old["inputs"] if old else {},
-                                            {"__provider": provider_blob(d.type_name), **d.inputs})
-            if failures:
-                raise StepFailed(d.urn, "check", str(failures))
-            answers[d.urn] = "create" if old is None else server.diff(d.urn, old["id"], old["outputs"], inputs).changes
-
-        out = Outcome()
-        self._run(step, declared, out)
-        if out.failures:
-            raise out.failures[0]
-        return answers
+        """What `pulumi preview` plans: urn -> "create", "some" (an update or replace) or "none"."""
+        self._declared = list(declared)
+        summary = self._command(self.cli.preview, parallel=self.workers)
+        word = {"create": "create", "same": "none"}
+        return {urn: word.get(op, "some") for urn, op in self._by_urn(summary).items()}
 
     def refresh(self) -> dict[str, dict]:
-        """Read every resource; returns urn -> refreshed outputs (state updated)."""
-        server = self.start()
-        result: dict[str, dict] = {}
-
-        def step(urn: str) -> None:
-            s = self.state[urn]
-            id_, outs, ins = server.read(urn, s["id"], s["outputs"], s["inputs"])
-            with self._lock:
-                result[urn] = outs
-                if id_:
-                    self.state[urn] = {**s, "outputs": outs, "inputs": {**s["inputs"], **ins}}
-                else:
-                    del self.state[urn]
-
-        out = Outcome()
-        self._run(step, list(self.state), out)
-        if out.failures:
-            raise out.failures[0]
-        return result
+        """`pulumi refresh`; returns urn -> refreshed outputs."""
+        self._command(self.cli.refresh, parallel=self.workers)
+        return {urn: s["outputs"] for urn, s in self.state.items()}
 
     def destroy(self) -> Outcome:
-        self.start()
-        out = Outcome()
-        self._run(self._delete, list(self.state), out)
-        if out.failures:
-            raise out.failures[0]
+        summary = self._command(self.cli.destroy, parallel=self.workers)
+        return Outcome(ops=self._by_urn(summary))
+
+    @property
+    def state(self) -> dict[str, dict]:
+        """urn -> {"type", "id", "inputs", "outputs"}, as `pulumi stack export` holds it."""
+        out = {}
+        for r in self.cli.resources():
+            out[r["urn"]] = {"type": r["type"].rsplit(":", 1)[-1], "id": r.get("id"),
+                             "inputs": r.get("inputs", {}), "outputs": r.get("outputs", {})}
         return out
 
-    # -- internals --------------------------------------------------------------------------------
-
-    def _delete(self, urn: str, out: Outcome | None = None) -> None:
-        s = self.state[urn]
-        try:
-            self.server.delete(urn, s["id"], s["outputs"])
-        except grpc.RpcError as e:
-            raise StepFailed(urn, "delete", e.details() or str(e)) from None
-        with self._lock:
-            del self.state[urn]
-
-    def _run(self, fn, items, out: Outcome) -> None:
-        def guarded(item):
-            try:
-                fn(item)
-            except StepFailed as e:
-                with self._lock:
-                    out.failures.append(e)
-            else:
-                if fn == self._delete:
-                    with self._lock:
-                        out.ops[item] = "delete"
-
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            list(pool.map(guarded, items))
+    def stop(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)

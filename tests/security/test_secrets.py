@@ -61,15 +61,6 @@ def lifecycle(emu, configured):
     provider wrote: every check/create/read/update output and every stderr line."""
     config, secret_values = configured
     stack = Stack(emu, workers=2, config=config, env={"MSGRAPH_LOG_LEVEL": "DEBUG"})
-    servers = []
-    start = stack.start
-
-    def tracked_start():
-        s = start()
-        servers.append(s)
-        return s
-
-    stack.start = tracked_start
     written: list[dict] = []
     try:
         stack.up(program(1))
@@ -81,7 +72,7 @@ def lifecycle(emu, configured):
         stack.destroy()
     finally:
         stack.stop()
-    logs = [line for s in servers for line in s.stderr_lines]
+    logs = stack.logs
     return {"outputs": json.dumps(written), "logs": "\n".join(logs), "secrets": secret_values}
 
 
