@@ -1,12 +1,7 @@
-"""Crash safety (issue 8, item 2): the provider process killed (-9) in the middle of a
-`GroupMembers` create and of an update; the next run converges with no error, nothing missing
-and nothing extra.
-
-What the engine does after such a crash, and so what these tests replay:
-- a killed Create leaves no state (the engine records a resource only when Create returns), so
-  the next `up` runs Check and Create again, in a fresh provider process;
-- a killed Update leaves the old outputs in state, so the next `up` runs Check (old inputs),
-  Diff (old outputs) and Update again.
+"""Crash safety with the real engine: the provider process (`python -m pulumi.dynamic`, started
+by `pulumi`) killed with -9 in the middle of a `GroupMembers` create and of an update; the next
+`pulumi up` converges with nothing missing, nothing extra and no error, and `destroy` then leaves
+only what was there before.
 
 Emulator latency (200 ms per Graph call) keeps the provider's writes in flight long enough to
 kill it between its first and its last write; each test asserts the kill really left the
@@ -14,20 +9,22 @@ directory half-changed, so it cannot pass by killing too late.
 """
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+import uuid
+from pathlib import Path
 
-import grpc
 import pytest
 
-from harness.server import urn_for
+from harness.cli import CliStack, StackError
 from reliability.conftest import oid, wait_for
-from reliability.stack import graph_requests, provider_blob
+from reliability.stack import graph_requests
 
 GROUP = oid("crash-group")
 STRANGER = oid("crash-stranger")
 USERS = [oid(f"crash-user-{i}") for i in range(600)]
-URN = urn_for("GroupMembers", "crash")
 LATENCY_MS = 200
 
 
@@ -41,35 +38,64 @@ def members(emu) -> set[str]:
     return set(next(g for g in emu.directory()["groups"] if g["id"] == GROUP)["members"])
 
 
-def news(member_ids: list[str]) -> dict:
-    return {"__provider": provider_blob("GroupMembers"), "group_id": GROUP, "member_ids": member_ids,
-            "authoritative": False}
-
-
 def count(emu, method: str, suffix: str) -> int:
     return sum(1 for r in graph_requests(emu)
                if r["method"] == method and r["path"].split("?")[0].endswith(suffix) and r["status"] is not None)
 
 
-def kill_when(server, emu, call, ready) -> BaseException | None:
-    """Run `call` (an RPC to `server`) in a thread; once `ready()` holds, kill -9 the server.
-    Returns what the RPC raised (it must fail: the process died under it)."""
-    raised: list[BaseException] = []
-
-    def run():
+def provider_pids(mark: str) -> list[int]:
+    """The dynamic-provider processes started for the stack whose environment carries `mark`."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
         try:
-            call()
-        except BaseException as e:  # noqa: BLE001 - reported to the test
-            raised.append(e)
+            cmd = (d / "cmdline").read_bytes().split(b"\0")
+            env = (d / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"pulumi.dynamic" in cmd and f"CRASH_MARK={mark}".encode() in env:
+            pids.append(int(d.name))
+    return pids
 
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    wait_for(ready, timeout=60, what="the provider's first writes")
-    server.kill()
-    t.join(30)
-    # Writes already on the wire still land (Graph does not undo them when the client dies).
-    time.sleep(3 * LATENCY_MS / 1000)
-    return raised[0] if raised else None
+
+class Crashable:
+    """A GroupMembers stack whose provider process can be killed mid-command."""
+
+    def __init__(self, emu, tmp_path):
+        from msgraph_membership import GroupMembers
+
+        self.emu = emu
+        self.members = USERS[:300]
+        self.mark = uuid.uuid4().hex
+
+        def program():
+            GroupMembers("crash", group_id=GROUP, member_ids=self.members)
+
+        self.stack = CliStack.inline(emu, "crash", program, tmp_path, env={"CRASH_MARK": self.mark})
+
+    def up_killed_when(self, ready) -> StackError:
+        """`pulumi up` in a thread; once `ready()` holds, kill -9 the provider process."""
+        raised: list[BaseException] = []
+
+        def run():
+            try:
+                self.stack.up()
+            except BaseException as e:  # noqa: BLE001 - reported to the test
+                raised.append(e)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        wait_for(ready, timeout=120, what="the provider's first writes")
+        pids = provider_pids(self.mark)
+        assert pids, "the provider process of this stack must be running"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        t.join(120)
+        # Writes already on the wire still land (Graph does not undo them when the client dies).
+        time.sleep(3 * LATENCY_MS / 1000)
+        assert raised and isinstance(raised[0], StackError), raised
+        return raised[0]
 
 
 @pytest.fixture
@@ -80,86 +106,47 @@ def slow(emu):
     emu.faults({})
 
 
-def test_kill_during_create_then_next_up_creates_exactly_the_declared_members(slow, start_server):
-    desired = USERS[:300]
-    first = start_server()
-    inputs, failures = first.check(URN, {}, news(desired))
-    assert failures == []
-    err = kill_when(first, slow, lambda: first.create(URN, inputs),
-                    lambda: count(slow, "PATCH", f"/groups/{GROUP}") >= 1)
-    assert isinstance(err, grpc.RpcError)
+def test_kill_during_create_then_next_up_converges_and_destroy_cleans_up(slow, tmp_path):
+    c = Crashable(slow, tmp_path)
+    c.up_killed_when(lambda: count(slow, "PATCH", f"/groups/{GROUP}") >= 1)
     half = members(slow) - {STRANGER}
-    assert 0 < len(half) < len(desired), "the kill must land between the first and the last write"
+    assert 0 < len(half) < 300, "the kill must land between the first and the last write"
 
-    # Next up: no state, so Check and Create again in a fresh provider process.
     slow.faults({})
-    second = start_server()
-    inputs, failures = second.check(URN, {}, news(desired))
-    assert failures == []
-    id_, outs = second.create(URN, inputs)
-    assert id_ == f"{GROUP}/members"
-    assert outs["member_ids"] == sorted(desired)
-    assert members(slow) == set(desired) | {STRANGER}
+    res = c.stack.up()  # the engine created nothing in state: it creates again
+    assert res.ops() == {"crash": "create"}
+    assert members(slow) == set(c.members) | {STRANGER}
+    [r] = c.stack.resources()
     # What the killed run added is reported as adopted, not lost and not an error.
-    assert set(outs["adopted_member_ids"]) == half
-
-
-def test_after_a_killed_create_destroy_removes_what_the_killed_run_added(slow, start_server):
-    """The orphans of the killed Create are adopted by the next Create, so destroy removes them
-    too: nothing of ours is left behind."""
-    desired = USERS[:300]
-    first = start_server()
-    inputs, _ = first.check(URN, {}, news(desired))
-    kill_when(first, slow, lambda: first.create(URN, inputs),
-              lambda: count(slow, "PATCH", f"/groups/{GROUP}") >= 1)
-    slow.faults({})
-    second = start_server()
-    inputs, _ = second.check(URN, {}, news(desired))
-    id_, outs = second.create(URN, inputs)
-    second.delete(URN, id_, outs)
+    assert set(r["outputs"]["adopted_member_ids"]) == half
+    assert c.stack.up().changes == 0
+    c.stack.destroy()
     assert members(slow) == {STRANGER}
 
 
-def _created(emu, start_server, member_ids):
-    s = start_server()
-    inputs, failures = s.check(URN, {}, news(member_ids))
-    assert failures == []
-    id_, outs = s.create(URN, inputs)
-    s.stop()
-    return inputs, id_, outs
-
-
-@pytest.mark.parametrize("phase,method,suffix", [
-    pytest.param("adding", "PATCH", f"/groups/{GROUP}", id="while-adding"),
-    pytest.param("removing", "POST", "/$batch", id="while-removing"),
+@pytest.mark.parametrize("method,suffix", [
+    pytest.param("PATCH", f"/groups/{GROUP}", id="while-adding"),
+    pytest.param("POST", "/$batch", id="while-removing"),
 ])
-def test_kill_during_update_then_next_up_converges(slow, start_server, phase, method, suffix):
-    """Update from 300 members to 300 others (300 adds in PATCHes, then 300 removals in
-    `$batch`es), killed during the adds or during the removals; the next up updates again from
-    the old outputs and the group ends with exactly the new members."""
+def test_kill_during_update_then_next_up_converges(slow, tmp_path, method, suffix):
+    """Update from 300 members to 300 others (adds in PATCHes, then removals in `$batch`es),
+    killed during the adds or during the removals; the next up updates again from the old
+    outputs and the group ends with exactly the new members."""
     slow.faults({})
-    old, new = USERS[:300], USERS[300:600]
-    old_inputs, id_, old_outs = _created(slow, start_server, old)
+    c = Crashable(slow, tmp_path)
+    c.stack.up()
+    c.members = USERS[300:600]
     slow.faults({"latency_ms": LATENCY_MS})
     slow.clear_requests()
-
-    first = start_server()
-    inputs, failures = first.check(URN, old_inputs, news(new))
-    assert failures == []
-    assert first.diff(URN, id_, old_outs, inputs).changes == "some"
-    err = kill_when(first, slow, lambda: first.update(URN, id_, old_outs, inputs),
-                    lambda: count(slow, method, suffix) >= 1)
-    assert isinstance(err, grpc.RpcError)
+    c.up_killed_when(lambda: count(slow, method, suffix) >= 1)
     half = members(slow) - {STRANGER}
-    assert half != set(new), "the kill must land before the update finished"
-    assert half & set(new), "the kill must land after the update started writing"
+    assert half != set(c.members), "the kill must land before the update finished"
+    assert half & set(c.members), "the kill must land after the update started writing"
 
-    # Next up: state still holds the old inputs and outputs.
     slow.faults({})
-    second = start_server()
-    inputs, failures = second.check(URN, old_inputs, news(new))
-    assert failures == []
-    assert second.diff(URN, id_, old_outs, inputs).changes == "some"
-    outs = second.update(URN, id_, old_outs, inputs)
-    assert outs["member_ids"] == sorted(new)
-    assert members(slow) == set(new) | {STRANGER}
+    res = c.stack.up()
+    assert res.ops() == {"crash": "update"}
+    assert members(slow) == set(c.members) | {STRANGER}
+    assert c.stack.up().changes == 0
+    c.stack.destroy()
+    assert members(slow) == {STRANGER}
