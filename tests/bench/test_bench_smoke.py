@@ -78,3 +78,21 @@ def test_baseline_follows_the_azuread_pattern(results):
     destroy = row(res, "GroupMember", "destroy")["baseline"]
     assert destroy["requests"] == sum(B.group_delete_counts(SINGLES).values())
     assert destroy["modelled_wait_s"] == pytest.approx(20.0 * SINGLES)
+
+
+@pytest.mark.cli
+def test_cli_benchmark_runs_every_scenario_with_the_real_pulumi():
+    """bench/cli.py at its quick sizes: every scenario completes and its counts are what the
+    scenario implies (each command did its resources; a preview writes nothing it need not)."""
+    from bench import cli
+
+    res = cli.run(members=100, singles=20, latency_ms=0, log=lambda _: None)
+    assert set(res) == {"pulumi preview of examples/quickstart", "pulumi up of examples/batch",
+                        "pulumi up: GroupMembers of 100", "pulumi destroy: GroupMembers of 100",
+                        "pulumi up: 20 GroupMember", "pulumi destroy: 20 GroupMember"}
+    assert res["pulumi up: 20 GroupMember"]["resources"] == 20
+    assert res["pulumi destroy: 20 GroupMember"]["resources"] == 20
+    assert res["pulumi up: GroupMembers of 100"]["resources"] == 1
+    # 100 members in chunks of 20: at most 5 PATCHes plus the reads around them.
+    assert 5 <= res["pulumi up: GroupMembers of 100"]["graph_requests"] <= 15
+    assert all(v["graph_requests"] > 0 for v in res.values())
