@@ -88,7 +88,8 @@ class BatchMembersProvider(MembershipProvider):
             value, ps = check_guid_list(news.get("member_ids"), "member object ids")
             if not has_unknown(news.get("member_ids")):
                 inputs["member_ids"] = value
-                inputs[DIFF_KEY] = id_set(value or [])
+                if not ps:
+                    inputs[DIFF_KEY] = id_set(value or [])
             problems += [("member_ids", p) for p in ps]
             cid = inputs.get(cid_arg)
             if not ps and isinstance(cid, str) and cid in (value or []):
