@@ -3,7 +3,7 @@ calling a membership gone."""
 import requests
 
 from msgraph_membership.graph.client import ConsistencyPolicy, GraphClient
-from msgraph_membership.graph.rules import GROUPS
+from msgraph_membership.graph.rules import GROUPS, UNITS
 from msgraph_membership.graph.settings import resolve_settings
 from msgraph_membership.graph.transport import GraphTransport
 
@@ -72,3 +72,21 @@ def test_a_membership_missing_from_every_listing_is_gone():
     c.member_ids(GROUPS, GROUP)
     assert c.still_absent(GROUPS, GROUP, USER) is True
     assert len(c.t.session.calls) <= 3 and sum(sleeps) <= c.consistency.absent_recheck_s
+
+
+def test_a_sign_in_failure_during_a_single_add_surfaces_as_a_sign_in_failure():
+    from msgraph_membership.graph import errors as E
+
+    class Refused:
+        description = "fake"
+
+        def get_token(self, *, force_refresh: bool = False) -> str:
+            raise E.AuthenticationError("client secret (msgraph:clientSecret): the secret was rejected")
+
+    c, _ = client([])
+    c.t.credential = Refused()
+    import pytest
+
+    with pytest.raises(E.AuthenticationError, match="msgraph:clientSecret"):
+        c.add_member(UNITS, UNIT, USER)
+    assert c.t.session.calls == []

@@ -518,10 +518,16 @@ class GraphClient:
         return report
 
     def _single_add(self, path: str, member_id: str) -> Response:
+        """One `$ref` POST as a Response, like a `$batch` item's. A failure that is Graph's
+        answer becomes that answer; any other keeps its type (`Response.error`). A failure to
+        sign in or to trust Graph is raised: it is the configuration's, not this member's."""
         try:
             return self.t.request("POST", path, json={"@odata.id": self.ref(member_id)})
+        except (E.AuthenticationError, E.ConfigurationError):
+            raise
         except E.GraphError as e:
-            return Response(e.status or 500, {}, {"error": {"code": e.code, "message": e.graph_message or str(e)}})
+            body = {"error": {"code": e.code, "message": e.graph_message or str(e)}}
+            return Response(e.status or 503, {}, body, error=e)
 
     def remove_members(self, kind: str, container_id: str, ids: Sequence[str]) -> WriteReport:
         """Remove members through `DELETE .../members/{id}/$ref` (`$batch`es of 20). Already
