@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence, TypeVar
+from urllib.parse import quote
 
 from . import errors as E
 from .coalesce import Coalescer, KeyedCoalescers
@@ -572,28 +573,28 @@ class GraphClient:
     def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
         """Create a group inside a unit (§1.8) and return it once Graph shows it.
 
-        Creating is not idempotent: when the answer is lost after the request was sent, the unit
-        is searched for the group this call created before anything is sent again, so a dropped
-        connection never makes a second group."""
+        Creating is not idempotent, so the group carries a `uniqueName` (unique in the tenant,
+        https://learn.microsoft.com/graph/api/group-upsert): when the outcome of a create is
+        unknown (its answer was lost, or an earlier process died before recording it), the group
+        is looked up by that exact key and adopted, and a create is only ever sent again under the
+        same key, which Graph refuses once a group holds it. Without a `uniqueName` an unknown
+        outcome is reported (AmbiguousWrite), never resolved by sending again."""
         body = {"@odata.type": "#microsoft.graph.group", **properties}
-        started = time.time()
+        unique = properties.get("uniqueName")
+        path = f"/directory/administrativeUnits/{unit_id}/members"
 
         def post() -> dict:
-            return self._with_lag_retry(
-                lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body,
-                                       idempotent=False),
-                retry_not_found=True).body
+            return self._with_lag_retry(lambda: self.t.request("POST", path, json=body, idempotent=False),
+                                        retry_not_found=True).body
 
         try:
             group = post()
-        except E.AmbiguousWrite:
-            group = self.wait_for(lambda: self._created_in_unit(unit_id, properties, started),
-                                  total_s=self.consistency.fresh_object_wait_s)
-            if group is None:
-                log.info("unit %s: the lost create did not land; creating again", unit_id)
-                group = post()
-            else:
-                log.info("unit %s: the lost create had landed as group %s", unit_id, group["id"])
+        except (E.AmbiguousWrite, E.UniqueNameTaken) as e:
+            if not unique:
+                raise
+            log.info("unit %s: %s; looking the group up by its unique name", unit_id,
+                     "the create's answer was lost" if isinstance(e, E.AmbiguousWrite) else "the unique name is taken")
+            group = self._adopt_by_unique_name(unit_id, unique, post)
         self._types[group["id"]] = "group"
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
@@ -603,19 +604,34 @@ class GraphClient:
             log.warning("group %s was created but Graph does not show it yet", group["id"])
         return group
 
-    def _created_in_unit(self, unit_id: str, properties: dict, since: float) -> dict | None:
-        """The group of the unit with these name and nickname created since `since` (minus
-        clock skew), with its default properties; None when there is none."""
-        nick = str(properties.get("mailNickname", "")).lower()
-        for o in self.t.pages(f"/directory/administrativeUnits/{unit_id}/members/microsoft.graph.group",
-                              params={"$select": "id,displayName,mailNickname,createdDateTime",
-                                      "$top": str(PAGE_SIZE)}):
-            if str(o.get("mailNickname", "")).lower() != nick or o.get("displayName") != properties.get("displayName"):
+    def group_by_unique_name(self, unique_name: str) -> dict | None:
+        """The group whose uniqueName is exactly `unique_name`, or None (`GET /groups(uniqueName='…')`)."""
+        key = unique_name.replace("'", "''")
+        try:
+            return self.t.request("GET", f"/groups(uniqueName='{quote(key, safe='')}')").body
+        except E.NotFound:
+            return None
+
+    def _adopt_by_unique_name(self, unit_id: str, unique: str, post: Callable[[], dict]) -> dict:
+        """The group holding `unique`, after a create whose outcome is unknown: found by the key
+        (waiting out replication lag), else created again under the same key. The group must be
+        in the unit: one elsewhere with this name is somebody else's, and is not taken over."""
+        for _ in range(3):
+            found = self.wait_for(lambda: self.group_by_unique_name(unique),
+                                  total_s=self.consistency.fresh_object_wait_s)
+            if found is not None:
+                if self.missing_after_wait(UNITS, unit_id, [found["id"]]):
+                    raise E.UniqueNameTaken(
+                        f"group {found['id']} outside administrative unit {unit_id} already has the unique name "
+                        f"{unique!r}; give this resource another unique_name", code="UniqueNameTaken")
+                log.info("unit %s: adopting group %s, found by its unique name", unit_id, found["id"])
+                return found
+            try:
+                return post()  # the key makes a second group impossible
+            except (E.AmbiguousWrite, E.UniqueNameTaken):
                 continue
-            created = _parse_time(o.get("createdDateTime"))
-            if created is not None and created >= since - 300:
-                return self.get_group_raw(o["id"]) or o
-        return None
+        raise E.Unavailable(f"administrative unit {unit_id}: could not learn whether the group with unique name "
+                            f"{unique!r} was created; run the update again: it finds the group by that name")
 
     def update_group(self, group_id: str, patch: dict) -> None:
         self._with_lag_retry(lambda: self.t.request("PATCH", f"/groups/{group_id}", json=patch))
@@ -671,18 +687,6 @@ class GraphClient:
         if not converged:
             log.info("%s %s: Graph does not list every change yet (replication lag); it will", kind, container_id)
         return converged
-
-
-def _parse_time(value) -> float | None:
-    """Epoch seconds of a Graph timestamp ('2024-05-07T15:39:39Z'), or None."""
-    import datetime as dt
-
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _results(rep: WriteReport, ids: list[str]) -> dict:

@@ -58,6 +58,11 @@ class InvalidReference(BadRequest):
     """The @odata.id of a reference was malformed or named an unsupported object."""
 
 
+class UniqueNameTaken(BadRequest):
+    """Another object already has this uniqueName (it is unique in the tenant): a create with the
+    same unique name was already applied, or somebody else holds the name."""
+
+
 class NotFound(GraphError):
     pass
 
@@ -98,6 +103,7 @@ ALREADY_EXISTS = "One or more added object references already exist"
 REFERENCE_MISSING = "One or more removed object references do not exist"
 REPLICATION_LAG = "The source resource object or one of the objects being referenced do not exist"
 TOO_MANY_LINKS = "cannot contain more than 20 link changes"
+UNIQUE_NAME_TAKEN = "Another object with the same value for property uniqueName already exists"
 
 
 def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
@@ -133,6 +139,8 @@ def classify(status: int, body: Any, *, method: str | None = None, url: str | No
             return ReplicationLag(summary, **kw)
         if TOO_MANY_LINKS in text:
             return TooManyLinks(summary, **kw)
+        if UNIQUE_NAME_TAKEN in text:
+            return UniqueNameTaken(summary, **kw)
         if code == "Request_UnsupportedQuery" or "Invalid URL format specified in payload" in text:
             return InvalidReference(summary, **kw)
         return BadRequest(summary, **kw)
