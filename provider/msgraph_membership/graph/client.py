@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from . import errors as E
 from .coalesce import Coalescer, KeyedCoalescers
+from .known import Known
 from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
 from .settings import GraphSettings
 from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
@@ -86,11 +87,7 @@ class GraphClient:
         # not yet confirmed by a listing.
         self._journal: dict[tuple[str, str], dict[str, tuple[bool, float]]] = {}
         self._journal_lock = threading.Lock()
-        self._types: dict[str, str] = {}  # object id -> member type; an object's type never changes
-        self._groups: dict[str, tuple[GroupInfo, float]] = {}
-        self._unified: set[str] = set()  # ids of Microsoft 365 groups seen (a group's kind is fixed)
-        self._kind_known: set[str] = set()  # group ids whose kind (Microsoft 365 or not) is known
-        self._units: dict[str, tuple[dict, float]] = {}
+        self.known = Known()  # types, kinds and properties of objects, under one lock
         # Single-key work from concurrent engine calls, gathered into one Graph call each.
         self._lookup = Coalescer(self._fetch_types)
         self._adds = KeyedCoalescers(self._add_results)
@@ -110,16 +107,15 @@ class GraphClient:
 
     def get_group(self, group_id: str, *, max_age_s: float = 60.0) -> GroupInfo | None:
         """The group's properties that decide what Graph allows, or None when it does not exist."""
-        hit = self._groups.get(group_id)
-        if hit and time.monotonic() - hit[1] < max_age_s:
-            return hit[0]
+        hit = self.known.group(group_id, max_age_s)
+        if hit is not None:
+            return hit
         try:
             d = self.t.request("GET", f"/groups/{group_id}", params={"$select": GroupInfo.SELECT}).body
         except E.NotFound:
             return None
         info = GroupInfo.from_graph(d)
-        self._groups[group_id] = (info, time.monotonic())
-        self._types[group_id] = "group"
+        self.known.learn_group(group_id, info)
         return info
 
     def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupInfo | None]:
@@ -148,21 +144,21 @@ class GraphClient:
 
     def get_unit(self, unit_id: str, *, max_age_s: float = 60.0) -> dict | None:
         """The unit's properties, or None when it does not exist."""
-        hit = self._units.get(unit_id)
-        if hit and time.monotonic() - hit[1] < max_age_s:
-            return hit[0]
+        hit = self.known.unit(unit_id, max_age_s)
+        if hit is not None:
+            return hit
         try:
             unit = self.t.request("GET", f"/directory/administrativeUnits/{unit_id}").body
         except E.NotFound:
             return None
-        self._units[unit_id] = (unit, time.monotonic())
+        self.known.learn_unit(unit_id, unit)
         return unit
 
     def object_types(self, ids: Iterable[str]) -> dict[str, str]:
         """id -> member type for the ids that exist (absent ids do not exist), via getByIds;
         lookups from concurrent calls share one request."""
         ids = list(dict.fromkeys(ids))
-        out = {i: self._types[i] for i in ids if i in self._types}
+        out = self.known.types_of(ids)
         missing = [i for i in ids if i not in out]
         if missing:
             out.update(self._lookup(missing))
@@ -180,15 +176,13 @@ class GraphClient:
                 t = odata_type_to_member_type(o.get("@odata.type"))
                 if o.get("id") and t:
                     found[o["id"]] = t
-                    if t == "group":
-                        self._kind_known.add(o["id"])
-                        if "Unified" in (o.get("groupTypes") or ()):
-                            self._unified.add(o["id"])
+                    # getByIds returns a group's groupTypes: its type and kind, recorded at once.
+                    unified = "Unified" in (o.get("groupTypes") or ()) if t == "group" else None
+                    self.known.learn_type(o["id"], t, unified=unified)
             return found
 
         out: dict[str, str] = {}
         for found in self.t.map_bounded(fetch, chunks):
-            self._types.update(found)
             out.update(found)
         return out
 
@@ -220,14 +214,18 @@ class GraphClient:
                 "token does not carry; grant it, or manage a group that is not role-assignable")
 
     def is_unified_group(self, object_id: str) -> bool:
-        """Whether a group is a Microsoft 365 group; a group whose kind this process has not
-        seen yet (only its type came from a listing) is looked up."""
-        hit = self._groups.get(object_id)
-        if hit:
-            return hit[0].is_unified
-        if object_id in self._kind_known:
-            return object_id in self._unified
-        if self._types.get(object_id) == "group":
+        """Whether an object is a Microsoft 365 group. What this process does not know yet is
+        looked up: the object's type (getByIds, which also gives a group's kind), then, for a
+        group whose kind is still unknown (its type came from a listing), the group."""
+        kind = self.known.unified(object_id)
+        if kind is not None:
+            return kind
+        if self.known.type_of(object_id) is None:
+            self.object_types([object_id])
+            kind = self.known.unified(object_id)
+            if kind is not None:
+                return kind
+        if self.known.type_of(object_id) == "group":
             info = self.get_group(object_id)
             return bool(info and info.is_unified)
         return False
@@ -258,7 +256,7 @@ class GraphClient:
         for o in self.t.pages(path, params={"$select": "id", "$top": str(PAGE_SIZE)}):
             t = odata_type_to_member_type(o.get("@odata.type")) or "directoryObject"
             out[o["id"]] = t
-            self._types.setdefault(o["id"], t)
+            self.known.learn_type(o["id"], t, keep_known=True)
         return out
 
     def _list(self, kind: str, container_id: str) -> dict[str, str]:
@@ -278,7 +276,7 @@ class GraphClient:
                 if now - when > self.consistency.journal_s or (m in members) == present:
                     del entries[m]
                 elif present:
-                    members[m] = self._types.get(m, "directoryObject")
+                    members[m] = self.known.type_of(m, "directoryObject")
                 else:
                     members.pop(m, None)
         return members
@@ -331,7 +329,7 @@ class GraphClient:
             if listing.members is not None:
                 for m in ids:
                     if present:
-                        listing.members[m] = self._types.get(m, "directoryObject")
+                        listing.members[m] = self.known.type_of(m, "directoryObject")
                     else:
                         listing.members.pop(m, None)
         finally:
@@ -595,7 +593,7 @@ class GraphClient:
             log.info("unit %s: %s; looking the group up by its unique name", unit_id,
                      "the create's answer was lost" if isinstance(e, E.AmbiguousWrite) else "the unique name is taken")
             group = self._adopt_by_unique_name(unit_id, unique, post)
-        self._types[group["id"]] = "group"
+        self.known.learn_type(group["id"], "group", unified="Unified" in (group.get("groupTypes") or ()))
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
         # that use its id next (their check, their first write) do not meet a 404.
@@ -635,12 +633,12 @@ class GraphClient:
 
     def update_group(self, group_id: str, patch: dict) -> None:
         self._with_lag_retry(lambda: self.t.request("PATCH", f"/groups/{group_id}", json=patch))
-        self._groups.pop(group_id, None)
+        self.known.forget_group(group_id)
 
     def delete_group(self, group_id: str) -> bool:
         try:
             self.t.request("DELETE", f"/groups/{group_id}")
-            self._groups.pop(group_id, None)
+            self.known.forget_group(group_id)
             return True
         except E.NotFound:
             return False
