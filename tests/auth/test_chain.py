@@ -500,3 +500,22 @@ def test_service_fabric_gets_the_session_itself_for_thumbprint_pinning(monkeypat
     assert isinstance(cred._msal_http(), auth._Http)
     monkeypatch.setenv("IDENTITY_SERVER_THUMBPRINT", "ab" * 20)
     assert cred._msal_http() is session
+
+
+def test_a_chosen_user_assigned_identity_that_cannot_be_reached_never_falls_through_to_the_cli(
+        tmp_path, monkeypatch):
+    """msiClientId alone picks a managed identity: a network error reaching it stops the chain,
+    naming the setting, instead of signing in as whoever is logged in to the Azure CLI."""
+    import requests
+
+    class Nothing:
+        def get(self, url, **kw):
+            raise requests.ConnectionError("no route")
+    write_stub_az(tmp_path / "bin", {"accessToken": "developer-token", "expires_on": int(time.time()) + 3600})
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+    cred = credential_for(resolve_settings({"msgraph:msiClientId": "mi-client"}, {}), Nothing())
+    with pytest.raises(AuthenticationError, match=r"msgraph:msiClientId") as info:
+        cred.get_token()
+    assert [kind for kind, _ in info.value.attempts] == [KIND_MSI]
+    assert "developer-token" not in str(info.value)

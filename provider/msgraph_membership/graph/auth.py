@@ -16,7 +16,8 @@ that kind. Otherwise every kind whose settings are present is a candidate, then 
 
 The chain tries candidates in order on the first token request and keeps the first that works.
 A kind whose inputs are missing, or whose environment cannot serve it (no `az`, not logged in),
-is skipped. A kind that the identity platform *rejects* (wrong secret, unregistered certificate)
+is skipped, unless its own settings chose it (`msiClientId` or `useMsi` for a managed identity):
+then not reaching it stops the chain like a rejection. A kind that the identity platform *rejects* (wrong secret, unregistered certificate)
 stops the chain: falling through to the developer's own CLI login would silently deploy as
 somebody else. Either way the one `AuthenticationError` lists every kind and why it failed.
 
@@ -504,8 +505,13 @@ class ManagedIdentityCredential(_CachedToken):
         try:
             result = self._client.acquire_token_for_client(resource=self._settings.cloud.resource)
         except requests.RequestException as e:
-            raise CredentialUnavailable(f"no managed identity endpoint answered ({type(e).__name__}): "
-                                        "not running on Azure, or no identity assigned") from None
+            why = (f"no managed identity endpoint answered ({type(e).__name__}): "
+                   "not running on Azure, or no identity assigned")
+            if self._settings.msi_client_id or self._settings.use_msi:
+                # Chosen by its settings: failing to reach it must not hand the run to the next
+                # identity in the chain (the developer's own Azure CLI login).
+                raise CredentialRejected(f"{why} (chosen by {self._chosen_by()})") from None
+            raise CredentialUnavailable(why) from None
         except ValueError as e:  # msal's ManagedIdentityError and JSON decode errors
             raise CredentialRejected(f"the managed identity endpoint failed: {_first_line(str(e))}") from None
         if not result or "access_token" not in result:
@@ -513,6 +519,11 @@ class ManagedIdentityCredential(_CachedToken):
                     else "assign a system identity, or set msgraph:msiClientId")
             raise _describe(result or {}, self._settings, hint)
         return result["access_token"], float(result.get("expires_in", 3600)), _refresh_in(result)
+
+
+    def _chosen_by(self) -> str:
+        s = self._settings
+        return " and ".join(s.key_for(k) for k in ("use_msi", "msi_client_id") if getattr(s, k))
 
 
 def managed_identity_credential(settings: GraphSettings, http: requests.Session) -> ManagedIdentityCredential:
