@@ -120,3 +120,50 @@ def test_preview_fails_naming_the_argument_and_writes_nothing(emu, stack, world,
     assert [p for p, _ in failures] == [prop], failures
     assert needle in failures[0][1]
     assert graph_writes(emu) == []
+
+
+@pytest.mark.parametrize("kind", ["MemberOf", "GroupMembers"])
+def test_an_update_right_after_create_reports_the_same_adoption_as_the_batch_resources(emu, stack, server, fresh,
+                                                                                      world, kind):
+    """The same memberships through MemberOf and through GroupMembers, updated by a new provider
+    process while Graph's listings still lag the create: the membership the resource itself made
+    answers "already exists" to the repeated add, and is not reported as adopted by either."""
+    g, bob, alice = world["g"], world["bob"], world["alice"]
+    r = stack(kind) if kind == "MemberOf" else _group_members(server)
+    emu.faults({"replication_lag_ms": 4000})
+    try:
+        if kind == "MemberOf":
+            r.up(member_id=bob, group_ids=[g[1]])
+            r.server = fresh()
+            outs = r.up(member_id=bob, group_ids=[g[1], g[2]])
+            adopted = outs["adopted_group_ids"]
+        else:
+            r.up(group_id=g[1], member_ids=[bob])
+            r.server = fresh()
+            outs = r.up(group_id=g[1], member_ids=[bob, alice])
+            adopted = outs["adopted_member_ids"]
+    finally:
+        emu.faults({})
+    assert adopted == []
+
+
+def _group_members(server):
+    from pulumi.dynamic.dynamic import serialize_provider
+    from pulumi.runtime._serialization import _serialize
+
+    from msgraph_membership.resources.group_members import GroupMembersProvider
+
+    from .support import Stack
+
+    return Stack(server, "GroupMembers", "r", _serialize(True, serialize_provider, GroupMembersProvider())[0])
+
+
+def test_a_removal_made_outside_just_after_create_shows_as_drift_in_the_same_process(emu, stack, world, outside_graph):
+    """MemberOf confirms its writes like the batch resources: once Graph lists them, the listing
+    alone decides, so a membership removed outside moments later is reported gone."""
+    g, bob = world["g"], world["bob"]
+    r = stack("MemberOf")
+    r.up(member_id=bob, group_ids=[g[1], g[2]])
+    outside_graph.remove(f"/groups/{g[1]}", bob)
+    _, outs, _ = r.refresh()  # the same provider process that made the memberships
+    assert outs["group_ids"] == [g[2]]

@@ -363,6 +363,18 @@ class GraphClient:
                     out.discard(c)
         return out
 
+    def confirm_member_of(self, member_id: str, present: Iterable[str] = (), absent: Iterable[str] = ()) -> bool:
+        """`confirm` for one member's groups: one fresh memberOf listing, which forgets the
+        writes it already shows (so later changes made outside show as drift). Never waits."""
+        present, absent = set(present), set(absent)
+        if not present and not absent:
+            return True
+        current = self.member_of(member_id)
+        converged = present <= current and not (absent & current)
+        if not converged:
+            log.info("%s: Graph does not list every group change yet (replication lag); it will", member_id)
+        return converged
+
     def member_of_after_wait(self, member_id: str, expected: Iterable[str]) -> set[str]:
         """`member_of`, looked at again (bounded, like `missing_after_wait`) while some of the
         `expected` groups are missing: Graph may not list a membership added moments ago."""
