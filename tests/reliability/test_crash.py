@@ -163,3 +163,53 @@ def test_kill_during_update_then_next_up_converges(slow, start_server, phase, me
     outs = second.update(URN, id_, old_outs, inputs)
     assert outs["member_ids"] == sorted(new)
     assert members(slow) == set(new) | {STRANGER}
+
+
+# -- AdministrativeUnitGroup: killed between Graph's create and Pulumi's state write ---------------
+
+UNIT = oid("crash-unit")
+GROUP_URN = urn_for("AdministrativeUnitGroup", "crash-helpdesk")
+
+
+def group_news() -> dict:
+    """What the program sends: its arguments and the scope its unique name is derived from."""
+    return {"__provider": provider_blob("AdministrativeUnitGroup"), "administrative_unit_id": UNIT,
+            "display_name": "Crash helpdesk", "mail_nickname": "crash-helpdesk",
+            "unique_name_scope": "proj/dev/crash-helpdesk"}
+
+
+def helpdesks(emu) -> list[dict]:
+    return [g for g in emu.directory()["groups"] if g.get("displayName") == "Crash helpdesk"]
+
+
+def test_kill_after_a_group_create_landed_then_next_up_adopts_exactly_that_group(emu, start_server):
+    """The group is created in Graph, the provider dies before Pulumi records it (no state), the
+    next `up` creates again in a fresh process: it gets that same group, never a second one,
+    and an `up` after that changes nothing."""
+    emu.seed({"administrativeUnits": [{"id": UNIT, "displayName": "Crash unit"}]})
+    emu.faults({"latency_ms": LATENCY_MS})
+    try:
+        first = start_server()
+        inputs, failures = first.check(GROUP_URN, {}, group_news())
+        assert failures == []
+        err = kill_when(first, emu, lambda: first.create(GROUP_URN, inputs),
+                        lambda: count(emu, "POST", f"/directory/administrativeUnits/{UNIT}/members") >= 1)
+        assert isinstance(err, grpc.RpcError)
+        assert len(helpdesks(emu)) == 1, "the kill must land after Graph created the group"
+    finally:
+        emu.faults({})
+
+    second = start_server()
+    inputs, failures = second.check(GROUP_URN, {}, group_news())
+    assert failures == []
+    id_, outs = second.create(GROUP_URN, inputs)
+    [group] = helpdesks(emu)
+    assert id_ == group["id"] and outs["unique_name"] == group["uniqueName"]
+    unit = next(u for u in emu.directory()["administrativeUnits"] if u["id"] == UNIT)
+    assert unit["members"] == [id_]
+
+    # A clean next up: the same inputs, no change and no Graph write.
+    emu.clear_requests()
+    again, failures = second.check(GROUP_URN, inputs, group_news())
+    assert failures == [] and second.diff(GROUP_URN, id_, outs, again).changes == "none"
+    assert [r for r in graph_requests(emu) if r["method"] != "GET"] == []
