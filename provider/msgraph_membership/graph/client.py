@@ -604,7 +604,7 @@ class GraphClient:
                 raise
             log.info("unit %s: %s; looking the group up by its unique name", unit_id,
                      "the create's answer was lost" if isinstance(e, E.AmbiguousWrite) else "the unique name is taken")
-            group = self._adopt_by_unique_name(unit_id, unique, post)
+            group = self._adopt_by_unique_name(unit_id, unique, post, taken=isinstance(e, E.UniqueNameTaken))
         self.known.learn_type(group["id"], "group", unified="Unified" in (group.get("groupTypes") or ()))
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
@@ -622,13 +622,16 @@ class GraphClient:
         except E.NotFound:
             return None
 
-    def _adopt_by_unique_name(self, unit_id: str, unique: str, post: Callable[[], dict]) -> dict:
-        """The group holding `unique`, after a create whose outcome is unknown: found by the key
-        (waiting out replication lag), else created again under the same key. The group must be
-        in the unit: one elsewhere with this name is somebody else's, and is not taken over."""
+    def _adopt_by_unique_name(self, unit_id: str, unique: str, post: Callable[[], dict], *, taken: bool) -> dict:
+        """The group holding `unique`, after a create whose outcome is unknown (`taken`: Graph
+        said the name is held). Looked up by the exact key: found, it is adopted; not found
+        after a lost answer, the create is sent again under the same key, which Graph refuses
+        if the first one landed; once the name is known to be held, the lookup waits out
+        replication lag. The group must be in the unit: one elsewhere with this name is
+        somebody else's, and is not taken over."""
         for _ in range(3):
-            found = self.wait_for(lambda: self.group_by_unique_name(unique),
-                                  total_s=self.consistency.fresh_object_wait_s)
+            found = (self.wait_for(lambda: self.group_by_unique_name(unique), total_s=self.consistency.fresh_object_wait_s)
+                     if taken else self.group_by_unique_name(unique))
             if found is not None:
                 if self.missing_after_wait(UNITS, unit_id, [found["id"]]):
                     raise E.UniqueNameTaken(
@@ -638,8 +641,10 @@ class GraphClient:
                 return found
             try:
                 return post()  # the key makes a second group impossible
-            except (E.AmbiguousWrite, E.UniqueNameTaken):
-                continue
+            except E.AmbiguousWrite:
+                taken = False
+            except E.UniqueNameTaken:
+                taken = True
         raise E.Unavailable(f"administrative unit {unit_id}: could not learn whether the group with unique name "
                             f"{unique!r} was created; run the update again: it finds the group by that name")
 
