@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 import requests
 
-from .errors import AuthenticationError, ConfigurationError, tls_failure
+from .errors import TLS_SETTING, AuthenticationError, ConfigurationError, tls_failure
 from .settings import GraphSettings
 
 log = logging.getLogger("msgraph_membership.graph.auth")
@@ -265,7 +265,7 @@ class MsalClientCredential(_CachedToken):
         except (CredentialRejected, CredentialUnavailable):
             raise
         except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure(authority, s.key_for("ca_bundle"), e)) from None
+            raise CredentialRejected(tls_failure(authority, TLS_SETTING, e, s.ca_in_use)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the authority {authority}: {type(e).__name__}: "
                                      f"{_scrub(_first_line(str(e)), _secrets_of(s))}") from None
@@ -289,7 +289,8 @@ class MsalClientCredential(_CachedToken):
         except (CredentialRejected, CredentialUnavailable):
             raise  # from our assertion callable
         except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure("the token endpoint", self._settings.key_for("ca_bundle"), e)) from None
+            raise CredentialRejected(tls_failure("the token endpoint", TLS_SETTING, e,
+                                                 self._settings.ca_in_use)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the token endpoint: {type(e).__name__}") from None
         except msal.exceptions.MsalServiceError as e:  # 5xx from the token endpoint
@@ -438,7 +439,7 @@ def _github_assertion(settings: GraphSettings, http: _Http) -> Callable[[], str]
                                        "Accept": "application/json"})
         except requests.exceptions.SSLError as e:
             raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})",
-                                                 settings.key_for("ca_bundle"), e)) from None
+                                                 TLS_SETTING, e, settings.ca_in_use)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): "
                                      f"{type(e).__name__}") from None

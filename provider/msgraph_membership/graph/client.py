@@ -79,7 +79,7 @@ class GraphClient:
             transport = GraphTransport(settings.graph_url, _LazyCredential(settings, session),
                                        session=session, verify=settings.verify,
                                        max_concurrency=max_concurrency, sleep=sleep,
-                                       tls_setting=settings.key_for("ca_bundle"))
+                                       tls_in_use=settings.ca_in_use)
         self.t = transport
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._listings_lock = threading.Lock()

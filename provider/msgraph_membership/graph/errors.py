@@ -88,15 +88,23 @@ class AmbiguousWrite(Unavailable):
     have been applied. The caller must look before trying again."""
 
 
-def tls_failure(host: str, ca_setting: str, error: BaseException | None = None) -> str:
-    """What to say when a server's certificate is not trusted: never 'turn verification off'."""
+# The one place TLS trust is added (docs/authentication.md, "TLS trust"): REQUESTS_CA_BUNDLE is
+# only a fallback source of the same setting, so messages name the setting itself.
+TLS_SETTING = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"
+
+
+def tls_failure(host: str, ca_setting: str = TLS_SETTING, error: BaseException | None = None,
+                in_use: str | None = None) -> str:
+    """What to say when a server's certificate is not trusted: never 'turn verification off'.
+    `in_use`: the extra CA bundle in use now and where it came from, when there is one."""
     detail = ""
     if error is not None:
         text = str(error)
         detail = next((r for r in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch")
                        if r in text), type(error).__name__)
+    extra = f"; the extra CA bundle in use now, {in_use}, does not hold that CA" if in_use else ""
     return (f"TLS verification of {host} failed ({detail or 'certificate not trusted'}): its certificate is not trusted. "
-            f"Trust the CA that signed it with {ca_setting} (a PEM file; it adds to the system trust store)")
+            f"Trust the CA that signed it with {ca_setting} (a PEM file; it adds to the system trust store){extra}")
 
 
 ALREADY_EXISTS = "One or more added object references already exist"

@@ -138,6 +138,14 @@ class GraphSettings(BaseModel):
         return f"msgraph:{key}" + (f" or {env[0]}" if env else "")
 
     @property
+    def ca_in_use(self) -> str | None:
+        """The extra CA bundle in use and its source, for TLS messages: "REQUESTS_CA_BUNDLE
+        (/path/ca.pem)"; None when only the system trust store is used."""
+        if not self.ca_bundle:
+            return None
+        return f"{self.key_for('ca_bundle')} ({self.ca_bundle})"
+
+    @property
     def verify(self) -> str | bool:
         """What TLS verification trusts: the default store plus the configured CA bundle
         (interface.md: `caBundle` is extra trust), else the default store."""

@@ -25,7 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from .errors import (AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled, Unauthorized,
+from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled, Unauthorized,
                      Unavailable, classify, tls_failure)
 
 log = logging.getLogger("msgraph_membership.graph")
@@ -132,11 +132,12 @@ class GraphTransport:
     def __init__(self, graph_url: str, credential, *, session: requests.Session | None = None,
                  verify: str | bool = True, max_concurrency: int = 8,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 tls_setting: str = "msgraph:caBundle or MSGRAPH_CA_BUNDLE",
+                 tls_setting: str = TLS_SETTING, tls_in_use: str | None = None,
                  endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT",
                  retry_alignment_s: float = 0.25):
         self.graph_url = graph_url.rstrip("/")
         self.tls_setting = tls_setting  # where users add trust, named in TLS errors
+        self.tls_in_use = tls_in_use  # the extra CA bundle in use and its source, if any
         self.endpoint_setting = endpoint_setting  # what chose the Graph host, named in host errors
         self.credential = credential
         self.session = session or new_session(verify, pool_size=max_concurrency * 2)
@@ -249,7 +250,7 @@ class GraphTransport:
     def _not_transient(self, e: requests.RequestException, method: str, url: str) -> GraphError:
         """The typed error of a failure that retrying cannot heal."""
         if isinstance(e, requests.exceptions.SSLError):
-            return ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e), method=method, url=url)
+            return ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use), method=method, url=url)
         return ConfigurationError(f"{method} {url}: {type(e).__name__}: the request cannot be sent as "
                                   f"configured ({self.endpoint_setting})", method=method, url=url)
 
