@@ -146,3 +146,44 @@ def test_a_sign_in_failure_during_a_single_add_surfaces_as_a_sign_in_failure():
     with pytest.raises(E.AuthenticationError, match="msgraph:clientSecret"):
         c.add_member(UNITS, UNIT, USER)
     assert c.t.session.calls == []
+
+
+def test_looking_again_for_missing_memberships_is_said_in_one_line():
+    c, sleeps = client([response(200, {"value": []})] * 5)
+    said = []
+    c.notice = said.append
+    assert c.missing_after_wait(GROUPS, GROUP, [USER, NEW]) == {USER, NEW}
+    assert len(said) == 1
+    assert f"groups {GROUP}: 2 managed memberships not listed by Graph; looking again for up to 3 s" in said[0]
+    assert "msgraph:recheckMissingSeconds" in said[0] and sum(sleeps) == 3
+
+
+def test_the_look_again_can_be_turned_off():
+    sleeps = []
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})]),
+                       sleep=sleeps.append, retry_alignment_s=0)
+    settings = resolve_settings({}, environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "0"})
+    c = GraphClient(settings, transport=t, sleep=sleeps.append)
+    said = []
+    c.notice = said.append
+    assert c.missing_after_wait(GROUPS, GROUP, [USER]) == {USER}
+    assert sleeps == [] and said == [] and len(t.session.calls) == 1
+
+
+def test_a_shorter_look_again_waits_only_that_long():
+    settings = resolve_settings({"msgraph:recheckMissingSeconds": "1"}, environ={})
+    sleeps = []
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})] * 3),
+                       sleep=sleeps.append, retry_alignment_s=0)
+    c = GraphClient(settings, transport=t, sleep=sleeps.append)
+    c.notice = lambda line: None
+    c.missing_after_wait(GROUPS, GROUP, [USER])
+    assert sleeps == [1.0] and len(t.session.calls) == 2
+
+
+def test_a_recheck_setting_that_is_not_a_number_of_seconds_names_itself():
+    import pytest
+    from msgraph_membership.graph.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="MSGRAPH_RECHECK_MISSING_SECONDS must be a number of seconds"):
+        resolve_settings({}, environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "soon"})

@@ -72,7 +72,9 @@ class GraphClient:
                  consistency: ConsistencyPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, max_concurrency: int = 8):
         self.settings = settings
-        self.consistency = consistency or ConsistencyPolicy()
+        self.consistency = consistency or ConsistencyPolicy(absent_recheck_s=settings.recheck_missing_s)
+        # Where one-line notices for the user go (the resources point it at Pulumi's log).
+        self.notice: Callable[[str], None] = log.info
         self._sleep = sleep
         if transport is None:
             session = new_session(settings.verify, pool_size=max_concurrency * 2)
@@ -292,6 +294,8 @@ class GraphClient:
         process, so no journal) may not be listed yet. A read that misses some looks twice more
         before it reports them gone; concurrent reads of one container share these listings."""
         missing = set(member_ids) - self.member_ids(kind, container_id).keys()
+        if missing and self.consistency.absent_recheck_s >= 1.0:
+            self._say_looking_again(f"{kind} {container_id}", len(missing), "membership")
         delay, waited = 1.0, 0.0
         while missing and waited + delay <= self.consistency.absent_recheck_s:
             waiting_since = time.monotonic()
@@ -301,6 +305,12 @@ class GraphClient:
             missing -= self.member_ids(kind, container_id, taken_after=waiting_since).keys()
             delay *= 2
         return missing
+
+    def _say_looking_again(self, where: str, n: int, what: str) -> None:
+        wait = self.consistency.absent_recheck_s
+        self.notice(f"{where}: {n} managed {what}{'s' if n != 1 else ''} not listed by Graph; looking again for up "
+                    f"to {wait:g} s in case recent writes have not replicated yet (msgraph:recheckMissingSeconds "
+                    "shortens this wait, 0 turns it off)")
 
     def container_exists(self, kind: str, container_id: str) -> bool:
         if kind == GROUPS:
@@ -380,6 +390,8 @@ class GraphClient:
         `expected` groups are missing: Graph may not list a membership added moments ago."""
         expected = set(expected)
         current = self.member_of(member_id)
+        if expected - current and self.consistency.absent_recheck_s >= 1.0:
+            self._say_looking_again(f"member {member_id}", len(expected - current), "group membership")
         delay, waited = 1.0, 0.0
         while expected - current and waited + delay <= self.consistency.absent_recheck_s:
             self._sleep(delay)

@@ -39,6 +39,7 @@ _SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
     ("authority_host", "authorityHost", ("AZURE_AUTHORITY_HOST",)),
     ("ca_bundle", "caBundle", ("MSGRAPH_CA_BUNDLE", "REQUESTS_CA_BUNDLE")),
     ("api_version", "apiVersion", ("MSGRAPH_API_VERSION",)),
+    ("recheck_missing_seconds", "recheckMissingSeconds", ("MSGRAPH_RECHECK_MISSING_SECONDS",)),
 ]
 
 _KEYS = {field: (key, env) for field, key, env in _SOURCES}
@@ -90,6 +91,7 @@ class GraphSettings(BaseModel):
     authority_host: Optional[str] = None
     ca_bundle: Optional[str] = None
     api_version: Optional[str] = None
+    recheck_missing_seconds: Optional[str] = None
     # Where each value came from (field -> "msgraph:tenantId" / "ARM_TENANT_ID" / ...), for errors.
     sources: dict[str, str] = {}
 
@@ -108,6 +110,22 @@ class GraphSettings(BaseModel):
         if v not in ("v1.0", "beta"):
             raise ConfigurationError(f"apiVersion must be v1.0 or beta, got {v!r}")
         return v
+
+    @property
+    def recheck_missing_s(self) -> float:
+        """How long a read looks again for managed memberships Graph does not list (replication
+        lag) before it reports them gone: `recheckMissingSeconds`, default 3, 0 turns it off."""
+        raw = self.recheck_missing_seconds
+        if raw is None:
+            return 3.0
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 600:
+            raise ConfigurationError(f"{self.key_for('recheck_missing_seconds')} must be a number of seconds "
+                                     f"from 0 (do not look again) to 600, got {raw!r}")
+        return value
 
     @property
     def graph_url(self) -> str:
@@ -168,7 +186,8 @@ class GraphSettings(BaseModel):
             h.update(b"\0" + (v.get_secret_value().encode() if v else b""))
         return (self.tenant_id, self.client_id, self.client_certificate_path, self.use_oidc,
                 self.oidc_token_file_path, self.oidc_request_url, self.use_msi, self.msi_client_id,
-                self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle, h.hexdigest())
+                self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle,
+                self.recheck_missing_seconds, h.hexdigest())
 
 
 def resolve_settings(config_get: Callable[[str], Optional[str]] | Mapping[str, str] | None = None,
@@ -213,4 +232,5 @@ def resolve_settings(config_get: Callable[[str], Optional[str]] | Mapping[str, s
         sources[field] = src
     settings = GraphSettings(**values, sources=sources)
     settings.cloud  # an unknown environment fails here, at configure time, not mid-apply
+    settings.recheck_missing_s  # likewise a bad recheck setting
     return settings

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
@@ -177,6 +178,7 @@ class MembershipProvider(ResourceProvider):
             from ..graph.settings import resolve_settings
 
             c = self._client = client_for(resolve_settings(getattr(self, "_config_get", None)))
+            c.notice = pulumi.log.info  # notices reach the user in Pulumi's output
         return c
 
     # -- helpers for subclasses ---------------------------------------------------------------------
