@@ -186,4 +186,4 @@ def test_a_recheck_setting_that_is_not_a_number_of_seconds_names_itself():
     from msgraph_membership.graph.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="MSGRAPH_RECHECK_MISSING_SECONDS must be a number of seconds"):
-        resolve_settings({}, environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "soon"})
+        GraphClient(resolve_settings({}, environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "soon"}))

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 import requests
 
-from .errors import TLS_SETTING, AuthenticationError, ConfigurationError, tls_failure
+from .errors import TLS_SETTING, AuthenticationError, ConfigurationError, docs_link, tls_failure
 from .settings import GraphSettings
 
 log = logging.getLogger("msgraph_membership.graph.auth")
@@ -701,8 +701,8 @@ class ChainCredential:
             text += "\n  not configured: " + "; ".join(
                 f"{k} ({_HOW_TO_ENABLE[k](self._settings)})" for k in self.unconfigured)
         err = AuthenticationError(
-            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{text}\n"
-                   "(docs/authentication.md lists what each kind needs)", _secrets_of(self._settings)),
+            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{text}"
+                   + docs_link("authentication.md"), _secrets_of(self._settings)),
             code=code)
         err.attempts = tried
         raise err
@@ -718,6 +718,8 @@ def credential_for(settings: GraphSettings, http: requests.Session) -> Credentia
     kinds = selected_kinds(settings)
     if not kinds:
         raise ConfigurationError(
-            "no credential left to try: useCli is false and no other credential is configured "
-            "(docs/authentication.md)")
+            f"no credential left to try: {settings.key_for('use_cli')} is false and no other credential is "
+            f"configured; set {settings.key_for('client_id')} with {settings.key_for('client_secret')} (or "
+            f"{settings.key_for('client_certificate_path')}, {settings.key_for('oidc_token')}, "
+            f"{settings.key_for('use_msi')}), or allow the Azure CLI login" + docs_link("authentication.md"))
     return ChainCredential(settings, http, kinds)

@@ -88,6 +88,23 @@ class AmbiguousWrite(Unavailable):
     have been applied. The caller must look before trying again."""
 
 
+def docs_link(page: str) -> str:
+    """" (see <url>)" for one of the project's documentation pages when the installed package
+    publishes its repository (`project.urls` in pyproject.toml), else "": a message never points
+    at a file a pip user does not have, so each one also says the fix itself."""
+    try:
+        from importlib.metadata import metadata
+
+        urls = metadata("pulumi-msgraph-membership").get_all("Project-URL") or []
+    except Exception:  # noqa: BLE001 - not installed as a distribution: no link
+        return ""
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("documentation", "repository", "source", "homepage") and url.strip():
+            return f" (see {url.strip().rstrip('/')}/blob/main/docs/{page})"
+    return ""
+
+
 # The one place TLS trust is added (docs/authentication.md, "TLS trust"): REQUESTS_CA_BUNDLE is
 # only a fallback source of the same setting, so messages name the setting itself.
 TLS_SETTING = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"

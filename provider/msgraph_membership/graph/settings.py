@@ -232,5 +232,4 @@ def resolve_settings(config_get: Callable[[str], Optional[str]] | Mapping[str, s
         sources[field] = src
     settings = GraphSettings(**values, sources=sources)
     settings.cloud  # an unknown environment fails here, at configure time, not mid-apply
-    settings.recheck_missing_s  # likewise a bad recheck setting
     return settings
