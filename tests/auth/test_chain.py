@@ -272,7 +272,8 @@ def test_unreachable_authority_is_a_clear_error():
             raise requests.ConnectionError(f"cannot connect to {url}")
         post = get
 
-    with pytest.raises(AuthenticationError, match=r"cannot reach the authority https://login.microsoftonline.com/"):
+    with pytest.raises(AuthenticationError, match=r"cannot reach https://login.microsoftonline.com: the connection "
+                                                  r"failed \(ConnectionError\); the host comes from msgraph:environment"):
         credential_for(settings(clientSecret=SECRET, useCli="false"), Down()).get_token()
 
 
@@ -519,3 +520,22 @@ def test_a_chosen_user_assigned_identity_that_cannot_be_reached_never_falls_thro
         cred.get_token()
     assert [kind for kind, _ in info.value.attempts] == [KIND_MSI]
     assert "developer-token" not in str(info.value)
+
+
+def test_a_sign_in_host_that_does_not_resolve_names_the_full_host_and_the_setting():
+    """A mistyped authorityHost: the whole host and the setting, not a truncated DNS error."""
+    from msgraph_membership.graph.transport import new_session
+
+    host = "https://login.microsoftonline-typo.invalid"
+    s = resolve_settings({"msgraph:authorityHost": host, "msgraph:tenantId": TENANT, "msgraph:clientId": "app",
+                          "msgraph:clientSecret": "s3cret-value", "msgraph:useCli": "false"}, {})
+    with pytest.raises(AuthenticationError) as info:
+        credential_for(s, new_session(True)).get_token()
+    msg = str(info.value)
+    assert f"cannot reach {host}: its name does not resolve; the host comes from msgraph:authorityHost" in msg
+    assert "..." not in msg
+
+
+def test_without_an_authority_host_the_environment_is_named():
+    s = resolve_settings({"msgraph:environment": "usgovernmentl4"}, {})
+    assert s.login_host_setting.startswith("msgraph:environment (usgovernmentl4 cloud")

@@ -374,7 +374,7 @@ def test_a_batch_call_lost_to_the_network_keeps_the_unavailable_type_per_item():
     t, _ = transport([requests.ConnectionError("Connection aborted: RemoteDisconnected")] * 2,
                      retry=RetryPolicy(max_attempts=2, base_delay_s=0.01))
     out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
-    with pytest.raises(E.Unavailable, match="connection failed") as info:
+    with pytest.raises(E.Unavailable, match=r"the exchange failed \(ConnectionError\)") as info:
         raise_for_item(out["a"], "DELETE", "/groups/g/members/1/$ref")
     assert info.value.status is None  # no made-up HTTP status: Graph never answered
 
@@ -403,3 +403,29 @@ def test_a_batch_item_with_a_lower_case_retry_after_waits_that_long():
     t, sleeps = transport([lambda call: response(200, next(answers))] * 2)
     out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
     assert out["a"].status == 204 and sleeps == [4.0]
+
+
+# -- hosts that cannot be reached name the setting that chose them ------------------------------
+
+def test_a_graph_host_that_does_not_resolve_names_the_full_host_and_its_setting_at_once():
+    typo = requests.ConnectionError(
+        "HTTPSConnectionPool(host='graph.microsofto.com', port=443): Max retries exceeded with url: /v1.0/groups/g "
+        "(Caused by NameResolutionError(\"HTTPSConnection(host='graph.microsofto.com', port=443): Failed to "
+        "resolve 'graph.microsofto.com' ([Errno -2] Name or service not known)\"))")
+    t = GraphTransport("https://graph.microsofto.com/v1.0", FakeCredential(), session=FakeSession([typo]),
+                       sleep=lambda s: None, endpoint_setting="msgraph:graphEndpoint")
+    with pytest.raises(E.ConfigurationError) as info:
+        t.request("GET", "/groups/g")
+    assert str(info.value) == ("cannot reach https://graph.microsofto.com: its name does not resolve; the host "
+                               "comes from msgraph:graphEndpoint: check it")
+    assert len(t.session.calls) == 1
+
+
+def test_a_graph_host_that_refuses_connections_names_it_after_the_retries():
+    refused = requests.ConnectionError("HTTPSConnectionPool(host='127.0.0.1', port=9): (Caused by "
+                                       "NewConnectionError('Failed to establish a new connection: [Errno 111] "
+                                       "Connection refused'))")
+    t, _ = transport([refused] * 2, retry=RetryPolicy(max_attempts=2, base_delay_s=0.01))
+    with pytest.raises(E.Unavailable, match=r"cannot reach https://graph.example: the connection was refused; "
+                                            r"the host comes from msgraph:graphEndpoint"):
+        t.request("GET", "/groups/g")

@@ -39,7 +39,8 @@ from typing import Any, Callable, Iterable, Protocol
 
 import requests
 
-from .errors import TLS_SETTING, AuthenticationError, ConfigurationError, docs_link, tls_failure
+from .errors import (TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure, docs_link,
+                     tls_failure)
 from .settings import GraphSettings
 
 log = logging.getLogger("msgraph_membership.graph.auth")
@@ -267,8 +268,7 @@ class MsalClientCredential(_CachedToken):
         except requests.exceptions.SSLError as e:
             raise CredentialRejected(tls_failure(authority, TLS_SETTING, e, s.ca_in_use)) from None
         except requests.RequestException as e:
-            raise CredentialRejected(f"cannot reach the authority {authority}: {type(e).__name__}: "
-                                     f"{_scrub(_first_line(str(e)), _secrets_of(s))}") from None
+            raise CredentialRejected(connection_failure(s.login_host, s.login_host_setting, e)) from None
         except ValueError as e:
             raise CredentialRejected(
                 f"cannot use the authority {authority}: {_scrub(_first_line(str(e)), _secrets_of(s))} "
@@ -292,7 +292,8 @@ class MsalClientCredential(_CachedToken):
             raise CredentialRejected(tls_failure("the token endpoint", TLS_SETTING, e,
                                                  self._settings.ca_in_use)) from None
         except requests.RequestException as e:
-            raise CredentialRejected(f"cannot reach the token endpoint: {type(e).__name__}") from None
+            raise CredentialRejected(connection_failure(self._settings.login_host, self._settings.login_host_setting,
+                                                        e)) from None
         except msal.exceptions.MsalServiceError as e:  # 5xx from the token endpoint
             raise CredentialRejected(f"the token endpoint failed: {_first_line(str(e))}") from None
         if not result or "access_token" not in result:

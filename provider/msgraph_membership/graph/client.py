@@ -81,7 +81,7 @@ class GraphClient:
             transport = GraphTransport(settings.graph_url, _LazyCredential(settings, session),
                                        session=session, verify=settings.verify,
                                        max_concurrency=max_concurrency, sleep=sleep,
-                                       tls_in_use=settings.ca_in_use)
+                                       tls_in_use=settings.ca_in_use, endpoint_setting=settings.graph_host_setting)
         self.t = transport
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._listings_lock = threading.Lock()

@@ -105,6 +105,30 @@ def docs_link(page: str) -> str:
     return ""
 
 
+_NAME_RESOLUTION = ("NameResolutionError", "Failed to resolve", "Name or service not known",
+                    "nodename nor servname", "getaddrinfo failed", "Temporary failure in name resolution")
+
+
+def name_not_resolved(error: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve (a typo, most often)."""
+    text = str(error)
+    return any(marker in text for marker in _NAME_RESOLUTION)
+
+
+def connection_failure(host: str, setting: str, error: BaseException) -> str:
+    """What to say when a host cannot be reached: the full host, why, and the setting that chose it."""
+    text = str(error)
+    if name_not_resolved(error):
+        why = "its name does not resolve"
+    elif "Connection refused" in text:
+        why = "the connection was refused"
+    elif "timed out" in text.lower() or "Timeout" in type(error).__name__:
+        why = "the connection timed out"
+    else:
+        why = f"the connection failed ({type(error).__name__})"
+    return f"cannot reach {host}: {why}; the host comes from {setting}: check it"
+
+
 # The one place TLS trust is added (docs/authentication.md, "TLS trust"): REQUESTS_CA_BUNDLE is
 # only a fallback source of the same setting, so messages name the setting itself.
 TLS_SETTING = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"

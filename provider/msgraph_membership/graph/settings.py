@@ -138,6 +138,22 @@ class GraphSettings(BaseModel):
         return _origin(self.authority_host) or self.cloud.authority_host
 
     @property
+    def login_host_setting(self) -> str:
+        """The setting that chose the sign-in host, for messages."""
+        if self.authority_host:
+            return self.key_for("authority_host")
+        return (f"{self.key_for('environment')} ({self.cloud.name} "
+                "cloud; msgraph:authorityHost overrides the host)")
+
+    @property
+    def graph_host_setting(self) -> str:
+        """The setting that chose the Graph host, for messages."""
+        if self.graph_endpoint:
+            return self.key_for("graph_endpoint")
+        return (f"{self.key_for('environment')} ({self.cloud.name} "
+                "cloud; msgraph:graphEndpoint overrides the host)")
+
+    @property
     def authority_overridden(self) -> bool:
         return bool(self.authority_host)
 

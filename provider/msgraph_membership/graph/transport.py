@@ -20,13 +20,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled, Unauthorized,
-                     Unavailable, classify, tls_failure)
+                     Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -133,7 +134,7 @@ class GraphTransport:
                  verify: str | bool = True, max_concurrency: int = 8,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  tls_setting: str = TLS_SETTING, tls_in_use: str | None = None,
-                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT",
+                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT (else msgraph:environment)",
                  retry_alignment_s: float = 0.25):
         self.graph_url = graph_url.rstrip("/")
         self.tls_setting = tls_setting  # where users add trust, named in TLS errors
@@ -183,8 +184,9 @@ class GraphTransport:
                                          method=method, url=url) from None
                 delay = self.retry.backoff(attempt)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                    raise Unavailable(f"{method} {url}: the connection failed after {attempt} attempts: "
-                                      f"{type(e).__name__}", method=method, url=url) from None
+                    why = (connection_failure(_origin(url), self.endpoint_setting, e) if fate == NEVER_SENT
+                           else f"the exchange failed ({type(e).__name__})")
+                    raise Unavailable(f"{method} {url}: {why}, {attempt} attempts", method=method, url=url) from None
                 log.info("%s %s: connection failed (%s); retry %d in %.1fs", method, _short(url),
                          type(e).__name__, attempt, delay)
                 self._count_retry()
@@ -251,6 +253,8 @@ class GraphTransport:
         """The typed error of a failure that retrying cannot heal."""
         if isinstance(e, requests.exceptions.SSLError):
             return ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use), method=method, url=url)
+        if name_not_resolved(e):
+            return ConfigurationError(connection_failure(_origin(url), self.endpoint_setting, e), method=method, url=url)
         return ConfigurationError(f"{method} {url}: {type(e).__name__}: the request cannot be sent as "
                                   f"configured ({self.endpoint_setting})", method=method, url=url)
 
@@ -421,8 +425,8 @@ def failure_fate(e: requests.RequestException) -> str:
     connection reset after the request was written, an answer cut off mid-body
     (ChunkedEncodingError), a body that cannot be decoded (ContentDecodingError), and any
     `RequestException` added later."""
-    if isinstance(e, _NOT_TRANSIENT):
-        return NOT_TRANSIENT
+    if isinstance(e, _NOT_TRANSIENT) or (isinstance(e, requests.ConnectionError) and name_not_resolved(e)):
+        return NOT_TRANSIENT  # a host name that does not resolve is a typo far more often than an outage
     if isinstance(e, requests.exceptions.ConnectTimeout) or _never_sent(e):
         return NEVER_SENT
     return MAYBE_APPLIED
@@ -452,6 +456,12 @@ def _header(headers: dict[str, str], name: str) -> str | None:
         if k.lower() == name.lower():
             return v
     return None
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL: the host a connection failure is about."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
 
 
 def _short(url: str) -> str:
