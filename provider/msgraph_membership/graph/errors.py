@@ -8,8 +8,24 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 
+def plain_name(cls: type) -> type:
+    """Print `cls` as just "error" where Python formats an exception for users.
+
+    Pulumi shows a dynamic provider's failure as the provider's traceback, whose last line is
+    "<module>.<class>: <message>" (`traceback.format_exception_only`). The class path means
+    nothing to a user, so these exceptions present themselves as `error: <message>`, the way
+    Pulumi prints its own errors. `__name__` stays, for code and logs."""
+    cls.__module__ = "builtins"
+    cls.__qualname__ = "error"
+    return cls
+
+
 class GraphError(Exception):
     """A Graph call failed. `status`, `code` and `graph_message` come from Graph's error body."""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        plain_name(cls)
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  graph_message: str | None = None, request_id: str | None = None,
@@ -21,6 +37,9 @@ class GraphError(Exception):
         self.request_id = request_id
         self.method = method
         self.url = url
+
+
+plain_name(GraphError)
 
 
 class ConfigurationError(GraphError):

@@ -18,6 +18,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, Resource
 from pulumi.output import Unknown
 
 from ..graph import errors as E
+from ..graph.errors import plain_name
 from ..graph.rules import is_guid
 
 if TYPE_CHECKING:
@@ -41,10 +42,12 @@ def has_unknown(v: Any) -> bool:
     return False
 
 
+@plain_name
 class ApplyError(Exception):
     """A create, update or delete could not finish; the message says what to change."""
 
 
+@plain_name
 class InputError(Exception):
     """A resource argument Graph would refuse, found before any write."""
 
