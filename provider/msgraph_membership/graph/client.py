@@ -125,12 +125,13 @@ class GraphClient:
         ids = list(dict.fromkeys(group_ids))
         return dict(zip(ids, self.t.map_bounded(self.get_group, ids)))
 
-    def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None) -> T | None:
+    def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None,
+                 first_delay_s: float | None = None) -> T | None:
         """Repeat a lookup that found nothing, with a doubling wait, for a short bound: an object
         created moments ago may not be visible yet (graph-semantics.md §5). None if it never is."""
         total = self.consistency.fresh_object_wait_s if total_s is None else total_s
         deadline = time.monotonic() + total
-        delay = self.consistency.lag_first_delay_s
+        delay = self.consistency.lag_first_delay_s if first_delay_s is None else first_delay_s
         while True:
             found = lookup()
             if found is not None or time.monotonic() + delay > deadline:
@@ -621,8 +622,9 @@ class GraphClient:
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
         # that use its id next (their check, their first write) do not meet a 404.
+        # Replication takes seconds, not milliseconds: looked at again, it is after 2 s.
         if self.wait_for(lambda: self.get_group(group["id"], max_age_s=0),
-                         total_s=self.consistency.lag_retry_total_s) is None:
+                         total_s=self.consistency.lag_retry_total_s, first_delay_s=2.0) is None:
             log.warning("group %s was created but Graph does not show it yet", group["id"])
         return group
 
@@ -642,7 +644,8 @@ class GraphClient:
         replication lag. The group must be in the unit: one elsewhere with this name is
         somebody else's, and is not taken over."""
         for _ in range(3):
-            found = (self.wait_for(lambda: self.group_by_unique_name(unique), total_s=self.consistency.fresh_object_wait_s)
+            found = (self.wait_for(lambda: self.group_by_unique_name(unique),
+                                   total_s=self.consistency.fresh_object_wait_s, first_delay_s=1.0)
                      if taken else self.group_by_unique_name(unique))
             if found is not None:
                 if self.missing_after_wait(UNITS, unit_id, [found["id"]]):

@@ -46,7 +46,6 @@ ARGS = ("administrative_unit_id", "display_name", "mail_nickname", "security_ena
         "group_types", "description", "visibility", "is_assignable_to_role", "unique_name")
 # Where a derived unique name comes from: "project/stack/resource name", set by the program.
 SCOPE = "unique_name_scope"
-UNIQUE_NAME_MAX = 64
 IN_PLACE = ("display_name", "description", "mail_nickname", "security_enabled", "visibility")
 REPLACE = ("administrative_unit_id", "mail_enabled", "group_types", "is_assignable_to_role")
 CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "security_enabled": "securityEnabled",
@@ -164,8 +163,6 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             v = news.get("unique_name")
             if not isinstance(v, str) or not v.strip():
                 problems.append(("unique_name", "must be a non-empty string, or left unset to derive one"))
-            elif len(v) > UNIQUE_NAME_MAX:
-                problems.append(("unique_name", f"is {len(v)} characters long; at most {UNIQUE_NAME_MAX} are allowed"))
         if not problems:
             problems = self._kind_problems(inputs)
         if not problems and news.get("unique_name") is None:
