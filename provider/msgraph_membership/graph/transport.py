@@ -26,8 +26,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled, Unauthorized,
-                     Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
+from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled,
+                     Unauthorized, Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -252,11 +252,13 @@ class GraphTransport:
     def _not_transient(self, e: requests.RequestException, method: str, url: str) -> GraphError:
         """The typed error of a failure that retrying cannot heal."""
         if isinstance(e, requests.exceptions.SSLError):
-            return ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use), method=method, url=url)
-        if name_not_resolved(e):
-            return ConfigurationError(connection_failure(_origin(url), self.endpoint_setting, e), method=method, url=url)
-        return ConfigurationError(f"{method} {url}: {type(e).__name__}: the request cannot be sent as "
-                                  f"configured ({self.endpoint_setting})", method=method, url=url)
+            why = tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use)
+        elif name_not_resolved(e):
+            why = connection_failure(_origin(url), self.endpoint_setting, e)
+        else:
+            why = (f"{method} {url}: {type(e).__name__}: the request cannot be sent as configured "
+                   f"({self.endpoint_setting})")
+        return ConfigurationError(why, method=method, url=url)
 
     # -- collections -------------------------------------------------------------------------
 
