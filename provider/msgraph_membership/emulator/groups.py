@@ -1,5 +1,7 @@
-"""Group entities: default properties, creation and update validation (graph-semantics.md §1.8, §8),
-and the group's alternate key ``uniqueName`` (docs/resources.md, "Unique names").
+"""Group entities: default properties, creation and update validation (graph-semantics.md §1.8, §8).
+
+Also the group's alternate key ``uniqueName``: unique in the tenant, set at creation, never
+changed (https://learn.microsoft.com/graph/api/group-upsert; docs/resources.md, "Unique names").
 """
 
 from __future__ import annotations
