@@ -167,3 +167,34 @@ def test_a_removal_made_outside_just_after_create_shows_as_drift_in_the_same_pro
     outside_graph.remove(f"/groups/{g[1]}", bob)
     _, outs, _ = r.refresh()  # the same provider process that made the memberships
     assert outs["group_ids"] == [g[2]]
+
+
+@pytest.mark.parametrize("recheck", [None, "0"], ids=["default", "turned-off"])
+def test_a_refresh_that_looks_again_says_so_and_the_wait_can_be_turned_off(emu, emulator, stack, world,
+                                                                          outside_graph, recheck):
+    """A refresh in a new process that does not find a managed membership looks again (Graph may
+    lag the previous up) and says so in one line; `msgraph:recheckMissingSeconds=0` skips it."""
+    import time
+
+    from harness.server import ProviderServer, emulator_config
+
+    g, bob = world["g"], world["bob"]
+    r = stack("MemberOf")
+    r.up(member_id=bob, group_ids=[g[1], g[2]])
+    outside_graph.remove(f"/groups/{g[1]}", bob)
+    extra = {} if recheck is None else {"msgraph:recheckMissingSeconds": recheck}
+    r.server = ProviderServer(config=emulator_config(emulator, **extra))
+    try:
+        emu.clear_requests()
+        _, outs, _ = r.refresh()
+        time.sleep(0.2)  # the provider's stderr is drained by a thread
+        said = [line for line in r.server.stderr_lines if "looking again" in line]
+    finally:
+        r.server.stop()
+    assert outs["group_ids"] == [g[2]]
+    listings = [q for q in emu.requests() if q["method"] == "GET" and "/memberOf" in q["path"]]
+    if recheck is None:
+        assert len(said) == 1 and f"member {bob}: 1 managed group membership not listed by Graph" in said[0]
+        assert "msgraph:recheckMissingSeconds" in said[0] and len(listings) == 3
+    else:
+        assert said == [] and len(listings) == 1
