@@ -272,7 +272,8 @@ def test_unreachable_authority_is_a_clear_error():
             raise requests.ConnectionError(f"cannot connect to {url}")
         post = get
 
-    with pytest.raises(AuthenticationError, match=r"cannot reach the authority https://login.microsoftonline.com/"):
+    with pytest.raises(AuthenticationError, match=r"cannot reach https://login.microsoftonline.com: the connection "
+                                                  r"failed \(ConnectionError\); the host comes from msgraph:environment"):
         credential_for(settings(clientSecret=SECRET, useCli="false"), Down()).get_token()
 
 
@@ -476,7 +477,7 @@ def test_cli_not_logged_in(tmp_path, monkeypatch):
 def test_cli_failure_shows_its_error_line(tmp_path, monkeypatch):
     write_stub_az(tmp_path / "bin", None, rc=1, stderr="WARNING: x\nERROR: AADSTS50076: MFA required\nmore\n")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    with pytest.raises(AuthenticationError, match=r"failed: ERROR: AADSTS50076: MFA required\n"):
+    with pytest.raises(AuthenticationError, match=r"failed: ERROR: AADSTS50076: MFA required$"):
         credential_for(resolve_settings({"msgraph:useCli": "true"}, {}), None).get_token()
 
 
@@ -500,3 +501,41 @@ def test_service_fabric_gets_the_session_itself_for_thumbprint_pinning(monkeypat
     assert isinstance(cred._msal_http(), auth._Http)
     monkeypatch.setenv("IDENTITY_SERVER_THUMBPRINT", "ab" * 20)
     assert cred._msal_http() is session
+
+
+def test_a_chosen_user_assigned_identity_that_cannot_be_reached_never_falls_through_to_the_cli(
+        tmp_path, monkeypatch):
+    """msiClientId alone picks a managed identity: a network error reaching it stops the chain,
+    naming the setting, instead of signing in as whoever is logged in to the Azure CLI."""
+    import requests
+
+    class Nothing:
+        def get(self, url, **kw):
+            raise requests.ConnectionError("no route")
+    write_stub_az(tmp_path / "bin", {"accessToken": "developer-token", "expires_on": int(time.time()) + 3600})
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+    cred = credential_for(resolve_settings({"msgraph:msiClientId": "mi-client"}, {}), Nothing())
+    with pytest.raises(AuthenticationError, match=r"msgraph:msiClientId") as info:
+        cred.get_token()
+    assert [kind for kind, _ in info.value.attempts] == [KIND_MSI]
+    assert "developer-token" not in str(info.value)
+
+
+def test_a_sign_in_host_that_does_not_resolve_names_the_full_host_and_the_setting():
+    """A mistyped authorityHost: the whole host and the setting, not a truncated DNS error."""
+    from msgraph_membership.graph.transport import new_session
+
+    host = "https://login.microsoftonline-typo.invalid"
+    s = resolve_settings({"msgraph:authorityHost": host, "msgraph:tenantId": TENANT, "msgraph:clientId": "app",
+                          "msgraph:clientSecret": "s3cret-value", "msgraph:useCli": "false"}, {})
+    with pytest.raises(AuthenticationError) as info:
+        credential_for(s, new_session(True)).get_token()
+    msg = str(info.value)
+    assert f"cannot reach {host}: its name does not resolve; the host comes from msgraph:authorityHost" in msg
+    assert "..." not in msg
+
+
+def test_without_an_authority_host_the_environment_is_named():
+    s = resolve_settings({"msgraph:environment": "usgovernmentl4"}, {})
+    assert s.login_host_setting.startswith("msgraph:environment (usgovernmentl4 cloud")

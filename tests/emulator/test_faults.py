@@ -171,3 +171,16 @@ def test_repeated_remove_during_lag_is_removed_references_400(graph, emu):
                            "the following modified properties: 'members'.")
     time.sleep(LAG_MS / 1000 + 0.05)
     assert graph.remove_member(SEC, CAROL).status_code == 404
+
+
+def test_cut_body_commits_the_write_then_ends_the_answer_mid_body(graph, emu):
+    """cut_body_rate: the write commits, the status line and headers arrive, the body stops
+    halfway and the connection closes; `requests` reports it as ChunkedEncodingError."""
+    emu.faults({"cut_body_rate": 1.0})
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        graph.post("groups", {"displayName": "Cut", "mailNickname": "cut", "securityEnabled": True,
+                              "mailEnabled": False})
+    emu.faults({})
+    graph.session.close()
+    assert [g for g in emu.directory()["groups"] if g.get("displayName") == "Cut"]
+    assert any(e.get("fault") == "cut_body" and e["status"] == 201 for e in emu.requests())

@@ -8,11 +8,12 @@ faults, checked against the emulator's true directory.
 1. seed `users` users, `groups` empty security groups and `units` empty administrative units,
    each container also holding one member that is not ours (a "stranger");
 2. `up`: one `GroupMembers` per group and one `AdministrativeUnitMembers` per unit, declaring
-   `memberships` memberships in all, applied by the real `pulumi up` (--parallel 4);
+   `memberships` memberships in all, and one `AdministrativeUnitGroup` per unit (a new group,
+   created in the unit), applied by the real `pulumi up` (--parallel 4);
 3. the directory (`emu.directory()`, the truth without replication lag) holds exactly what is
-   declared plus the strangers;
+   declared plus the strangers, and exactly one group per `AdministrativeUnitGroup`;
 4. a second `up` changes nothing: every Diff says none and Graph sees no write;
-5. `destroy` leaves only the strangers.
+5. `destroy` leaves only the strangers, and none of the created groups.
 
 `run_soak` does it twice on one emulator, fault-free then with `FAULTS`, and compares the number
 of Graph requests (the faulted run may use at most 1.5 times as many).
@@ -28,9 +29,11 @@ from dataclasses import asdict, dataclass, field
 
 from .stack import Declared, Stack, graph_requests, graph_writes
 
-# Issue 8: 10% throttled with Retry-After, 5% 503, 2% dropped connections, 2 s replication lag.
+# 10% throttled with Retry-After, 5% 503, 2% dropped connections, 2% of answers cut off mid-body
+# after the write committed, 2 s replication lag.
 FAULTS = {"throttle_rate": 0.10, "retry_after_s": 1, "unavailable_rate": 0.05, "drop_rate": 0.02,
-          "replication_lag_ms": 2000}
+          "cut_body_rate": 0.02, "replication_lag_ms": 2000}
+NEW_GROUP = "soak new group"  # display name prefix of the groups the soak creates
 MAX_REQUEST_RATIO = 1.5
 
 
@@ -81,6 +84,10 @@ class Layout:
         out += [Declared("AdministrativeUnitMembers", f"u{i}",
                          {"administrative_unit_id": a, "member_ids": m, "authoritative": False})
                 for i, (a, m) in enumerate(self.units.items())]
+        out += [Declared("AdministrativeUnitGroup", f"n{i}",
+                         {"administrative_unit_id": a, "display_name": f"{NEW_GROUP} {i}", "mail_nickname": f"soaknew{i}",
+                          "unique_name": f"soak-new-group-{i}"})
+                for i, a in enumerate(self.units)]
         return out
 
 
@@ -122,6 +129,8 @@ class Run:
     second_up_changed: list = field(default_factory=list)  # urns a second up did not leave "same"
     left_after_destroy: dict = field(default_factory=dict)  # container -> ids of ours still there
     state_left: int = 0
+    new_groups_after_up: dict = field(default_factory=dict)  # display name -> groups, when not exactly 1
+    new_groups_after_destroy: int = 0
 
     def problems(self) -> list[str]:
         out = []
@@ -132,6 +141,10 @@ class Run:
             out.append(f"the second up changed {self.second_up_changed} and sent {self.writes_second_up} write(s)")
         if self.left_after_destroy or self.state_left:
             out.append(f"destroy left {self.left_after_destroy} and {self.state_left} resource(s) in state")
+        if self.new_groups_after_up:
+            out.append(f"after up, groups created per AdministrativeUnitGroup (want 1 each): {self.new_groups_after_up}")
+        if self.new_groups_after_destroy:
+            out.append(f"destroy left {self.new_groups_after_destroy} created group(s)")
         return out
 
     @property
@@ -140,8 +153,21 @@ class Run:
 
 
 def memberships_in(emu) -> dict[str, set[str]]:
+    """Container -> member ids, leaving out the groups the soak created (they are their unit's
+    members by creation, and counted by `new_groups`)."""
     d = emu.directory()
-    return {c["id"]: set(c["members"]) for c in d["groups"] + d["administrativeUnits"]}
+    made = {g["id"] for g in d["groups"] if str(g.get("displayName", "")).startswith(NEW_GROUP)}
+    return {c["id"]: set(c["members"]) - made for c in d["groups"] + d["administrativeUnits"]}
+
+
+def new_groups(emu) -> dict[str, int]:
+    """Display name -> how many groups the directory has with it, for the groups the soak creates."""
+    out: dict[str, int] = {}
+    for g in emu.directory()["groups"]:
+        name = str(g.get("displayName", ""))
+        if name.startswith(NEW_GROUP):
+            out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _count_faults(entries: list[dict]) -> dict:
@@ -177,6 +203,11 @@ def run_once(emu, p: Profile, faults: dict, *, seed: int = 42, workers: int = 4)
         run.requests_up = len(log)
         faults_seen = _count_faults(log)
 
+        made = new_groups(emu)
+        run.new_groups_after_up = {n: k for n, k in made.items() if k != 1}
+        for i in range(len(lay.units)):
+            if f"{NEW_GROUP} {i}" not in made:
+                run.new_groups_after_up[f"{NEW_GROUP} {i}"] = 0
         actual = memberships_in(emu)
         for c, m in {**lay.groups, **lay.units}.items():
             expected = set(m) | {lay.strangers[c]}
@@ -205,6 +236,7 @@ def run_once(emu, p: Profile, faults: dict, *, seed: int = 42, workers: int = 4)
             if ours or lay.strangers[c] not in after[c]:
                 run.left_after_destroy[c] = sorted(ours)
         run.state_left = len(stack.state)
+        run.new_groups_after_destroy = sum(new_groups(emu).values())
     finally:
         stack.stop()
         emu.faults({})

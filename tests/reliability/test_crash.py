@@ -75,27 +75,31 @@ class Crashable:
         self.stack = CliStack.inline(emu, "crash", program, tmp_path, env={"CRASH_MARK": self.mark})
 
     def up_killed_when(self, ready) -> StackError:
-        """`pulumi up` in a thread; once `ready()` holds, kill -9 the provider process."""
-        raised: list[BaseException] = []
+        return up_killed_when(self.stack, self.mark, ready)
 
-        def run():
-            try:
-                self.stack.up()
-            except BaseException as e:  # noqa: BLE001 - reported to the test
-                raised.append(e)
 
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        wait_for(ready, timeout=120, what="the provider's first writes")
-        pids = provider_pids(self.mark)
-        assert pids, "the provider process of this stack must be running"
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
-        t.join(120)
-        # Writes already on the wire still land (Graph does not undo them when the client dies).
-        time.sleep(3 * LATENCY_MS / 1000)
-        assert raised and isinstance(raised[0], StackError), raised
-        return raised[0]
+def up_killed_when(stack: CliStack, mark: str, ready) -> StackError:
+    """`pulumi up` in a thread; once `ready()` holds, kill -9 the stack's provider process."""
+    raised: list[BaseException] = []
+
+    def run():
+        try:
+            stack.up()
+        except BaseException as e:  # noqa: BLE001 - reported to the test
+            raised.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    wait_for(ready, timeout=120, what="the provider's first writes")
+    pids = provider_pids(mark)
+    assert pids, "the provider process of this stack must be running"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    t.join(120)
+    # Writes already on the wire still land (Graph does not undo them when the client dies).
+    time.sleep(3 * LATENCY_MS / 1000)
+    assert raised and isinstance(raised[0], StackError), raised
+    return raised[0]
 
 
 @pytest.fixture
@@ -150,3 +154,48 @@ def test_kill_during_update_then_next_up_converges(slow, tmp_path, method, suffi
     assert c.stack.up().changes == 0
     c.stack.destroy()
     assert members(slow) == {STRANGER}
+
+
+# -- AdministrativeUnitGroup: killed between Graph's create and Pulumi's state write ---------------
+
+UNIT = oid("crash-unit")
+
+
+def helpdesks(emu) -> list[dict]:
+    return [g for g in emu.directory()["groups"] if g.get("displayName") == "Crash helpdesk"]
+
+
+def test_kill_after_a_group_create_landed_then_next_up_adopts_exactly_that_group(emu, tmp_path):
+    """The group is created in Graph, the provider dies before Pulumi records it (no state), the
+    next `up` creates again in a fresh process: it gets that same group (by its unique name),
+    never a second one, and an `up` after that changes nothing and writes nothing."""
+    from msgraph_membership import AdministrativeUnitGroup
+
+    emu.seed({"administrativeUnits": [{"id": UNIT, "displayName": "Crash unit"}]})
+    mark = uuid.uuid4().hex
+
+    def program():
+        AdministrativeUnitGroup("crash-helpdesk", administrative_unit_id=UNIT, display_name="Crash helpdesk",
+                                mail_nickname="crash-helpdesk")
+
+    stack = CliStack.inline(emu, "crash-group", program, tmp_path, env={"CRASH_MARK": mark})
+    emu.faults({"latency_ms": LATENCY_MS})
+    try:
+        up_killed_when(stack, mark, lambda: count(emu, "POST", f"/directory/administrativeUnits/{UNIT}/members") >= 1)
+        assert len(helpdesks(emu)) == 1, "the kill must land after Graph created the group"
+    finally:
+        emu.faults({})
+
+    res = stack.up()
+    assert res.ops() == {"crash-helpdesk": "create"}
+    [group] = helpdesks(emu)
+    [r] = stack.resources()
+    assert r["id"] == group["id"] and r["outputs"]["unique_name"] == group["uniqueName"]
+    unit = next(u for u in emu.directory()["administrativeUnits"] if u["id"] == UNIT)
+    assert unit["members"] == [group["id"]]
+
+    emu.clear_requests()
+    assert stack.up().changes == 0
+    assert [q for q in graph_requests(emu) if q["method"] != "GET"] == []
+    stack.destroy()
+    assert helpdesks(emu) == []

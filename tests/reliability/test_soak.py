@@ -1,5 +1,6 @@
 """The soak (issue 8, item 1): memberships through the provider server against the emulator with
-10% throttling (Retry-After 1 s), 5% 503, 2% dropped connections and 2 s replication lag.
+10% throttling (Retry-After 1 s), 5% 503, 2% dropped connections, 2% of answers cut off mid-body
+after the write committed, and 2 s replication lag.
 
 The small profile (200 memberships, 3 groups, 1 administrative unit) runs in CI; the full one
 (1000 memberships, 10 groups, 3 units) runs with SOAK_FULL=1 or `bash scripts/soak.sh`.
@@ -55,6 +56,7 @@ TINY = Profile(memberships=60, groups=1, units=1)
     pytest.param({"gateway_timeout_rate": 0.1}, id="504"),
     pytest.param({"drop_rate": 0.15}, id="dropped-before-the-write"),
     pytest.param({"drop_after_rate": 0.2}, id="dropped-after-the-write-committed"),
+    pytest.param({"cut_body_rate": 0.2}, id="answer-cut-off-mid-body-after-the-write-committed"),
     pytest.param({"replication_lag_ms": 2000}, id="replication-lag-2s"),
 ])
 def test_each_fault_alone_converges(emulator, faults):
@@ -78,6 +80,14 @@ def test_second_up_changes_nothing_and_sends_no_graph_write(soak):
     for run in (soak.clean, soak.faulted):
         assert run.second_up_changed == []
         assert run.writes_second_up == 0
+
+
+def test_exactly_one_group_per_administrative_unit_group(soak):
+    """Every `AdministrativeUnitGroup` made exactly one group, with and without faults (a lost or
+    cut-off answer to a create never makes a second one), and destroy deleted it."""
+    for run in (soak.clean, soak.faulted):
+        assert run.new_groups_after_up == {}
+        assert run.new_groups_after_destroy == 0
 
 
 def test_destroy_leaves_nothing_of_ours(soak):

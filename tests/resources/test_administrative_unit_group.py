@@ -147,3 +147,80 @@ def test_preview_fails_naming_the_argument_and_writes_nothing(emu, stack, world,
     assert [p for p, _ in failures] == [prop], failures
     assert needle in failures[0][1]
     assert graph_writes(emu) == []
+
+
+# -- unique names: a create repeated after an unknown outcome adopts exactly that group ------------
+
+def scoped(unit: str, scope: str | None = None, **kw) -> dict:
+    """The arguments as the program sends them: with the scope a derived unique name comes from."""
+    return {**helpdesk(unit, **kw), "unique_name_scope": scope or f"proj/dev/helpdesk-{new_id()[:8]}"}
+
+
+def groups_named(emu, display_name: str) -> list[dict]:
+    return [g for g in emu.directory()["groups"] if g.get("displayName") == display_name]
+
+
+def test_a_created_group_carries_a_unique_name_derived_from_the_scope(emu, stack, world):
+    r = stack("AdministrativeUnitGroup")
+    outs = r.up(**scoped(world["paris"]))
+    assert outs["unique_name"].startswith("pulumi-") and group(emu, r.id)["uniqueName"] == outs["unique_name"]
+
+
+def test_a_create_repeated_after_the_state_was_lost_adopts_the_same_group(emu, stack, server, world):
+    """A provider killed after Graph created the group but before Pulumi recorded it: the next
+    `up` creates the same resource again, and gets that very group, not a second one."""
+    args = scoped(world["paris"], display_name="Crash-safe helpdesk")
+    first = stack("AdministrativeUnitGroup")
+    first.up(**args)
+    again = stack("AdministrativeUnitGroup")  # a fresh state: the first create was never recorded
+    again.up(**args)
+    assert again.id == first.id
+    assert len(groups_named(emu, "Crash-safe helpdesk")) == 1
+    assert unit_members(emu, world["paris"]) == {first.id}
+
+
+def test_a_create_whose_answer_is_cut_off_mid_body_makes_exactly_one_group(emu, stack, world):
+    r = stack("AdministrativeUnitGroup")
+    args = scoped(world["paris"], display_name="Cut-off helpdesk")
+    emu.faults({"cut_body_rate": 0.5, "seed": 3})
+    try:
+        r.up(**args)
+    finally:
+        emu.faults({})
+    creates = [q for q in emu.requests() if q["method"] == "POST" and q["path"].endswith("/members")]
+    assert creates[0].get("fault") == "cut_body"  # the first create's answer was cut off
+    assert [g["id"] for g in groups_named(emu, "Cut-off helpdesk")] == [r.id]
+
+
+def test_a_replacement_gets_a_unique_name_of_its_own(emu, stack, world):
+    r = stack("AdministrativeUnitGroup")
+    args = scoped(world["paris"])
+    first = r.up(**args)["unique_name"]
+    old_id = r.id
+    second = r.up(**{**args, "administrative_unit_id": world["lyon"]})["unique_name"]
+    assert r.last_diff.replaces == ["administrative_unit_id"] and r.last_diff.delete_before_replace is False
+    assert second != first and r.id != old_id and group(emu, r.id)["uniqueName"] == second
+
+
+def test_a_replacement_keeping_a_given_unique_name_deletes_the_old_group_first(emu, stack, world):
+    r = stack("AdministrativeUnitGroup")
+    args = {**helpdesk(world["paris"]), "unique_name": "helpdesk-" + new_id()[:8]}
+    r.up(**args)
+    old_id = r.id
+    r.up(**{**args, "administrative_unit_id": world["lyon"]})
+    assert r.last_diff.delete_before_replace is True
+    assert r.id != old_id and group(emu, old_id) is None and group(emu, r.id)["uniqueName"] == args["unique_name"]
+
+
+def test_a_unique_name_held_by_another_group_fails_naming_the_argument(emu, stack, outside_graph, world):
+    taken = "taken-" + new_id()[:8]
+    outside_graph.call("POST", "/groups", {"displayName": "Somebody's", "mailNickname": "somebody",
+                                           "securityEnabled": True, "mailEnabled": False, "uniqueName": taken})
+    r = stack("AdministrativeUnitGroup")
+    with pytest.raises(Exception, match="unique_name") as info:
+        r.up(**{**helpdesk(world["paris"]), "unique_name": taken})
+    # What Pulumi shows ends with the message itself, not a Python class path.
+    shown = info.value.details() if hasattr(info.value, "details") else str(info.value)
+    last = shown.rstrip("\n").splitlines()[-1]
+    assert last.startswith("error: unique_name: ") and "msgraph_membership" not in last
+    assert [g["displayName"] for g in emu.directory()["groups"] if g.get("uniqueName") == taken] == ["Somebody's"]

@@ -120,3 +120,81 @@ def test_preview_fails_naming_the_argument_and_writes_nothing(emu, stack, world,
     assert [p for p, _ in failures] == [prop], failures
     assert needle in failures[0][1]
     assert graph_writes(emu) == []
+
+
+@pytest.mark.parametrize("kind", ["MemberOf", "GroupMembers"])
+def test_an_update_right_after_create_reports_the_same_adoption_as_the_batch_resources(emu, stack, server, fresh,
+                                                                                      world, kind):
+    """The same memberships through MemberOf and through GroupMembers, updated by a new provider
+    process while Graph's listings still lag the create: the membership the resource itself made
+    answers "already exists" to the repeated add, and is not reported as adopted by either."""
+    g, bob, alice = world["g"], world["bob"], world["alice"]
+    r = stack(kind) if kind == "MemberOf" else _group_members(server)
+    emu.faults({"replication_lag_ms": 4000})
+    try:
+        if kind == "MemberOf":
+            r.up(member_id=bob, group_ids=[g[1]])
+            r.server = fresh()
+            outs = r.up(member_id=bob, group_ids=[g[1], g[2]])
+            adopted = outs["adopted_group_ids"]
+        else:
+            r.up(group_id=g[1], member_ids=[bob])
+            r.server = fresh()
+            outs = r.up(group_id=g[1], member_ids=[bob, alice])
+            adopted = outs["adopted_member_ids"]
+    finally:
+        emu.faults({})
+    assert adopted == []
+
+
+def _group_members(server):
+    from pulumi.dynamic.dynamic import serialize_provider
+    from pulumi.runtime._serialization import _serialize
+
+    from msgraph_membership.resources.group_members import GroupMembersProvider
+
+    from .support import Stack
+
+    return Stack(server, "GroupMembers", "r", _serialize(True, serialize_provider, GroupMembersProvider())[0])
+
+
+def test_a_removal_made_outside_just_after_create_shows_as_drift_in_the_same_process(emu, stack, world, outside_graph):
+    """MemberOf confirms its writes like the batch resources: once Graph lists them, the listing
+    alone decides, so a membership removed outside moments later is reported gone."""
+    g, bob = world["g"], world["bob"]
+    r = stack("MemberOf")
+    r.up(member_id=bob, group_ids=[g[1], g[2]])
+    outside_graph.remove(f"/groups/{g[1]}", bob)
+    _, outs, _ = r.refresh()  # the same provider process that made the memberships
+    assert outs["group_ids"] == [g[2]]
+
+
+@pytest.mark.parametrize("recheck", [None, "0"], ids=["default", "turned-off"])
+def test_a_refresh_that_looks_again_says_so_and_the_wait_can_be_turned_off(emu, emulator, stack, world,
+                                                                          outside_graph, recheck):
+    """A refresh in a new process that does not find a managed membership looks again (Graph may
+    lag the previous up) and says so in one line; `msgraph:recheckMissingSeconds=0` skips it."""
+    import time
+
+    from harness.server import ProviderServer, emulator_config
+
+    g, bob = world["g"], world["bob"]
+    r = stack("MemberOf")
+    r.up(member_id=bob, group_ids=[g[1], g[2]])
+    outside_graph.remove(f"/groups/{g[1]}", bob)
+    extra = {} if recheck is None else {"msgraph:recheckMissingSeconds": recheck}
+    r.server = ProviderServer(config=emulator_config(emulator, **extra))
+    try:
+        emu.clear_requests()
+        _, outs, _ = r.refresh()
+        time.sleep(0.2)  # the provider's stderr is drained by a thread
+        said = [line for line in r.server.stderr_lines if "looking again" in line]
+    finally:
+        r.server.stop()
+    assert outs["group_ids"] == [g[2]]
+    listings = [q for q in emu.requests() if q["method"] == "GET" and "/memberOf" in q["path"]]
+    if recheck is None:
+        assert len(said) == 1 and f"member {bob}: 1 managed group membership not listed by Graph" in said[0]
+        assert "msgraph:recheckMissingSeconds" in said[0] and len(listings) == 3
+    else:
+        assert said == [] and len(listings) == 1

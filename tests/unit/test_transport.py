@@ -312,3 +312,120 @@ def test_the_combined_trust_file_is_private_and_rewritten_when_tampered(tmp_path
     good = open(path, "rb").read()
     open(path, "w").write("-----BEGIN CERTIFICATE-----\nZXZpbA==\n-----END CERTIFICATE-----\n")
     assert trust_bundle(str(ca)) == path and open(path, "rb").read() == good
+
+
+# -- every failure of `requests` is classified by whether the call is safe to repeat ---------
+
+CUT_OFF = requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(12 bytes read, 80 more expected)")
+UNDECODABLE = requests.exceptions.ContentDecodingError("Received response with content-encoding: gzip, but failed to decode it")
+
+
+@pytest.mark.parametrize("failure", [CUT_OFF, UNDECODABLE, requests.exceptions.ReadTimeout("read timed out"),
+                                     requests.RequestException("something new")],
+                         ids=["cut-off-body", "undecodable-body", "read-timeout", "other"])
+def test_a_create_whose_answer_failed_after_sending_is_ambiguous_and_not_sent_again(failure):
+    t, sleeps = transport([failure, response(201, {"id": "second"})])
+    with pytest.raises(E.AmbiguousWrite, match="may have been applied"):
+        t.request("POST", "/directory/administrativeUnits/u/members", json={}, idempotent=False)
+    assert len(t.session.calls) == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("failure", [CUT_OFF, UNDECODABLE, requests.RequestException("something new")],
+                         ids=["cut-off-body", "undecodable-body", "other"])
+def test_a_repeatable_call_whose_answer_was_cut_off_is_retried(failure):
+    t, sleeps = transport([failure, response(200, {"value": []})])
+    assert t.request("GET", "/groups/g/members").body == {"value": []}
+    assert len(t.session.calls) == 2 and len(sleeps) == 1
+
+
+def test_a_cut_off_answer_that_never_heals_is_unavailable_not_a_raw_requests_error():
+    t, _ = transport([CUT_OFF] * 3, retry=RetryPolicy(max_attempts=3, base_delay_s=0.01))
+    with pytest.raises(E.Unavailable, match="ChunkedEncodingError"):
+        t.request("GET", "/groups/g/members")
+    assert len(t.session.calls) == 3
+
+
+def test_a_malformed_url_is_a_configuration_error_not_retried():
+    t, sleeps = transport([requests.exceptions.InvalidURL("Invalid URL 'https://graph.example:99999/v1.0'")])
+    with pytest.raises(E.ConfigurationError, match="graphEndpoint"):
+        t.request("GET", "/groups/g")
+    assert len(t.session.calls) == 1 and sleeps == []
+
+
+# -- errors that are not HTTP answers keep their type -----------------------------------------
+
+class _RefusedCredential:
+    description = "fake"
+
+    def get_token(self, *, force_refresh: bool = False) -> str:
+        raise E.AuthenticationError("could not sign in: client secret (msgraph:clientSecret) was rejected")
+
+
+def test_a_sign_in_failure_inside_a_batch_surfaces_as_a_sign_in_failure():
+    t = GraphTransport(GRAPH, _RefusedCredential(), session=FakeSession([]), sleep=lambda s: None,
+                       retry_alignment_s=0)
+    with pytest.raises(E.AuthenticationError, match="msgraph:clientSecret"):
+        t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
+
+
+def test_a_batch_call_lost_to_the_network_keeps_the_unavailable_type_per_item():
+    from msgraph_membership.graph.transport import raise_for_item
+
+    t, _ = transport([requests.ConnectionError("Connection aborted: RemoteDisconnected")] * 2,
+                     retry=RetryPolicy(max_attempts=2, base_delay_s=0.01))
+    out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
+    with pytest.raises(E.Unavailable, match=r"the exchange failed \(ConnectionError\)") as info:
+        raise_for_item(out["a"], "DELETE", "/groups/g/members/1/$ref")
+    assert info.value.status is None  # no made-up HTTP status: Graph never answered
+
+
+# -- header names in any case -------------------------------------------------------------------
+
+def test_a_lower_case_retry_after_is_honoured():
+    t, sleeps = transport([response(429, None, {"retry-after": "7"}), response(204)])
+    t.request("DELETE", "/groups/g/members/m/$ref")
+    assert sleeps == [7.0]
+
+
+def test_a_request_id_in_another_case_reaches_the_error_and_a_lower_case_content_type_is_parsed():
+    t, _ = transport([response(403, {"error": {"code": "Authorization_RequestDenied", "message": "no"}},
+                               {"Request-Id": "rid-1", "content-type": "application/json"})])
+    with pytest.raises(E.Forbidden) as info:
+        t.request("GET", "/groups/g")
+    assert info.value.request_id == "rid-1" and info.value.graph_message == "no"
+
+
+def test_a_batch_item_with_a_lower_case_retry_after_waits_that_long():
+    answers = iter([
+        {"responses": [{"id": "a", "status": 429, "headers": {"retry-after": "4"}, "body": {}}]},
+        {"responses": [{"id": "a", "status": 204}]},
+    ])
+    t, sleeps = transport([lambda call: response(200, next(answers))] * 2)
+    out = t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
+    assert out["a"].status == 204 and sleeps == [4.0]
+
+
+# -- hosts that cannot be reached name the setting that chose them ------------------------------
+
+def test_a_graph_host_that_does_not_resolve_names_the_full_host_and_its_setting_at_once():
+    typo = requests.ConnectionError(
+        "HTTPSConnectionPool(host='graph.microsofto.com', port=443): Max retries exceeded with url: /v1.0/groups/g "
+        "(Caused by NameResolutionError(\"HTTPSConnection(host='graph.microsofto.com', port=443): Failed to "
+        "resolve 'graph.microsofto.com' ([Errno -2] Name or service not known)\"))")
+    t = GraphTransport("https://graph.microsofto.com/v1.0", FakeCredential(), session=FakeSession([typo]),
+                       sleep=lambda s: None, endpoint_setting="msgraph:graphEndpoint")
+    with pytest.raises(E.ConfigurationError) as info:
+        t.request("GET", "/groups/g")
+    assert str(info.value) == ("cannot reach https://graph.microsofto.com: its name does not resolve; the host "
+                               "comes from msgraph:graphEndpoint: check it")
+    assert len(t.session.calls) == 1
+
+
+def test_a_graph_host_that_refuses_connections_names_it_after_the_retries():
+    refused = requests.ConnectionError("HTTPSConnectionPool(host='127.0.0.1', port=9): (Caused by "
+                                       "NewConnectionError('Failed to establish a new connection: [Errno 111] "
+                                       "Connection refused'))")
+    t, _ = transport([refused] * 2, retry=RetryPolicy(max_attempts=2, base_delay_s=0.01))
+    with pytest.raises(E.Unavailable, match=r"cannot reach https://graph.example: the connection was refused; "
+                                            r"the host comes from msgraph:graphEndpoint"):
+        t.request("GET", "/groups/g")

@@ -180,6 +180,9 @@ class Emulator:
         if decision.action == "drop_after":
             resp.drop_after = True
             resp.fault = "drop_after"
+        elif decision.action == "cut_body":
+            resp.cut_body = True
+            resp.fault = "cut_body"
         return resp
 
     def _batch(self, req: Request, version: str, claims: dict) -> Response:

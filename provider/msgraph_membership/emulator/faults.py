@@ -11,6 +11,7 @@ Settings (``PUT /_emulator/faults``; ``{}`` turns everything off):
 | ``gateway_timeout_rate`` | share answered 504 |
 | ``drop_rate`` | share whose connection is closed without an answer, *before* the call runs |
 | ``drop_after_rate`` | share that runs (writes commit) and then has its connection closed unanswered |
+| ``cut_body_rate`` | share that runs (writes commit), sends its status line, headers and the first half of its body (its ``Content-Length`` announces all of it), then closes the connection: an answer cut off mid-body |
 | ``latency_ms`` | delay added to every Graph HTTP request |
 | ``replication_lag_ms`` | graph-semantics.md §5: new objects 404 and lists lag writes for this long |
 | ``token_lifetime_s`` | lifetime of tokens minted from now on (default 3599) |
@@ -29,7 +30,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-RATE_KEYS = ("throttle_rate", "unavailable_rate", "gateway_timeout_rate", "drop_rate", "drop_after_rate")
+RATE_KEYS = ("throttle_rate", "unavailable_rate", "gateway_timeout_rate", "drop_rate", "drop_after_rate",
+             "cut_body_rate")
 KNOWN_KEYS = RATE_KEYS + ("retry_after_s", "retry_after_http_date", "latency_ms", "replication_lag_ms",
                           "token_lifetime_s", "seed")
 
@@ -38,7 +40,7 @@ KNOWN_KEYS = RATE_KEYS + ("retry_after_s", "retry_after_http_date", "latency_ms"
 class Decision:
     """What to do with one call: ``None`` action means run it normally."""
 
-    action: str | None = None  # "throttle" | "unavailable" | "gateway_timeout" | "drop" | "drop_after"
+    action: str | None = None  # "throttle" | "unavailable" | "gateway_timeout" | "drop" | "drop_after" | "cut_body"
     retry_after: str | None = None
 
 
@@ -114,10 +116,11 @@ class Faults:
         edge = 0.0
         for key, action in (("throttle_rate", "throttle"), ("unavailable_rate", "unavailable"),
                             ("gateway_timeout_rate", "gateway_timeout"), ("drop_rate", "drop"),
-                            ("drop_after_rate", "drop_after")):
+                            ("drop_after_rate", "drop_after"), ("cut_body_rate", "cut_body")):
             edge += s.get(key, 0.0)
             if r < edge:
-                if (action == "throttle" and outer_batch) or (action.startswith("drop") and not allow_drop):
+                if (action == "throttle" and outer_batch) or (action in ("drop", "drop_after", "cut_body")
+                                                              and not allow_drop):
                     return Decision()
                 retry = self._retry_after() if action in ("throttle", "unavailable") else None
                 return Decision(action, retry)

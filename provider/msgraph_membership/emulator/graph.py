@@ -12,6 +12,8 @@ then 400 "already exist".
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +26,9 @@ from .wire import Request, Response
 LINK_LIMIT = 20  # §1.2: members and owners link changes per request
 GET_BY_IDS_LIMIT = 1000  # §1.6
 CHECK_GROUPS_LIMIT = 20  # §1.6
+# The group alternate key: `groups(uniqueName='x')`, also written `groups/(uniqueName='x')`
+# (https://learn.microsoft.com/graph/api/group-upsert); a quote inside is doubled, as in OData.
+_UNIQUE_NAME_KEY = re.compile(r"^(groups)?\(uniqueName='((?:[^']|'')*)'\)$")
 
 
 @dataclass
@@ -92,6 +97,11 @@ def _segment_not_found(segment: str) -> GraphError:
     return errors.bad_request(errors.SEGMENT_NOT_FOUND.format(segment=segment), code="BadRequest")
 
 
+def _invalid_unique_name() -> GraphError:
+    """uniqueName is immutable: a body that tries to change it is refused."""
+    return errors.bad_request(errors.INVALID_PROPERTY_VALUE.format(prop="uniqueName"))
+
+
 def _body_object(call: Call) -> dict:
     body = call.request.json()
     if not isinstance(body, dict):
@@ -140,6 +150,9 @@ class GraphApi:
             return self._route(call)
 
     def _route(self, call: Call) -> Response:
+        keyed = self._unique_name_key(call.segments)
+        if keyed is not None:
+            return self._group_by_unique_name(call, *keyed)
         s = odata.split_key_segments(call.segments)
         call.segments = s
         if not s:
@@ -283,6 +296,8 @@ class GraphApi:
         binds = self._resolve_binds(call, body, "group", None, props, check_existing=False)
         new_id = str(uuid.uuid4())
         full = groups.with_defaults(new_id, props, self.tenant_domain())
+        if full.get("uniqueName") and groups.find_by_unique_name(self.store.list_objects("group"), full["uniqueName"]):
+            raise errors.bad_request(groups.DUPLICATE_UNIQUE_NAME)
         if full.get("mail"):
             for other in self.store.list_objects("group"):
                 if (other.props.get("mail") or "").lower() == full["mail"].lower():
@@ -306,6 +321,54 @@ class GraphApi:
         self._store_group(call, new_id, full, binds)
         return Response.graph(201, self._group_entity(call, new_id, full),
                               {"Location": f"{call.base}/groups/{new_id}"})
+
+    # --- groups by their alternate key uniqueName ------------------------------------------------
+    @staticmethod
+    def _unique_name_key(segments: list[str]) -> tuple[str, list[str]] | None:
+        """(unique name, segments after it) when the path addresses a group by uniqueName."""
+        if segments and segments[0].startswith("groups("):
+            m, rest = _UNIQUE_NAME_KEY.match(segments[0]), segments[1:]
+        elif len(segments) >= 2 and segments[0] == "groups" and segments[1].startswith("("):
+            m, rest = _UNIQUE_NAME_KEY.match(segments[1]), segments[2:]
+        else:
+            return None
+        if m is None:
+            return None
+        return m.group(2).replace("''", "'"), rest
+
+    def _group_by_unique_name(self, call: Call, unique_name: str, rest: list[str]) -> Response:
+        """GET, PATCH (an update; with `Prefer: create-if-missing`, an upsert) and DELETE of
+        `/groups(uniqueName='...')`. An upsert that creates answers 201 with the group, one
+        that updates answers 204 (https://learn.microsoft.com/graph/api/group-upsert)."""
+        if rest:
+            raise _segment_not_found(rest[0])
+        found = groups.find_by_unique_name(self.store.list_objects("group"), unique_name)
+        if call.method == "PATCH" and found is None and "create-if-missing" in (call.request.header("prefer") or ""):
+            rules.require(call.roles, rules.GROUP_WRITE)
+            body = _body_object(call)
+            if body.get("uniqueName", unique_name) != unique_name:
+                raise _invalid_unique_name()
+            new_id, full, binds = self._new_group(call, {**body, "uniqueName": unique_name})
+            self._store_group(call, new_id, full, binds)
+            return Response.graph(201, self._group_entity(call, new_id, full),
+                                  {"Location": f"{call.base}/groups/{new_id}"})
+        if found is None or (call.method == "GET" and not self._visible(found, call)):
+            raise errors.not_found(unique_name)
+        if call.method == "GET":
+            return self._get_entity(call, "groups", found.id, ("group",))
+        if call.method == "PATCH":
+            body = _body_object(call)
+            if body.get("uniqueName", unique_name) != unique_name:
+                raise _invalid_unique_name()
+            # An upsert sends the whole group; properties set only at creation that it repeats
+            # unchanged are not an update of them [inferred: the page shows no such case].
+            same = {k for k, v in body.items()
+                    if k in groups.CREATABLE - groups.UPDATABLE and found.props.get(k) == v}
+            call.request.body = json.dumps({k: v for k, v in body.items() if k not in same}).encode()
+            return self._patch_group(call, found.id)
+        if call.method == "DELETE":
+            return self._delete_group(call, found.id)
+        raise _method_not_allowed()
 
     def _patch_group(self, call: Call, raw_id: str) -> Response:
         body = _body_object(call)

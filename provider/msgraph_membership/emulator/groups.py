@@ -1,4 +1,8 @@
-"""Group entities: default properties, creation and update validation (graph-semantics.md §1.8, §8)."""
+"""Group entities: default properties, creation and update validation (graph-semantics.md §1.8, §8).
+
+Also the group's alternate key ``uniqueName``: unique in the tenant, set at creation, never
+changed (https://learn.microsoft.com/graph/api/group-upsert; docs/resources.md, "Unique names").
+"""
 
 from __future__ import annotations
 
@@ -40,18 +44,32 @@ GROUP_DEFAULTS = {
     "securityIdentifier": None,
     "theme": None,
     "visibility": None,
+    "uniqueName": None,
     "onPremisesProvisioningErrors": [],
     "serviceProvisioningErrors": [],
 }
 UPDATABLE = frozenset({"displayName", "description", "mailNickname", "visibility", "securityEnabled", "groupTypes",
                        "membershipRule", "membershipRuleProcessingState", "classification", "preferredLanguage",
                        "theme"})
-CREATABLE = UPDATABLE | {"mailEnabled", "isAssignableToRole"}
+# uniqueName is set when the group is created and never changes (group upsert:
+# https://learn.microsoft.com/graph/api/group-upsert).
+CREATABLE = UPDATABLE | {"mailEnabled", "isAssignableToRole", "uniqueName"}
 BINDS = ("members@odata.bind", "owners@odata.bind")
 # §8: "The service does not currently support writes of mail-enabled groups" for non-Unified kinds.
 MAIL_ENABLED_WRITES = ("The service does not currently support writes of mail-enabled groups. Please ensure that "
                        "the mail-enablement property is unset or is set to false.")
 DUPLICATE_PROXY_ADDRESS = "Another object with the same value for property proxyAddresses already exists."
+# Graph's wording for a value that must be unique in the tenant, as for proxyAddresses.
+DUPLICATE_UNIQUE_NAME = "Another object with the same value for property uniqueName already exists."
+
+
+def find_by_unique_name(groups, unique_name: str):
+    """The group (a store object) whose uniqueName is `unique_name`, or None. Graph compares
+    alternate keys exactly as given."""
+    for g in groups:
+        if g.props.get("uniqueName") == unique_name:
+            return g
+    return None
 
 
 def iso_now() -> str:
@@ -107,6 +125,8 @@ def _check_value(prop: str, value, creating: bool) -> None:
     if prop == "groupTypes" and not (isinstance(value, list) and set(value) <= {"Unified", "DynamicMembership"}):
         raise _invalid(prop)
     if prop == "membershipRuleProcessingState" and value not in (None, "On", "Paused"):
+        raise _invalid(prop)
+    if prop == "uniqueName" and not (isinstance(value, str) and value.strip()):
         raise _invalid(prop)
 
 

@@ -115,6 +115,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if resp.drop_after:
             self._drop()
             return
+        if resp.cut_body:
+            # The head (with the full Content-Length) and half the body: the client reads a
+            # response that ends early. With no body to cut, half the head.
+            head = len(payload) - len(resp.body)
+            cut = head + len(resp.body) // 2 if resp.body else head // 2
+            self.wfile.write(payload[:cut])
+            self.wfile.flush()
+            self._drop()
+            return
         self.wfile.write(payload)
         if self.server.verbose:
             ms = (time.perf_counter() - start) * 1000

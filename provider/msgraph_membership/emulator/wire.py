@@ -52,6 +52,7 @@ class Response:
     # Transport instructions set by fault injection; never sent to the client.
     drop: bool = False
     drop_after: bool = False
+    cut_body: bool = False  # send the head and half the body, then close
     fault: str | None = None
     batch_items: int | None = None
 

@@ -16,7 +16,8 @@ that kind. Otherwise every kind whose settings are present is a candidate, then 
 
 The chain tries candidates in order on the first token request and keeps the first that works.
 A kind whose inputs are missing, or whose environment cannot serve it (no `az`, not logged in),
-is skipped. A kind that the identity platform *rejects* (wrong secret, unregistered certificate)
+is skipped, unless its own settings chose it (`msiClientId` or `useMsi` for a managed identity):
+then not reaching it stops the chain like a rejection. A kind that the identity platform *rejects* (wrong secret, unregistered certificate)
 stops the chain: falling through to the developer's own CLI login would silently deploy as
 somebody else. Either way the one `AuthenticationError` lists every kind and why it failed.
 
@@ -38,7 +39,8 @@ from typing import Any, Callable, Iterable, Protocol
 
 import requests
 
-from .errors import AuthenticationError, ConfigurationError, tls_failure
+from .errors import (TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure, docs_link,
+                     tls_failure)
 from .settings import GraphSettings
 
 log = logging.getLogger("msgraph_membership.graph.auth")
@@ -264,10 +266,9 @@ class MsalClientCredential(_CachedToken):
         except (CredentialRejected, CredentialUnavailable):
             raise
         except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure(authority, s.key_for("ca_bundle"), e)) from None
+            raise CredentialRejected(tls_failure(authority, TLS_SETTING, e, s.ca_in_use)) from None
         except requests.RequestException as e:
-            raise CredentialRejected(f"cannot reach the authority {authority}: {type(e).__name__}: "
-                                     f"{_scrub(_first_line(str(e)), _secrets_of(s))}") from None
+            raise CredentialRejected(connection_failure(s.login_host, s.login_host_setting, e)) from None
         except ValueError as e:
             raise CredentialRejected(
                 f"cannot use the authority {authority}: {_scrub(_first_line(str(e)), _secrets_of(s))} "
@@ -288,9 +289,11 @@ class MsalClientCredential(_CachedToken):
         except (CredentialRejected, CredentialUnavailable):
             raise  # from our assertion callable
         except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure("the token endpoint", self._settings.key_for("ca_bundle"), e)) from None
+            raise CredentialRejected(tls_failure("the token endpoint", TLS_SETTING, e,
+                                                 self._settings.ca_in_use)) from None
         except requests.RequestException as e:
-            raise CredentialRejected(f"cannot reach the token endpoint: {type(e).__name__}") from None
+            raise CredentialRejected(connection_failure(self._settings.login_host, self._settings.login_host_setting,
+                                                        e)) from None
         except msal.exceptions.MsalServiceError as e:  # 5xx from the token endpoint
             raise CredentialRejected(f"the token endpoint failed: {_first_line(str(e))}") from None
         if not result or "access_token" not in result:
@@ -437,7 +440,7 @@ def _github_assertion(settings: GraphSettings, http: _Http) -> Callable[[], str]
                                        "Accept": "application/json"})
         except requests.exceptions.SSLError as e:
             raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})",
-                                                 settings.key_for("ca_bundle"), e)) from None
+                                                 TLS_SETTING, e, settings.ca_in_use)) from None
         except requests.RequestException as e:
             raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): "
                                      f"{type(e).__name__}") from None
@@ -504,8 +507,13 @@ class ManagedIdentityCredential(_CachedToken):
         try:
             result = self._client.acquire_token_for_client(resource=self._settings.cloud.resource)
         except requests.RequestException as e:
-            raise CredentialUnavailable(f"no managed identity endpoint answered ({type(e).__name__}): "
-                                        "not running on Azure, or no identity assigned") from None
+            why = (f"no managed identity endpoint answered ({type(e).__name__}): "
+                   "not running on Azure, or no identity assigned")
+            if self._settings.msi_client_id or self._settings.use_msi:
+                # Chosen by its settings: failing to reach it must not hand the run to the next
+                # identity in the chain (the developer's own Azure CLI login).
+                raise CredentialRejected(f"{why} (chosen by {self._chosen_by()})") from None
+            raise CredentialUnavailable(why) from None
         except ValueError as e:  # msal's ManagedIdentityError and JSON decode errors
             raise CredentialRejected(f"the managed identity endpoint failed: {_first_line(str(e))}") from None
         if not result or "access_token" not in result:
@@ -513,6 +521,11 @@ class ManagedIdentityCredential(_CachedToken):
                     else "assign a system identity, or set msgraph:msiClientId")
             raise _describe(result or {}, self._settings, hint)
         return result["access_token"], float(result.get("expires_in", 3600)), _refresh_in(result)
+
+
+    def _chosen_by(self) -> str:
+        s = self._settings
+        return " and ".join(s.key_for(k) for k in ("use_msi", "msi_client_id") if getattr(s, k))
 
 
 def managed_identity_credential(settings: GraphSettings, http: requests.Session) -> ManagedIdentityCredential:
@@ -689,8 +702,8 @@ class ChainCredential:
             text += "\n  not configured: " + "; ".join(
                 f"{k} ({_HOW_TO_ENABLE[k](self._settings)})" for k in self.unconfigured)
         err = AuthenticationError(
-            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{text}\n"
-                   "(docs/authentication.md lists what each kind needs)", _secrets_of(self._settings)),
+            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{text}"
+                   + docs_link("authentication.md"), _secrets_of(self._settings)),
             code=code)
         err.attempts = tried
         raise err
@@ -706,6 +719,8 @@ def credential_for(settings: GraphSettings, http: requests.Session) -> Credentia
     kinds = selected_kinds(settings)
     if not kinds:
         raise ConfigurationError(
-            "no credential left to try: useCli is false and no other credential is configured "
-            "(docs/authentication.md)")
+            f"no credential left to try: {settings.key_for('use_cli')} is false and no other credential is "
+            f"configured; set {settings.key_for('client_id')} with {settings.key_for('client_secret')} (or "
+            f"{settings.key_for('client_certificate_path')}, {settings.key_for('oidc_token')}, "
+            f"{settings.key_for('use_msi')}), or allow the Azure CLI login" + docs_link("authentication.md"))
     return ChainCredential(settings, http, kinds)

@@ -12,10 +12,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence, TypeVar
+from urllib.parse import quote
 
 from . import errors as E
 from .coalesce import Coalescer, KeyedCoalescers
 from .hints import add_host_hint
+from .known import Known
 from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
 from .settings import GraphSettings
 from .transport import BatchRequest, GraphTransport, Response, new_session, raise_for_item
@@ -71,14 +73,16 @@ class GraphClient:
                  consistency: ConsistencyPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, max_concurrency: int = 8):
         self.settings = settings
-        self.consistency = consistency or ConsistencyPolicy()
+        self.consistency = consistency or ConsistencyPolicy(absent_recheck_s=settings.recheck_missing_s)
+        # Where one-line notices for the user go (the resources point it at Pulumi's log).
+        self.notice: Callable[[str], None] = log.info
         self._sleep = sleep
         if transport is None:
             session = new_session(settings.verify, pool_size=max_concurrency * 2)
             transport = _HintedTransport(settings, settings.graph_url, _LazyCredential(settings, session),
                                          session=session, verify=settings.verify,
                                          max_concurrency=max_concurrency, sleep=sleep,
-                                         tls_setting=settings.key_for("ca_bundle"))
+                                         tls_in_use=settings.ca_in_use, endpoint_setting=settings.graph_host_setting)
         self.t = transport
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._listings_lock = threading.Lock()
@@ -86,11 +90,7 @@ class GraphClient:
         # not yet confirmed by a listing.
         self._journal: dict[tuple[str, str], dict[str, tuple[bool, float]]] = {}
         self._journal_lock = threading.Lock()
-        self._types: dict[str, str] = {}  # object id -> member type; an object's type never changes
-        self._groups: dict[str, tuple[GroupInfo, float]] = {}
-        self._unified: set[str] = set()  # ids of Microsoft 365 groups seen (a group's kind is fixed)
-        self._kind_known: set[str] = set()  # group ids whose kind (Microsoft 365 or not) is known
-        self._units: dict[str, tuple[dict, float]] = {}
+        self.known = Known()  # types, kinds and properties of objects, under one lock
         # Single-key work from concurrent engine calls, gathered into one Graph call each.
         self._lookup = Coalescer(self._fetch_types)
         self._adds = KeyedCoalescers(self._add_results)
@@ -110,16 +110,15 @@ class GraphClient:
 
     def get_group(self, group_id: str, *, max_age_s: float = 60.0) -> GroupInfo | None:
         """The group's properties that decide what Graph allows, or None when it does not exist."""
-        hit = self._groups.get(group_id)
-        if hit and time.monotonic() - hit[1] < max_age_s:
-            return hit[0]
+        hit = self.known.group(group_id, max_age_s)
+        if hit is not None:
+            return hit
         try:
             d = self.t.request("GET", f"/groups/{group_id}", params={"$select": GroupInfo.SELECT}).body
         except E.NotFound:
             return None
         info = GroupInfo.from_graph(d)
-        self._groups[group_id] = (info, time.monotonic())
-        self._types[group_id] = "group"
+        self.known.learn_group(group_id, info)
         return info
 
     def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupInfo | None]:
@@ -127,12 +126,13 @@ class GraphClient:
         ids = list(dict.fromkeys(group_ids))
         return dict(zip(ids, self.t.map_bounded(self.get_group, ids)))
 
-    def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None) -> T | None:
+    def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None,
+                 first_delay_s: float | None = None) -> T | None:
         """Repeat a lookup that found nothing, with a doubling wait, for a short bound: an object
         created moments ago may not be visible yet (graph-semantics.md §5). None if it never is."""
         total = self.consistency.fresh_object_wait_s if total_s is None else total_s
         deadline = time.monotonic() + total
-        delay = self.consistency.lag_first_delay_s
+        delay = self.consistency.lag_first_delay_s if first_delay_s is None else first_delay_s
         while True:
             found = lookup()
             if found is not None or time.monotonic() + delay > deadline:
@@ -148,21 +148,21 @@ class GraphClient:
 
     def get_unit(self, unit_id: str, *, max_age_s: float = 60.0) -> dict | None:
         """The unit's properties, or None when it does not exist."""
-        hit = self._units.get(unit_id)
-        if hit and time.monotonic() - hit[1] < max_age_s:
-            return hit[0]
+        hit = self.known.unit(unit_id, max_age_s)
+        if hit is not None:
+            return hit
         try:
             unit = self.t.request("GET", f"/directory/administrativeUnits/{unit_id}").body
         except E.NotFound:
             return None
-        self._units[unit_id] = (unit, time.monotonic())
+        self.known.learn_unit(unit_id, unit)
         return unit
 
     def object_types(self, ids: Iterable[str]) -> dict[str, str]:
         """id -> member type for the ids that exist (absent ids do not exist), via getByIds;
         lookups from concurrent calls share one request."""
         ids = list(dict.fromkeys(ids))
-        out = {i: self._types[i] for i in ids if i in self._types}
+        out = self.known.types_of(ids)
         missing = [i for i in ids if i not in out]
         if missing:
             out.update(self._lookup(missing))
@@ -180,15 +180,13 @@ class GraphClient:
                 t = odata_type_to_member_type(o.get("@odata.type"))
                 if o.get("id") and t:
                     found[o["id"]] = t
-                    if t == "group":
-                        self._kind_known.add(o["id"])
-                        if "Unified" in (o.get("groupTypes") or ()):
-                            self._unified.add(o["id"])
+                    # getByIds returns a group's groupTypes: its type and kind, recorded at once.
+                    unified = "Unified" in (o.get("groupTypes") or ()) if t == "group" else None
+                    self.known.learn_type(o["id"], t, unified=unified)
             return found
 
         out: dict[str, str] = {}
         for found in self.t.map_bounded(fetch, chunks):
-            self._types.update(found)
             out.update(found)
         return out
 
@@ -220,14 +218,18 @@ class GraphClient:
                 "token does not carry; grant it, or manage a group that is not role-assignable")
 
     def is_unified_group(self, object_id: str) -> bool:
-        """Whether a group is a Microsoft 365 group; a group whose kind this process has not
-        seen yet (only its type came from a listing) is looked up."""
-        hit = self._groups.get(object_id)
-        if hit:
-            return hit[0].is_unified
-        if object_id in self._kind_known:
-            return object_id in self._unified
-        if self._types.get(object_id) == "group":
+        """Whether an object is a Microsoft 365 group. What this process does not know yet is
+        looked up: the object's type (getByIds, which also gives a group's kind), then, for a
+        group whose kind is still unknown (its type came from a listing), the group."""
+        kind = self.known.unified(object_id)
+        if kind is not None:
+            return kind
+        if self.known.type_of(object_id) is None:
+            self.object_types([object_id])
+            kind = self.known.unified(object_id)
+            if kind is not None:
+                return kind
+        if self.known.type_of(object_id) == "group":
             info = self.get_group(object_id)
             return bool(info and info.is_unified)
         return False
@@ -258,7 +260,7 @@ class GraphClient:
         for o in self.t.pages(path, params={"$select": "id", "$top": str(PAGE_SIZE)}):
             t = odata_type_to_member_type(o.get("@odata.type")) or "directoryObject"
             out[o["id"]] = t
-            self._types.setdefault(o["id"], t)
+            self.known.learn_type(o["id"], t, keep_known=True)
         return out
 
     def _list(self, kind: str, container_id: str) -> dict[str, str]:
@@ -278,7 +280,7 @@ class GraphClient:
                 if now - when > self.consistency.journal_s or (m in members) == present:
                     del entries[m]
                 elif present:
-                    members[m] = self._types.get(m, "directoryObject")
+                    members[m] = self.known.type_of(m, "directoryObject")
                 else:
                     members.pop(m, None)
         return members
@@ -294,6 +296,8 @@ class GraphClient:
         process, so no journal) may not be listed yet. A read that misses some looks twice more
         before it reports them gone; concurrent reads of one container share these listings."""
         missing = set(member_ids) - self.member_ids(kind, container_id).keys()
+        if missing and self.consistency.absent_recheck_s >= 1.0:
+            self._say_looking_again(f"{kind} {container_id}", len(missing), "membership")
         delay, waited = 1.0, 0.0
         while missing and waited + delay <= self.consistency.absent_recheck_s:
             waiting_since = time.monotonic()
@@ -303,6 +307,12 @@ class GraphClient:
             missing -= self.member_ids(kind, container_id, taken_after=waiting_since).keys()
             delay *= 2
         return missing
+
+    def _say_looking_again(self, where: str, n: int, what: str) -> None:
+        wait = self.consistency.absent_recheck_s
+        self.notice(f"{where}: {n} managed {what}{'s' if n != 1 else ''} not listed by Graph; looking again for up "
+                    f"to {wait:g} s in case recent writes have not replicated yet (msgraph:recheckMissingSeconds "
+                    "shortens this wait, 0 turns it off)")
 
     def container_exists(self, kind: str, container_id: str) -> bool:
         if kind == GROUPS:
@@ -331,7 +341,7 @@ class GraphClient:
             if listing.members is not None:
                 for m in ids:
                     if present:
-                        listing.members[m] = self._types.get(m, "directoryObject")
+                        listing.members[m] = self.known.type_of(m, "directoryObject")
                     else:
                         listing.members.pop(m, None)
         finally:
@@ -365,11 +375,25 @@ class GraphClient:
                     out.discard(c)
         return out
 
+    def confirm_member_of(self, member_id: str, present: Iterable[str] = (), absent: Iterable[str] = ()) -> bool:
+        """`confirm` for one member's groups: one fresh memberOf listing, which forgets the
+        writes it already shows (so later changes made outside show as drift). Never waits."""
+        present, absent = set(present), set(absent)
+        if not present and not absent:
+            return True
+        current = self.member_of(member_id)
+        converged = present <= current and not (absent & current)
+        if not converged:
+            log.info("%s: Graph does not list every group change yet (replication lag); it will", member_id)
+        return converged
+
     def member_of_after_wait(self, member_id: str, expected: Iterable[str]) -> set[str]:
         """`member_of`, looked at again (bounded, like `missing_after_wait`) while some of the
         `expected` groups are missing: Graph may not list a membership added moments ago."""
         expected = set(expected)
         current = self.member_of(member_id)
+        if expected - current and self.consistency.absent_recheck_s >= 1.0:
+            self._say_looking_again(f"member {member_id}", len(expected - current), "group membership")
         delay, waited = 1.0, 0.0
         while expected - current and waited + delay <= self.consistency.absent_recheck_s:
             self._sleep(delay)
@@ -519,10 +543,16 @@ class GraphClient:
         return report
 
     def _single_add(self, path: str, member_id: str) -> Response:
+        """One `$ref` POST as a Response, like a `$batch` item's. A failure that is Graph's
+        answer becomes that answer; any other keeps its type (`Response.error`). A failure to
+        sign in or to trust Graph is raised: it is the configuration's, not this member's."""
         try:
             return self.t.request("POST", path, json={"@odata.id": self.ref(member_id)})
+        except (E.AuthenticationError, E.ConfigurationError):
+            raise
         except E.GraphError as e:
-            return Response(e.status or 500, {}, {"error": {"code": e.code, "message": e.graph_message or str(e)}})
+            body = {"error": {"code": e.code, "message": e.graph_message or str(e)}}
+            return Response(e.status or 503, {}, body, error=e)
 
     def remove_members(self, kind: str, container_id: str, ids: Sequence[str]) -> WriteReport:
         """Remove members through `DELETE .../members/{id}/$ref` (`$batch`es of 20). Already
@@ -567,59 +597,81 @@ class GraphClient:
     def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
         """Create a group inside a unit (§1.8) and return it once Graph shows it.
 
-        Creating is not idempotent: when the answer is lost after the request was sent, the unit
-        is searched for the group this call created before anything is sent again, so a dropped
-        connection never makes a second group."""
+        Creating is not idempotent, so the group carries a `uniqueName` (unique in the tenant,
+        https://learn.microsoft.com/graph/api/group-upsert): when the outcome of a create is
+        unknown (its answer was lost, or an earlier process died before recording it), the group
+        is looked up by that exact key and adopted, and a create is only ever sent again under the
+        same key, which Graph refuses once a group holds it. Without a `uniqueName` an unknown
+        outcome is reported (AmbiguousWrite), never resolved by sending again."""
         body = {"@odata.type": "#microsoft.graph.group", **properties}
-        started = time.time()
+        unique = properties.get("uniqueName")
+        path = f"/directory/administrativeUnits/{unit_id}/members"
 
         def post() -> dict:
-            return self._with_lag_retry(
-                lambda: self.t.request("POST", f"/directory/administrativeUnits/{unit_id}/members", json=body,
-                                       idempotent=False),
-                retry_not_found=True).body
+            return self._with_lag_retry(lambda: self.t.request("POST", path, json=body, idempotent=False),
+                                        retry_not_found=True).body
 
         try:
             group = post()
-        except E.AmbiguousWrite:
-            group = self.wait_for(lambda: self._created_in_unit(unit_id, properties, started),
-                                  total_s=self.consistency.fresh_object_wait_s)
-            if group is None:
-                log.info("unit %s: the lost create did not land; creating again", unit_id)
-                group = post()
-            else:
-                log.info("unit %s: the lost create had landed as group %s", unit_id, group["id"])
-        self._types[group["id"]] = "group"
+        except (E.AmbiguousWrite, E.UniqueNameTaken) as e:
+            if not unique:
+                raise
+            log.info("unit %s: %s; looking the group up by its unique name", unit_id,
+                     "the create's answer was lost" if isinstance(e, E.AmbiguousWrite) else "the unique name is taken")
+            group = self._adopt_by_unique_name(unit_id, unique, post, taken=isinstance(e, E.UniqueNameTaken))
+        self.known.learn_type(group["id"], "group", unified="Unified" in (group.get("groupTypes") or ()))
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
         # that use its id next (their check, their first write) do not meet a 404.
+        # Replication takes seconds, not milliseconds: looked at again, it is after 2 s.
         if self.wait_for(lambda: self.get_group(group["id"], max_age_s=0),
-                         total_s=self.consistency.lag_retry_total_s) is None:
+                         total_s=self.consistency.lag_retry_total_s, first_delay_s=2.0) is None:
             log.warning("group %s was created but Graph does not show it yet", group["id"])
         return group
 
-    def _created_in_unit(self, unit_id: str, properties: dict, since: float) -> dict | None:
-        """The group of the unit with these name and nickname created since `since` (minus
-        clock skew), with its default properties; None when there is none."""
-        nick = str(properties.get("mailNickname", "")).lower()
-        for o in self.t.pages(f"/directory/administrativeUnits/{unit_id}/members/microsoft.graph.group",
-                              params={"$select": "id,displayName,mailNickname,createdDateTime",
-                                      "$top": str(PAGE_SIZE)}):
-            if str(o.get("mailNickname", "")).lower() != nick or o.get("displayName") != properties.get("displayName"):
-                continue
-            created = _parse_time(o.get("createdDateTime"))
-            if created is not None and created >= since - 300:
-                return self.get_group_raw(o["id"]) or o
-        return None
+    def group_by_unique_name(self, unique_name: str) -> dict | None:
+        """The group whose uniqueName is exactly `unique_name`, or None (`GET /groups(uniqueName='…')`)."""
+        key = unique_name.replace("'", "''")
+        try:
+            return self.t.request("GET", f"/groups(uniqueName='{quote(key, safe='')}')").body
+        except E.NotFound:
+            return None
+
+    def _adopt_by_unique_name(self, unit_id: str, unique: str, post: Callable[[], dict], *, taken: bool) -> dict:
+        """The group holding `unique`, after a create whose outcome is unknown (`taken`: Graph
+        said the name is held). Looked up by the exact key: found, it is adopted; not found
+        after a lost answer, the create is sent again under the same key, which Graph refuses
+        if the first one landed; once the name is known to be held, the lookup waits out
+        replication lag. The group must be in the unit: one elsewhere with this name is
+        somebody else's, and is not taken over."""
+        for _ in range(3):
+            found = (self.wait_for(lambda: self.group_by_unique_name(unique),
+                                   total_s=self.consistency.fresh_object_wait_s, first_delay_s=1.0)
+                     if taken else self.group_by_unique_name(unique))
+            if found is not None:
+                if self.missing_after_wait(UNITS, unit_id, [found["id"]]):
+                    raise E.UniqueNameTaken(
+                        f"group {found['id']} outside administrative unit {unit_id} already has the unique name "
+                        f"{unique!r}; give this resource another unique_name", code="UniqueNameTaken")
+                log.info("unit %s: adopting group %s, found by its unique name", unit_id, found["id"])
+                return found
+            try:
+                return post()  # the key makes a second group impossible
+            except E.AmbiguousWrite:
+                taken = False
+            except E.UniqueNameTaken:
+                taken = True
+        raise E.Unavailable(f"administrative unit {unit_id}: could not learn whether the group with unique name "
+                            f"{unique!r} was created; run the update again: it finds the group by that name")
 
     def update_group(self, group_id: str, patch: dict) -> None:
         self._with_lag_retry(lambda: self.t.request("PATCH", f"/groups/{group_id}", json=patch))
-        self._groups.pop(group_id, None)
+        self.known.forget_group(group_id)
 
     def delete_group(self, group_id: str) -> bool:
         try:
             self.t.request("DELETE", f"/groups/{group_id}")
-            self._groups.pop(group_id, None)
+            self.known.forget_group(group_id)
             return True
         except E.NotFound:
             return False
@@ -666,18 +718,6 @@ class GraphClient:
         if not converged:
             log.info("%s %s: Graph does not list every change yet (replication lag); it will", kind, container_id)
         return converged
-
-
-def _parse_time(value) -> float | None:
-    """Epoch seconds of a Graph timestamp ('2024-05-07T15:39:39Z'), or None."""
-    import datetime as dt
-
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _results(rep: WriteReport, ids: list[str]) -> dict:

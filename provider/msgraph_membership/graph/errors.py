@@ -8,8 +8,24 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 
+def plain_name(cls: type) -> type:
+    """Print `cls` as just "error" where Python formats an exception for users.
+
+    Pulumi shows a dynamic provider's failure as the provider's traceback, whose last line is
+    "<module>.<class>: <message>" (`traceback.format_exception_only`). The class path means
+    nothing to a user, so these exceptions present themselves as `error: <message>`, the way
+    Pulumi prints its own errors. `__name__` stays, for code and logs."""
+    cls.__module__ = "builtins"
+    cls.__qualname__ = "error"
+    return cls
+
+
 class GraphError(Exception):
     """A Graph call failed. `status`, `code` and `graph_message` come from Graph's error body."""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        plain_name(cls)
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  graph_message: str | None = None, request_id: str | None = None,
@@ -21,6 +37,9 @@ class GraphError(Exception):
         self.request_id = request_id
         self.method = method
         self.url = url
+
+
+plain_name(GraphError)
 
 
 class ConfigurationError(GraphError):
@@ -58,6 +77,11 @@ class InvalidReference(BadRequest):
     """The @odata.id of a reference was malformed or named an unsupported object."""
 
 
+class UniqueNameTaken(BadRequest):
+    """Another object already has this uniqueName (it is unique in the tenant): a create with the
+    same unique name was already applied, or somebody else holds the name."""
+
+
 class NotFound(GraphError):
     pass
 
@@ -83,21 +107,71 @@ class AmbiguousWrite(Unavailable):
     have been applied. The caller must look before trying again."""
 
 
-def tls_failure(host: str, ca_setting: str, error: BaseException | None = None) -> str:
-    """What to say when a server's certificate is not trusted: never 'turn verification off'."""
+def docs_link(page: str) -> str:
+    """" (see <url>)" for one of the project's documentation pages when the installed package
+    publishes its repository (`project.urls` in pyproject.toml), else "": a message never points
+    at a file a pip user does not have, so each one also says the fix itself."""
+    try:
+        from importlib.metadata import metadata
+
+        urls = metadata("pulumi-msgraph-membership").get_all("Project-URL") or []
+    except Exception:  # noqa: BLE001 - not installed as a distribution: no link
+        return ""
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("documentation", "repository", "source", "homepage") and url.strip():
+            return f" (see {url.strip().rstrip('/')}/blob/main/docs/{page})"
+    return ""
+
+
+_NAME_RESOLUTION = ("NameResolutionError", "Failed to resolve", "Name or service not known",
+                    "nodename nor servname", "getaddrinfo failed", "Temporary failure in name resolution")
+
+
+def name_not_resolved(error: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve (a typo, most often)."""
+    text = str(error)
+    return any(marker in text for marker in _NAME_RESOLUTION)
+
+
+def connection_failure(host: str, setting: str, error: BaseException) -> str:
+    """What to say when a host cannot be reached: the full host, why, and the setting that chose it."""
+    text = str(error)
+    if name_not_resolved(error):
+        why = "its name does not resolve"
+    elif "Connection refused" in text:
+        why = "the connection was refused"
+    elif "timed out" in text.lower() or "Timeout" in type(error).__name__:
+        why = "the connection timed out"
+    else:
+        why = f"the connection failed ({type(error).__name__})"
+    return f"cannot reach {host}: {why}; the host comes from {setting}: check it"
+
+
+# The one place TLS trust is added (docs/authentication.md, "TLS trust"): REQUESTS_CA_BUNDLE is
+# only a fallback source of the same setting, so messages name the setting itself.
+TLS_SETTING = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"
+
+
+def tls_failure(host: str, ca_setting: str = TLS_SETTING, error: BaseException | None = None,
+                in_use: str | None = None) -> str:
+    """What to say when a server's certificate is not trusted: never 'turn verification off'.
+    `in_use`: the extra CA bundle in use now and where it came from, when there is one."""
     detail = ""
     if error is not None:
         text = str(error)
         detail = next((r for r in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch")
                        if r in text), type(error).__name__)
+    extra = f"; the extra CA bundle in use now, {in_use}, does not hold that CA" if in_use else ""
     return (f"TLS verification of {host} failed ({detail or 'certificate not trusted'}): its certificate is not trusted. "
-            f"Trust the CA that signed it with {ca_setting} (a PEM file; it adds to the system trust store)")
+            f"Trust the CA that signed it with {ca_setting} (a PEM file; it adds to the system trust store){extra}")
 
 
 ALREADY_EXISTS = "One or more added object references already exist"
 REFERENCE_MISSING = "One or more removed object references do not exist"
 REPLICATION_LAG = "The source resource object or one of the objects being referenced do not exist"
 TOO_MANY_LINKS = "cannot contain more than 20 link changes"
+UNIQUE_NAME_TAKEN = "Another object with the same value for property uniqueName already exists"
 
 
 def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
@@ -133,6 +207,8 @@ def classify(status: int, body: Any, *, method: str | None = None, url: str | No
             return ReplicationLag(summary, **kw)
         if TOO_MANY_LINKS in text:
             return TooManyLinks(summary, **kw)
+        if UNIQUE_NAME_TAKEN in text:
+            return UniqueNameTaken(summary, **kw)
         if code == "Request_UnsupportedQuery" or "Invalid URL format specified in payload" in text:
             return InvalidReference(summary, **kw)
         return BadRequest(summary, **kw)

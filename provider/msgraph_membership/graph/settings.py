@@ -39,6 +39,7 @@ _SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
     ("authority_host", "authorityHost", ("AZURE_AUTHORITY_HOST",)),
     ("ca_bundle", "caBundle", ("MSGRAPH_CA_BUNDLE", "REQUESTS_CA_BUNDLE")),
     ("api_version", "apiVersion", ("MSGRAPH_API_VERSION",)),
+    ("recheck_missing_seconds", "recheckMissingSeconds", ("MSGRAPH_RECHECK_MISSING_SECONDS",)),
 ]
 
 _KEYS = {field: (key, env) for field, key, env in _SOURCES}
@@ -90,6 +91,7 @@ class GraphSettings(BaseModel):
     authority_host: Optional[str] = None
     ca_bundle: Optional[str] = None
     api_version: Optional[str] = None
+    recheck_missing_seconds: Optional[str] = None
     # Where each value came from (field -> "msgraph:tenantId" / "ARM_TENANT_ID" / ...), for errors.
     sources: dict[str, str] = {}
 
@@ -110,6 +112,22 @@ class GraphSettings(BaseModel):
         return v
 
     @property
+    def recheck_missing_s(self) -> float:
+        """How long a read looks again for managed memberships Graph does not list (replication
+        lag) before it reports them gone: `recheckMissingSeconds`, default 3, 0 turns it off."""
+        raw = self.recheck_missing_seconds
+        if raw is None:
+            return 3.0
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 600:
+            raise ConfigurationError(f"{self.key_for('recheck_missing_seconds')} must be a number of seconds "
+                                     f"from 0 (do not look again) to 600, got {raw!r}")
+        return value
+
+    @property
     def graph_url(self) -> str:
         """Graph root with the version, e.g. https://graph.microsoft.com/v1.0."""
         return f"{self.graph_base}/{self.version}"
@@ -118,6 +136,22 @@ class GraphSettings(BaseModel):
     def login_host(self) -> str:
         """The identity platform's origin, e.g. https://login.microsoftonline.com."""
         return _origin(self.authority_host) or self.cloud.authority_host
+
+    @property
+    def login_host_setting(self) -> str:
+        """The setting that chose the sign-in host, for messages."""
+        if self.authority_host:
+            return self.key_for("authority_host")
+        return (f"{self.key_for('environment')} ({self.cloud.name} "
+                "cloud; msgraph:authorityHost overrides the host)")
+
+    @property
+    def graph_host_setting(self) -> str:
+        """The setting that chose the Graph host, for messages."""
+        if self.graph_endpoint:
+            return self.key_for("graph_endpoint")
+        return (f"{self.key_for('environment')} ({self.cloud.name} "
+                "cloud; msgraph:graphEndpoint overrides the host)")
 
     @property
     def authority_overridden(self) -> bool:
@@ -136,6 +170,14 @@ class GraphSettings(BaseModel):
             return self.sources[field]
         key, env = _KEYS[field]
         return f"msgraph:{key}" + (f" or {env[0]}" if env else "")
+
+    @property
+    def ca_in_use(self) -> str | None:
+        """The extra CA bundle in use and its source, for TLS messages: "REQUESTS_CA_BUNDLE
+        (/path/ca.pem)"; None when only the system trust store is used."""
+        if not self.ca_bundle:
+            return None
+        return f"{self.key_for('ca_bundle')} ({self.ca_bundle})"
 
     @property
     def verify(self) -> str | bool:
@@ -160,7 +202,8 @@ class GraphSettings(BaseModel):
             h.update(b"\0" + (v.get_secret_value().encode() if v else b""))
         return (self.tenant_id, self.client_id, self.client_certificate_path, self.use_oidc,
                 self.oidc_token_file_path, self.oidc_request_url, self.use_msi, self.msi_client_id,
-                self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle, h.hexdigest())
+                self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle,
+                self.recheck_missing_seconds, h.hexdigest())
 
 
 def resolve_settings(config_get: Callable[[str], Optional[str]] | Mapping[str, str] | None = None,

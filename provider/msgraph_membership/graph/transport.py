@@ -2,9 +2,11 @@
 and JSON batching. Knows nothing of memberships or of Pulumi.
 
 Retries (graph-semantics.md §4): 429, 503 and 504 are retried after `Retry-After` (delta-seconds
-or an HTTP-date), else after an exponential backoff with jitter; dropped connections likewise. A
-401 is retried once with a fresh token. Everything else is classified once (errors.classify) and
-raised as a typed error.
+or an HTTP-date), else after an exponential backoff with jitter. A 401 is retried once with a
+fresh token. Every exception `requests` raises is sorted by `failure_fate`: never sent (retried),
+maybe applied (retried when the call is safe to repeat, else AmbiguousWrite), or not transient
+(a ConfigurationError). Every other answer is classified once (errors.classify). Nothing but a
+GraphError leaves this module.
 """
 from __future__ import annotations
 
@@ -17,13 +19,15 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
-from .errors import (AmbiguousWrite, ConfigurationError, GraphError, Throttled, Unauthorized, Unavailable,
-                     classify, tls_failure)
+from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled,
+                     Unauthorized, Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -95,9 +99,18 @@ class RetryPolicy:
 
 @dataclass
 class Response:
+    """A Graph answer: HTTP headers are matched whatever their case (RFC 9110 §5.1), so
+    `headers["Retry-After"]` finds a `retry-after` too. `error` is set on a `$batch` item that
+    got no HTTP answer because its whole call failed: the typed error, kept as it was raised."""
+
     status: int
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     body: Any  # parsed JSON, text, or None
+    error: GraphError | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, CaseInsensitiveDict):
+            self.headers = CaseInsensitiveDict(self.headers or {})
 
     def json(self) -> Any:
         return self.body
@@ -120,10 +133,13 @@ class GraphTransport:
     def __init__(self, graph_url: str, credential, *, session: requests.Session | None = None,
                  verify: str | bool = True, max_concurrency: int = 8,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 tls_setting: str = "msgraph:caBundle or MSGRAPH_CA_BUNDLE",
+                 tls_setting: str = TLS_SETTING, tls_in_use: str | None = None,
+                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT (else msgraph:environment)",
                  retry_alignment_s: float = 0.25):
         self.graph_url = graph_url.rstrip("/")
         self.tls_setting = tls_setting  # where users add trust, named in TLS errors
+        self.tls_in_use = tls_in_use  # the extra CA bundle in use and its source, if any
+        self.endpoint_setting = endpoint_setting  # what chose the Graph host, named in host errors
         self.credential = credential
         self.session = session or new_session(verify, pool_size=max_concurrency * 2)
         self.verify = verify
@@ -158,19 +174,19 @@ class GraphTransport:
             token = self.credential.get_token()
             try:
                 resp = self._send(method, url, token, json=json, params=params, headers=headers)
-            except requests.exceptions.SSLError as e:
-                # Not transient: retrying cannot make an untrusted certificate trusted.
-                raise ConfigurationError(tls_failure(self.graph_url, self.tls_setting, e),
-                                         method=method, url=url) from None
-            except (requests.ConnectionError, requests.Timeout) as e:
-                if not idempotent and not _never_sent(e):
-                    raise AmbiguousWrite(f"{method} {url}: the connection failed after the request was sent "
+            except requests.RequestException as e:
+                fate = failure_fate(e)
+                if fate == NOT_TRANSIENT:
+                    raise self._not_transient(e, method, url) from None
+                if not idempotent and fate == MAYBE_APPLIED:
+                    raise AmbiguousWrite(f"{method} {url}: the exchange failed after the request was sent "
                                          f"({type(e).__name__}); it may have been applied",
                                          method=method, url=url) from None
                 delay = self.retry.backoff(attempt)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                    raise Unavailable(f"{method} {url}: connection failed after {attempt} attempts: "
-                                      f"{type(e).__name__}", method=method, url=url) from None
+                    why = (connection_failure(_origin(url), self.endpoint_setting, e) if fate == NEVER_SENT
+                           else f"the exchange failed ({type(e).__name__})")
+                    raise Unavailable(f"{method} {url}: {why}, {attempt} attempts", method=method, url=url) from None
                 log.info("%s %s: connection failed (%s); retry %d in %.1fs", method, _short(url),
                          type(e).__name__, attempt, delay)
                 self._count_retry()
@@ -190,7 +206,7 @@ class GraphTransport:
                     # A gateway timeout does not say whether Graph applied the write.
                     raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
                                          "been applied", status=resp.status, method=method, url=url)
-                delay = parse_retry_after(resp.headers.get("Retry-After"))
+                delay = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
                 if delay is None:
                     delay = self.retry.backoff(attempt)
                 delay = max(delay, MIN_RETRY_DELAY_S)  # never straight back (graph-semantics.md §4.1)
@@ -227,11 +243,22 @@ class GraphTransport:
                     body = r.text
             else:
                 body = r.text
-        return Response(r.status_code, dict(r.headers), body)
+        return Response(r.status_code, CaseInsensitiveDict(r.headers), body)
 
     def _count_retry(self) -> None:
         with self._stats_lock:
             self.stats["retries"] += 1
+
+    def _not_transient(self, e: requests.RequestException, method: str, url: str) -> GraphError:
+        """The typed error of a failure that retrying cannot heal."""
+        if isinstance(e, requests.exceptions.SSLError):
+            why = tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use)
+        elif name_not_resolved(e):
+            why = connection_failure(_origin(url), self.endpoint_setting, e)
+        else:
+            why = (f"{method} {url}: {type(e).__name__}: the request cannot be sent as configured "
+                   f"({self.endpoint_setting})")
+        return ConfigurationError(why, method=method, url=url)
 
     # -- collections -------------------------------------------------------------------------
 
@@ -321,14 +348,19 @@ class GraphTransport:
 
     def _batch_call_isolated(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
         """`_batch_call`, with a call that failed as a whole answering its own items only: other
-        resources' items in the same round keep their answers."""
+        resources' items in the same round keep their answers. Each item keeps the call's typed
+        error (`Response.error`), so `raise_for_item` raises it as it was: a 403 stays a 403, a
+        lost connection stays Unavailable. A failure to sign in or to trust Graph's certificate
+        is the configuration's, not the items': it is raised, naming the setting."""
         try:
             return self._batch_call(chunk)
+        except (AuthenticationError, ConfigurationError):
+            raise
         except GraphError as e:
             status = e.status if e.status and e.status >= 400 else 503
             body = {"error": {"code": e.code or "BatchFailed", "message": e.graph_message or str(e)}}
             # The call already used its own retries: its items are final, not retried again.
-            return {lid: Response(status, {CALL_FAILED: "1"}, body) for lid, _ in chunk}
+            return {lid: Response(status, {CALL_FAILED: "1"}, body, error=e) for lid, _ in chunk}
 
     def _batch_call(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
         """One `$batch` call: its answers by (local) id; unanswered ids are absent."""
@@ -375,12 +407,40 @@ class _Keyed:
         self.item = item
 
 
+# What a failure of `requests` says about the request that raised it.
+NEVER_SENT = "never sent"        # no connection was made: safe to send again, whatever the method
+MAYBE_APPLIED = "maybe applied"  # the request may have reached Graph: only a repeatable call is resent
+NOT_TRANSIENT = "not transient"  # sending again cannot help (an untrusted certificate, a malformed URL)
+
+# Failures decided before anything is sent. InvalidHeader and InvalidJSONError are ValueErrors
+# raised while preparing the request; TooManyRedirects means Graph's answer made no sense.
+_NOT_TRANSIENT = (requests.exceptions.SSLError, requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                  requests.exceptions.InvalidSchema, requests.exceptions.URLRequired,
+                  requests.exceptions.InvalidHeader, requests.exceptions.InvalidJSONError,
+                  requests.exceptions.TooManyRedirects)
+
+
+def failure_fate(e: requests.RequestException) -> str:
+    """NEVER_SENT, MAYBE_APPLIED or NOT_TRANSIENT for any exception `requests` raises.
+
+    Everything not known to be harmless to repeat counts as MAYBE_APPLIED: a read timeout, a
+    connection reset after the request was written, an answer cut off mid-body
+    (ChunkedEncodingError), a body that cannot be decoded (ContentDecodingError), and any
+    `RequestException` added later."""
+    if isinstance(e, _NOT_TRANSIENT) or (isinstance(e, requests.ConnectionError) and name_not_resolved(e)):
+        return NOT_TRANSIENT  # a host name that does not resolve is a typo far more often than an outage
+    if isinstance(e, requests.exceptions.ConnectTimeout) or _never_sent(e):
+        return NEVER_SENT
+    return MAYBE_APPLIED
+
+
 def _never_sent(e: Exception) -> bool:
     """Whether a connection error happened before the request could reach the server."""
-    if isinstance(e, requests.exceptions.ConnectTimeout):
-        return True
+    if not isinstance(e, requests.ConnectionError) or isinstance(e, requests.exceptions.ChunkedEncodingError):
+        return False
     text = str(e)
-    return "NewConnectionError" in text or "Connection refused" in text or "Name or service not known" in text
+    return ("NewConnectionError" in text or "Connection refused" in text or "Name or service not known" in text
+            or "NameResolutionError" in text or "Failed to resolve" in text)
 
 
 def _batch_item(it: BatchRequest, local_id: str | None = None) -> dict:
@@ -400,12 +460,20 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return None
 
 
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL: the host a connection failure is about."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
 def _short(url: str) -> str:
     return url.split("?", 1)[0]
 
 
 def raise_for_item(resp: Response, method: str, url: str) -> None:
     """Raise the typed error of a failed `$batch` item."""
+    if resp.error is not None:
+        raise resp.error
     if resp.status >= 300:
         raise classify(resp.status, resp.body, method=method, url=url,
                        request_id=_header(resp.headers, "request-id"))

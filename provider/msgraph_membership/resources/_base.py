@@ -15,10 +15,12 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
 from ..graph import errors as E
+from ..graph.errors import plain_name
 from ..graph.rules import is_guid
 
 if TYPE_CHECKING:
@@ -42,10 +44,12 @@ def has_unknown(v: Any) -> bool:
     return False
 
 
+@plain_name
 class ApplyError(Exception):
     """A create, update or delete could not finish; the message says what to change."""
 
 
+@plain_name
 class InputError(Exception):
     """A resource argument Graph would refuse, found before any write."""
 
@@ -292,6 +296,7 @@ class MembershipProvider(ResourceProvider):
             from ..graph.settings import resolve_settings
 
             c = self._client = client_for(resolve_settings(getattr(self, "_config_get", None)))
+            c.notice = pulumi.log.info  # notices reach the user in Pulumi's output
         return c
 
     # -- helpers for subclasses ---------------------------------------------------------------------

@@ -17,10 +17,19 @@ so a unit-scoped Groups Administrator can create it. Id: the new group's object 
 Public) change in place with `PATCH /groups/{id}`; the unit, `mail_enabled`, `group_types`,
 `is_assignable_to_role`, and a visibility change to or from HiddenMembership replace the group
 (Graph sets those only at creation, §8). Deleting deletes the group.
+
+Every group it creates carries a `uniqueName` (Graph's alternate key, unique in the tenant,
+https://learn.microsoft.com/graph/api/group-upsert): `unique_name` when given, else one derived
+from the project, the stack, the resource's name and the arguments that replace the group. A
+create whose outcome is unknown (a lost answer, or a provider killed before Pulumi recorded the
+group) is resolved by that key: the next attempt finds and adopts exactly that group
+(docs/resources.md, "Unique names").
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from typing import Any, Optional, Sequence
 
@@ -30,16 +39,18 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 from ..graph import errors as E
 from ..graph.rules import mail_nickname_problem, permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, graph_message,
-                    has_unknown)
+                    has_unknown, is_unknown)
 
 
 ARGS = ("administrative_unit_id", "display_name", "mail_nickname", "security_enabled", "mail_enabled",
-        "group_types", "description", "visibility", "is_assignable_to_role")
+        "group_types", "description", "visibility", "is_assignable_to_role", "unique_name")
+# Where a derived unique name comes from: "project/stack/resource name", set by the program.
+SCOPE = "unique_name_scope"
 IN_PLACE = ("display_name", "description", "mail_nickname", "security_enabled", "visibility")
 REPLACE = ("administrative_unit_id", "mail_enabled", "group_types", "is_assignable_to_role")
 CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "security_enabled": "securityEnabled",
          "mail_enabled": "mailEnabled", "group_types": "groupTypes", "description": "description",
-         "visibility": "visibility", "is_assignable_to_role": "isAssignableToRole"}
+         "visibility": "visibility", "is_assignable_to_role": "isAssignableToRole", "unique_name": "uniqueName"}
 VISIBILITIES = ("Private", "Public", "HiddenMembership")
 DISPLAY_NAME_MAX = 256
 
@@ -85,6 +96,20 @@ def _parse_time(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def derived_unique_name(scope: Any, inputs: dict) -> str | None:
+    """`pulumi-` and 32 hex digits of a hash of the scope (project/stack/resource name) and of
+    the arguments whose change replaces the group, so a replacement gets a name of its own while
+    a repeated create of the same resource gets the same one. None while anything is unknown."""
+    keys = [inputs.get(k) for k in REPLACE] + [inputs.get("visibility") == "HiddenMembership"]
+    if not isinstance(scope, str) or not scope or has_unknown(keys) or any(is_unknown(k) for k in keys):
+        return None
+    keys[REPLACE.index("group_types")] = _norm("group_types", inputs.get("group_types"))
+    keys[REPLACE.index("mail_enabled")] = _norm("mail_enabled", inputs.get("mail_enabled"))
+    keys[REPLACE.index("is_assignable_to_role")] = _norm("is_assignable_to_role", inputs.get("is_assignable_to_role"))
+    digest = hashlib.sha256(json.dumps([scope, *keys], sort_keys=True).encode()).hexdigest()
+    return "pulumi-" + digest[:32]
 
 
 class AdministrativeUnitGroupProvider(MembershipProvider):
@@ -134,8 +159,16 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             else:
                 problems.append(("visibility", f"{v!r} is not a visibility; use one of {', '.join(VISIBILITIES)} "
                                                "(or leave it unset)"))
+        if known("unique_name") and news.get("unique_name") is not None:
+            v = news.get("unique_name")
+            if not isinstance(v, str) or not v.strip():
+                problems.append(("unique_name", "must be a non-empty string, or left unset to derive one"))
         if not problems:
             problems = self._kind_problems(inputs)
+        if not problems and news.get("unique_name") is None:
+            inputs["unique_name"] = derived_unique_name(news.get(SCOPE), inputs)
+        if news.get(SCOPE) is not None:
+            inputs[SCOPE] = news.get(SCOPE)
         if not problems:
             keys = ("administrative_unit_id", "group_types", "security_enabled", "mail_enabled")
             problems = self.directory_problems(olds, inputs, keys, lambda: self._directory_problems(inputs))
@@ -229,6 +262,11 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         new_types = [] if has_unknown(news.get("group_types")) else _norm("group_types", news.get("group_types"))
         unified = "Unified" in _norm("group_types", olds.get("group_types")) + new_types
         dbr = bool(replaces) and unified and olds.get("mail_nickname") == news.get("mail_nickname")
+        # A unique name is the group's for good: a replacement under the same name must delete
+        # the old group first, or the new create would find (and adopt) the old group. A changed
+        # unique name alone changes nothing: Graph sets it only at creation.
+        if replaces and olds.get("unique_name") and olds.get("unique_name") == news.get("unique_name"):
+            dbr = True
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=dbr)
 
     # -- create, read, update, delete -----------------------------------------------------------
@@ -244,7 +282,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
                 "securityEnabled": _norm("security_enabled", props.get("security_enabled")),
                 "mailEnabled": _norm("mail_enabled", props.get("mail_enabled")),
                 "groupTypes": _norm("group_types", props.get("group_types"))}
-        for k in ("description", "visibility", "is_assignable_to_role"):
+        for k in ("description", "visibility", "is_assignable_to_role", "unique_name"):
             if props.get(k) is not None:
                 body[CAMEL[k]] = props[k]
 
@@ -258,6 +296,8 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             if props.get("is_assignable_to_role"):
                 hint += "; a role-assignable group also needs RoleManagement.ReadWrite.Directory"
             raise ApplyError(graph_message(e, hint=hint)) from None
+        except E.UniqueNameTaken as e:
+            raise ApplyError(f"unique_name: {graph_message(e)}") from None
         except E.GraphError as e:
             msg = graph_message(e)
             if "proxyAddresses" in msg:
@@ -284,7 +324,11 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
                 "group_types": sorted(raw.get("groupTypes") or []),
                 "visibility": raw.get("visibility") if inputs.get("visibility") is not None else None,
                 "is_assignable_to_role": (bool(raw.get("isAssignableToRole"))
-                                          if inputs.get("is_assignable_to_role") is not None else None)}
+                                          if inputs.get("is_assignable_to_role") is not None else None),
+                # The group's own, else the input (a group made before unique names has none).
+                "unique_name": raw.get("uniqueName") or inputs.get("unique_name")}
+        if inputs.get(SCOPE) is not None:
+            view[SCOPE] = inputs[SCOPE]
         return view
 
     def _get(self, group_id: str, props: dict) -> dict | None:
@@ -303,7 +347,10 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         if raw is None:
             return ReadResult(None, {})
         outs = self._outputs(raw, props)
-        return ReadResult(id_, outs, inputs={k: outs[k] for k in ARGS})
+        ins = {k: outs[k] for k in ARGS}
+        if props.get(SCOPE) is not None:
+            ins[SCOPE] = props[SCOPE]
+        return ReadResult(id_, outs, inputs=ins)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
         # Patch from the directory's actual state, so drift and half-done applies converge.
@@ -345,7 +392,9 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
     Arguments: `administrative_unit_id`, `display_name`, `mail_nickname`, `security_enabled`
     (default True), `mail_enabled` (default False), `group_types` (`[]` or `["Unified"]`),
     `description`, `visibility` (Microsoft 365 groups: Private, Public, HiddenMembership),
-    `is_assignable_to_role`. Outputs: `group_id`, `mail`, `created_date_time` and the other
+    `is_assignable_to_role`, `unique_name` (the group's uniqueName, unique in the tenant; by
+    default derived from the project, stack and resource name; used only when the group is
+    created). Outputs: `group_id`, `unique_name`, `mail`, `created_date_time` and the other
     default properties Graph returns, in snake_case.
 
     Example::
@@ -363,6 +412,7 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
     description: pulumi.Output[Optional[str]]
     visibility: pulumi.Output[Optional[str]]
     is_assignable_to_role: pulumi.Output[Optional[bool]]
+    unique_name: pulumi.Output[Optional[str]]
     group_id: pulumi.Output[str]
     deleted_date_time: pulumi.Output[Optional[str]]
     classification: pulumi.Output[Optional[str]]
@@ -393,12 +443,14 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
                  group_types: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
                  description: Optional[pulumi.Input[str]] = None, visibility: Optional[pulumi.Input[str]] = None,
                  is_assignable_to_role: Optional[pulumi.Input[bool]] = None,
+                 unique_name: Optional[pulumi.Input[str]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         props: dict[str, Any] = {
             "administrative_unit_id": administrative_unit_id, "display_name": display_name,
             "mail_nickname": mail_nickname, "security_enabled": security_enabled, "mail_enabled": mail_enabled,
             "group_types": group_types, "description": description, "visibility": visibility,
-            "is_assignable_to_role": is_assignable_to_role,
+            "is_assignable_to_role": is_assignable_to_role, "unique_name": unique_name,
+            SCOPE: _scope(resource_name, opts),
         }
         # Every output must be declared to be readable. `group_id` is the resource's id: taken
         # from `id`, it stays known in a preview of an in-place update (an undeclared-by-input
@@ -406,3 +458,11 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
         props.update({k: None for k in OUTPUTS if k != "group_id"})
         super().__init__(AdministrativeUnitGroupProvider(), resource_name, props, opts)
         self.group_id = self.id
+
+
+def _scope(resource_name: str, opts: Optional[pulumi.ResourceOptions]) -> str:
+    """"project/stack[/parent name]/resource name": what tells this resource apart from every
+    other resource of the organisation's stacks, for its derived unique name."""
+    parent = opts.parent if opts else None
+    names = ([str(getattr(parent, "_name", ""))] if parent is not None else []) + [resource_name]
+    return "/".join([pulumi.get_project(), pulumi.get_stack(), *names])

@@ -139,7 +139,10 @@ class MemberOfProvider(MembershipProvider):
             raise ApplyError(graph_message(e, hint=permission_hint("add"))) from None
         except E.GraphError as e:
             raise ApplyError(graph_message(e)) from None
-        adopted = p.adopted | (added.unchanged & set(desired))
+        # As in the batch resources: "already exists" on our add means adopted, except for
+        # groups this resource managed already (their add was lagging in Graph's listing).
+        adopted = p.adopted | ((added.unchanged & set(desired)) - managed_before)
+        c.confirm_member_of(member_id, present=added.done, absent=removed.done)
         failed = {**added.failed, **removed.failed}
         if failed:
             raise ApplyError(describe_failures(f"member {member_id}", failed, "changed", noun="group",
