@@ -1,12 +1,14 @@
-"""The terraform-provider-azuread v3 call pattern, reconstructed from anchors.md §(b), as plain
+"""The terraform-provider-azuread v3 call pattern, reconstructed from its source
+(https://github.com/hashicorp/terraform-provider-azuread), as plain
 Graph calls: the baseline every benchmark figure is compared with.
 
 This module shares no code with the provider on purpose (its own `requests` session, its own
 client-credentials token), so a change in the provider can never make the baseline faster.
 
-What one resource costs (anchors.md §(b), `group_member_resource.go`,
-`administrative_unit_member_resource.go`; azuread holds a per-container mutex around Create and
-Delete, so writes to one container run one after another):
+What one resource costs (`internal/services/groups/group_member_resource.go`,
+`internal/services/administrativeunits/administrative_unit_member_resource.go` in that repository;
+azuread holds a per-container mutex around Create and Delete, so writes to one container run one
+after another):
 
 - `azuread_group_member` Create: `GET /beta/groups/{g}`; the full paged `GET /beta/groups/{g}/members`
   (no `$select`, default page size 100) to refuse an existing membership; `POST .../members/$ref`;
@@ -22,7 +24,7 @@ The 5 s waits between polls are *not* slept: every poll request is sent and coun
 minimum wait (20 s per wait) is added up separately as "modelled waits", so wall times can be
 given with and without them.
 
-The emulator may not implement `$filter=id eq '...'` on `/members` (graph-semantics.md §5 notes
+The emulator may not implement `$filter=id eq '...'` on `/members` (docs/graph-behaviour.md §5 notes
 the real Graph accepts it). `probe_filter()` finds out once; without it, each filtered GET is
 replaced by its cost-equivalent single-object probe `GET .../members/{m}` (one request, same
 answer: present or not). Results record which form was used.

@@ -36,7 +36,8 @@ def _row(results: dict, scenario: str, phase: str, n: int | None = None) -> dict
 
 
 def evaluate_targets(results: dict) -> list[dict]:
-    """The targets of issue 7, each PASS, MISS or n/a (the scenario was not run)."""
+    """The benchmark's targets (bench/README.md, "Targets"), each PASS, MISS or n/a (the scenario
+    was not run)."""
     out: list[dict] = []
 
     def target(name: str, value, limit, ok) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full soak (issue 8): 1000 memberships across 10 groups and 3 administrative units, through
+# The full soak (docs/guarantees.md): 1000 memberships across 10 groups and 3 administrative units, through
 # the provider server, against the local Graph emulator; once fault-free, then with 10% of calls
 # throttled (Retry-After 1 s), 5% answered 503, 2% dropped connections and 2 s replication lag.
 # Checks that up converges to exactly the declared memberships, a second up changes nothing,

@@ -1,6 +1,6 @@
 """CI smoke of the benchmark (bench/run.py): every scenario and the baseline run end to end at a
 small size, the outputs are written and well-formed, and the request counts stay within the
-issue-7 targets scaled down to N = 50. No timing is asserted: the figures are not timed tests.
+targets (bench/README.md, "Targets") scaled down to N = 50. No timing is asserted: the figures are not timed tests.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_outputs_are_written_and_well_formed(results):
 
 def test_request_counts_within_the_targets_scaled_to_n50(results):
     res, _ = results
-    # Issue 7 at N = 1000: create <= 60, refresh <= 2, update <= 20, destroy <= 60. The writes
+    # The targets at N = 1000: create <= 60, refresh <= 2, update <= 20, destroy <= 60. The writes
     # scale with N (20 members per request), so at N = 50 a create or destroy needs ~3 writes.
     assert row(res, "GroupMembers", "create")["ours"]["requests"] <= 10
     assert row(res, "GroupMembers", "refresh")["ours"]["requests"] <= 2

@@ -1,4 +1,4 @@
-"""Administrative units (graph-semantics.md §1.7, §1.8)."""
+"""Administrative units (docs/graph-behaviour.md §1.7, §1.8)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_au_writes_need_administrative_unit_permission(emu):
 
 
 def test_beta_administrative_units_alias(emu):
-    """Seed 002: beta /administrativeUnits/{id}/members/$ref works like /directory/administrativeUnits."""
+    """§1.7: beta /administrativeUnits/{id}/members/$ref works like /directory/administrativeUnits."""
     beta = Graph(emu, version="beta")
     r = beta.post(f"administrativeUnits/{AU}/members/$ref", {"@odata.id": f"https://graph.microsoft.com/beta/groups/{SEC}"})
     assert r.status_code == 204

@@ -1,4 +1,4 @@
-"""JSON batching (graph-semantics.md §4.3)."""
+"""JSON batching (docs/graph-behaviour.md §4.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fault injection and replication lag (graph-semantics.md §4.1, §4.3, §5; issue 3 item 4)."""
+"""Fault injection and replication lag (docs/graph-behaviour.md §4.1, §4.3, §5)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_throttled_call_is_429_with_retry_after_seconds(graph, emu):
 
 
 def test_retry_after_as_http_date(graph, emu):
-    """Issue 3 item 4: Retry-After in HTTP-date form."""
+    """Retry-After in HTTP-date form."""
     emu.faults({"throttle_rate": 1.0, "retry_after_s": 5, "retry_after_http_date": True})
     r = graph.get(f"groups/{SEC}")
     when = email.utils.parsedate_to_datetime(r.headers["Retry-After"]).timestamp()
@@ -67,7 +67,7 @@ def test_unavailable_and_gateway_timeout(graph, emu, key, status):
 
 
 def test_dropped_connection_closes_without_answer(graph, emu):
-    """Issue 3 item 4: drop_rate closes the connection without answering; the request did not run."""
+    """drop_rate closes the connection without answering; the request did not run."""
     emu.faults({"drop_rate": 1.0})
     with pytest.raises(requests.ConnectionError):
         graph.add_member(SEC, BOB)

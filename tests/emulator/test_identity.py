@@ -1,4 +1,4 @@
-"""The identity platform and the bearer-token checks (graph-semantics.md §3, §6, §7)."""
+"""The identity platform and the bearer-token checks (docs/graph-behaviour.md §3, §6, §7)."""
 
 from __future__ import annotations
 

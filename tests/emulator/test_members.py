@@ -1,4 +1,4 @@
-"""Group members and owners: add, remove, list, PATCH bind, entities (graph-semantics.md §1.1–§1.6)."""
+"""Group members and owners: add, remove, list, PATCH bind, entities (docs/graph-behaviour.md §1.1–§1.6)."""
 
 from __future__ import annotations
 
@@ -316,7 +316,7 @@ def test_create_and_delete_group(graph, emu):
 
 
 def test_member_of_ref_on_beta_adds_group_to_target(emu):
-    """Seed 003 / §1.9: beta POST /groups/{id}/memberOf/$ref adds this group to the referenced group."""
+    """§1.9 (beta only): beta POST /groups/{id}/memberOf/$ref adds this group to the referenced group."""
     beta = Graph(emu, version="beta")
     r = beta.post(f"groups/{EMPTY}/memberOf/$ref", {"@odata.id": f"https://graph.microsoft.com/beta/groups/{SEC}"})
     assert r.status_code == 204

@@ -1,4 +1,4 @@
-"""The official Microsoft Graph Python SDK against the emulator: a client none of us wrote (issue 3 item 6).
+"""The official Microsoft Graph Python SDK against the emulator: a client none of us wrote.
 
 How it is pointed at the emulator: azure-identity's ``ClientSecretCredential`` with
 ``authority=`` the emulator host, ``disable_instance_discovery=True`` and ``connection_verify=`` the
@@ -41,7 +41,7 @@ def _client(emu) -> tuple[GraphServiceClient, httpx.AsyncClient]:
 
 
 def test_msgraph_sdk_adds_lists_and_removes_members(emu):
-    """§1.1, §1.4, §1.5 through msgraph-sdk: $ref add, paged list, already-member ODataError, $ref remove."""
+    """docs/graph-behaviour.md §1.1, §1.4, §1.5 through msgraph-sdk: $ref add, paged list, already-member ODataError, $ref remove."""
 
     async def scenario():
         client, http = _client(emu)

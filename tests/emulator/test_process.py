@@ -1,4 +1,4 @@
-"""The process, CLI, admin API, persistence, concurrency and overhead (interface.md; issue 3 items 5–6)."""
+"""The process, CLI, admin API, persistence, concurrency and overhead (README.md, "The local Graph emulator")."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ READY_KEYS = {"graph_url", "authority_host", "tenant_id", "client_id", "client_s
 
 
 def test_ready_line_has_the_interface_keys(emu):
-    """interface.md: the ready line carries graph_url, authority_host, tenant_id, client_id, client_secret, ca_bundle."""
+    """README.md: the ready line carries graph_url, authority_host, tenant_id, client_id, client_secret, ca_bundle."""
     assert READY_KEYS <= set(emu.ready)
     assert emu.graph_url.startswith("https://127.0.0.1:") and emu.ready["port"] > 0
     with open(emu.ca_bundle) as fh:
@@ -28,7 +28,7 @@ def test_ready_line_has_the_interface_keys(emu):
 
 
 def test_console_script_prints_exactly_one_ready_line(tmp_path):
-    """interface.md: `msgraph-emulator serve --port 0` prints one JSON line on stdout, logs on stderr;
+    """README.md: `msgraph-emulator serve --port 0` prints one JSON line on stdout, logs on stderr;
     `--latency-ms` sets the initial latency fault."""
     exe = subprocess.run([sys.executable, "-c", "import shutil,sys; print(shutil.which('msgraph-emulator') or '')"],
                          capture_output=True, text=True).stdout.strip()
@@ -51,7 +51,7 @@ def test_console_script_prints_exactly_one_ready_line(tmp_path):
 
 
 def test_admin_reset_keeps_apps(emu, graph):
-    """interface.md: reset empties the directory; apps stay (tokens still work)."""
+    """README.md: reset empties the directory; apps stay (tokens still work)."""
     emu.reset()
     d = emu.directory()
     assert d["users"] == [] and d["groups"] == [] and d["administrativeUnits"] == []
@@ -60,7 +60,7 @@ def test_admin_reset_keeps_apps(emu, graph):
 
 
 def test_admin_directory_shape(emu, graph):
-    """interface.md: /_emulator/directory lists every object and membership (members/owners as ids)."""
+    """README.md: /_emulator/directory lists every object and membership (members/owners as ids)."""
     graph.add_member(SEC, BOB)
     d = emu.directory()
     assert {"tenant_id", "users", "groups", "administrativeUnits", "devices", "servicePrincipals",
@@ -71,14 +71,14 @@ def test_admin_directory_shape(emu, graph):
 
 
 def test_admin_seed_generates_missing_ids(emu):
-    """interface.md: any id left out of a seed is generated; the answer lists them."""
+    """README.md: any id left out of a seed is generated; the answer lists them."""
     out = emu.seed({"users": [{"displayName": "Zed"}], "groups": [{"displayName": "G", "mailNickname": "g"}]})
     assert len(out["users"]) == 1 and len(out["groups"]) == 1
     assert out["users"][0] in [u["id"] for u in emu.directory()["users"]]
 
 
 def test_admin_seed_rejects_unknown_member(emu):
-    """interface.md: a bad seed is refused and changes nothing."""
+    """README.md: a bad seed is refused and changes nothing."""
     try:
         emu.seed({"groups": [{"id": gid(3000), "mailNickname": "x", "members": [gid(3001)]}]})
     except RuntimeError as exc:
@@ -89,7 +89,7 @@ def test_admin_seed_rejects_unknown_member(emu):
 
 
 def test_requests_log_records_graph_and_token_calls_not_admin(emu, graph):
-    """interface.md: the log holds Graph and token requests (method, path, status, duration); DELETE clears it."""
+    """README.md: the log holds Graph and token requests (method, path, status, duration); DELETE clears it."""
     graph.get(f"groups/{SEC}/members?$top=5")
     log = emu.requests()
     assert [e["kind"] for e in log] == ["token", "graph"]
@@ -101,7 +101,7 @@ def test_requests_log_records_graph_and_token_calls_not_admin(emu, graph):
 
 
 def test_logs_never_contain_secrets_or_tokens(emu, graph):
-    """Issue 8: stderr never carries a token, a secret or an Authorization header."""
+    """stderr never carries a token, a secret or an Authorization header."""
     graph.get(f"groups/{SEC}")
     graph.get(f"groups/{SEC}", token="garbage-token-value")
     tail = emu.stderr_tail()
@@ -110,7 +110,7 @@ def test_logs_never_contain_secrets_or_tokens(emu, graph):
 
 
 def test_db_survives_restart(tmp_path):
-    """interface.md/issue 3 item 5: --db keeps the directory, the apps and the signing key across a restart."""
+    """README.md: --db keeps the directory, the apps and the signing key across a restart."""
     db = tmp_path / "dir.sqlite"
     seed = {"users": [{"id": BOB}], "groups": [{"id": SEC, "mailNickname": "devs"}]}
     with start_emulator(seed=seed, db=str(db), tls_dir=str(tmp_path / "tls")) as first:
@@ -127,7 +127,7 @@ def test_db_survives_restart(tmp_path):
 
 
 def test_200_concurrent_writes_lose_nothing(emu):
-    """Issue 3 item 5: 200 concurrent adds from 50 threads: every one lands, none doubled."""
+    """200 concurrent adds from 50 threads: every one lands, none doubled."""
     users = [{"id": gid(10000 + i)} for i in range(200)]
     emu.seed({"users": users})
     graph = Graph(emu)
@@ -149,7 +149,7 @@ def test_200_concurrent_writes_lose_nothing(emu):
 
 
 def test_concurrent_duplicate_adds_succeed_exactly_once(emu):
-    """Issue 3 item 5: 50 threads adding the same member: one 204, the rest "already exist"."""
+    """50 threads adding the same member: one 204, the rest "already exist"."""
     graph = Graph(emu)
     token = graph.token
 
@@ -164,7 +164,7 @@ def test_concurrent_duplicate_adds_succeed_exactly_once(emu):
 
 
 def test_per_request_overhead_is_a_few_milliseconds(emu):
-    """Issue 3: the emulator's own overhead per request at zero latency (printed; generous bound)."""
+    """The emulator's own overhead per request at zero latency (printed; generous bound)."""
     users = [{"id": gid(20000 + i)} for i in range(100)]
     emu.seed({"users": users, "groups": [{"id": gid(20999), "mailNickname": "perf",
                                           "members": [u["id"] for u in users]}]})
@@ -188,7 +188,7 @@ def test_per_request_overhead_is_a_few_milliseconds(emu):
 
 
 def test_admin_api_is_loopback_only():
-    """interface.md: the admin API answers loopback clients only."""
+    """README.md: the admin API answers loopback clients only."""
     from msgraph_membership.emulator.admin import _is_loopback
 
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("::ffff:127.0.0.1")
@@ -196,7 +196,7 @@ def test_admin_api_is_loopback_only():
 
 
 def test_emulator_is_an_independent_oracle():
-    """architecture.md: the emulator imports nothing from the Graph client or the resources."""
+    """README.md, "Development": the emulator imports nothing from the Graph client or the resources."""
     from pathlib import Path
 
     import msgraph_membership.emulator as package

@@ -1,4 +1,4 @@
-"""Directory rules: group kinds, member types, @odata.id forms, precedence (graph-semantics.md §1.1, §2, §3, §8)."""
+"""Directory rules: group kinds, member types, @odata.id forms, precedence (docs/graph-behaviour.md §1.1, §2, §3, §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Certificate, federated, GitHub Actions and managed-identity sign-in (issue 5 item 5; §7)."""
+"""Certificate, federated, GitHub Actions and managed-identity sign-in (docs/graph-behaviour.md §7)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _sha1(cert_pem: bytes) -> str:
 
 @pytest.mark.parametrize("with_public_certificate", [False, True], ids=["x5t-RS256", "x5t#S256-PS256"])
 def test_certificate_client_assertion_signs_in(signin, certs, with_public_certificate):
-    """Issue 5: a client assertion signed by a certificate registered for the app (x5t or x5t#S256)."""
+    """a client assertion signed by a certificate registered for the app (x5t or x5t#S256)."""
     cert_pem, key_pem = certs[0]
     credential = {"private_key": key_pem.decode(), "thumbprint": _sha1(cert_pem)}
     if with_public_certificate:
@@ -85,7 +85,7 @@ def test_certificate_client_assertion_signs_in(signin, certs, with_public_certif
 
 
 def test_unregistered_certificate_is_refused(signin, certs):
-    """Issue 5: a certificate not registered on the app -> invalid_client AADSTS700027."""
+    """a certificate not registered on the app -> invalid_client AADSTS700027."""
     cert_pem, key_pem = certs[1]
     result = _cca(signin, CERT_APP, {"private_key": key_pem.decode(), "thumbprint": _sha1(cert_pem)}) \
         .acquire_token_for_client(["https://graph.microsoft.com/.default"])
@@ -99,7 +99,7 @@ def _mint(emu, subject, audience="api://AzureADTokenExchange"):
 
 
 def test_federated_assertion_from_emulator_issuer_signs_in(signin):
-    """Issue 5: workload identity federation with the emulator's own OIDC issuer."""
+    """workload identity federation with the emulator's own OIDC issuer."""
     assertion = _mint(signin, K8S_SUBJECT)
     result = _cca(signin, FED_APP, {"client_assertion": lambda: assertion}).acquire_token_for_client(
         ["https://graph.microsoft.com/.default"])
@@ -115,14 +115,14 @@ def test_federated_assertion_from_emulator_issuer_signs_in(signin):
     (K8S_SUBJECT, "api://other", 700212),
 ])
 def test_federated_assertion_with_wrong_subject_or_audience_is_refused(signin, subject, audience, code):
-    """Issue 5: subject and audience must match a registered federated credential."""
+    """subject and audience must match a registered federated credential."""
     result = _cca(signin, FED_APP, {"client_assertion": lambda: _mint(signin, subject, audience)}) \
         .acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert code in result.get("error_codes", []), result
 
 
 def test_github_actions_token_endpoint_and_federation(signin):
-    """Issue 5: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN stand-in; its JWT signs in through federation."""
+    """ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN stand-in; its JWT signs in through federation."""
     s = _session(signin)
     url = f"{signin.base_url}/_emulator/github/token?api-version=2.0&audience=api://AzureADTokenExchange"
     assert s.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -148,7 +148,7 @@ def msi_env(signin, monkeypatch):
     (msal.UserAssignedManagedIdentity(client_id=MI_USER), MI_USER),
 ])
 def test_managed_identity_app_service_protocol(msi_env, identity, expected):
-    """Issue 5: msal's ManagedIdentityClient (App Service: IDENTITY_ENDPOINT + IDENTITY_HEADER)."""
+    """msal's ManagedIdentityClient (App Service: IDENTITY_ENDPOINT + IDENTITY_HEADER)."""
     client = msal.ManagedIdentityClient(identity, http_client=_session(msi_env))
     result = client.acquire_token_for_client(resource="https://graph.microsoft.com")
     assert "access_token" in result, result
@@ -157,7 +157,7 @@ def test_managed_identity_app_service_protocol(msi_env, identity, expected):
 
 
 def test_managed_identity_wrong_header_is_refused(msi_env):
-    """Issue 5: the MSI endpoint checks X-IDENTITY-HEADER."""
+    """the MSI endpoint checks X-IDENTITY-HEADER."""
     r = _session(msi_env).get(f"{msi_env.base_url}/_emulator/msi/token",
                               params={"api-version": "2019-08-01", "resource": "https://graph.microsoft.com"},
                               headers={"X-IDENTITY-HEADER": "wrong"})

@@ -1,5 +1,6 @@
 """Drive the Pulumi SDK's own dynamic-provider server (`python -m pulumi.dynamic`) over gRPC,
-exactly as the engine does (pulumi-dynamic-providers.md §1.2 and §3b).
+exactly as the engine does (the server is `pulumi/dynamic/__main__.py` of the installed SDK:
+https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/__main__.py).
 
 - The server is a subprocess (importing `pulumi.dynamic.__main__` in-process blocks for ever in
   pulumi 3.272); its stdout and stderr are drained by threads so a chatty child never blocks.

@@ -95,7 +95,7 @@ def test_destroy_leaves_the_directory_as_it_was(stack):
     stack.up()
     res = stack.destroy()
     assert res.ops() == every("delete")
-    # Deleting a resource removes what it manages, adopted or not (interface.md): the one
+    # Deleting a resource removes what it manages, adopted or not (README.md, "Examples"): the one
     # membership the seed already had and the program adopted goes too; nothing else changes.
     assert stack.memberships() == before - ADOPTED
     assert stack.destroy().changes == 0

@@ -1,4 +1,4 @@
-"""The bad-input matrix (issue 8, item 3): every case fails at preview (a Check failure) or
+"""The bad-input matrix (docs/guarantees.md, "Bad input and bad configuration"): every case fails at preview (a Check failure) or
 before any Graph write, with a message that names the argument and says what to change, and
 leaves the directory exactly as it was.
 

@@ -1,4 +1,4 @@
-"""The soak (issue 8, item 1): memberships through the provider server against the emulator with
+"""The soak (docs/guarantees.md): memberships through the provider server against the emulator with
 10% throttling (Retry-After 1 s), 5% 503, 2% dropped connections, 2% of answers cut off mid-body
 after the write committed, and 2 s replication lag.
 

@@ -1,4 +1,4 @@
-"""No configured secret and no token ever leaves the provider process (issue 8, item 4):
+"""No configured secret and no token ever leaves the provider process (docs/guarantees.md, "Secrets, tokens and TLS"):
 not in the serialized provider (the `__provider` blob in state), not in any input or output of
 any resource after create, read and update, and not in the provider's logs at DEBUG.
 

@@ -1,4 +1,4 @@
-"""TLS verification is never turned off implicitly (issue 8, item 4): nothing in the package
+"""TLS verification is never turned off implicitly (docs/guarantees.md, "Secrets, tokens and TLS"): nothing in the package
 disables it, an untrusted server fails with a certificate error, and the environment's
 REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE neither replace a configured CA bundle nor add trust to it."""
 from __future__ import annotations
@@ -67,7 +67,7 @@ def test_without_the_emulator_ca_sign_in_fails_with_a_certificate_error(emu, sta
 
 
 def test_a_configured_ca_bundle_wins_over_requests_ca_bundle_in_the_environment(emu, start_server):
-    """The known trap (architecture.md): REQUESTS_CA_BUNDLE set to the system store must not
+    """The known trap (docs/guarantees.md, "Secrets, tokens and TLS"): REQUESTS_CA_BUNDLE set to the system store must not
     replace msgraph:caBundle, so signing in to the emulator works."""
     _seed(emu)
     server = start_server(emulator_config(emu), {"REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",

@@ -1,8 +1,8 @@
 """Bad tokens are refused, and a refusal or a missing permission is reported so a user knows what
-to change (issue 8, item 4).
+to change (docs/guarantees.md, "Secrets, tokens and TLS").
 
 - The emulator refuses tokens signed by another key, expired, or for another audience, with
-  Graph's 401 `InvalidAuthenticationToken` messages (graph-semantics.md §3).
+  Graph's 401 `InvalidAuthenticationToken` messages (docs/graph-behaviour.md §3).
 - The provider, handed only expired tokens, fails with a message saying the token expired.
 - A 403 names the permission the app most likely lacks.
 """

@@ -2,7 +2,7 @@
 
 Run it with ``msgraph-emulator serve`` (or ``python -m msgraph_membership.emulator serve``); start
 it from Python with :func:`msgraph_membership.emulator.process.start_emulator`. The behaviour
-follows docs/graph-semantics.md; the CLI, the seed format and the admin API follow interface.md.
+follows docs/graph-behaviour.md; the CLI, the seed format and the admin API follow README.md, "The local Graph emulator".
 
 Modules: ``store`` (SQLite directory), ``graph`` (Graph endpoints), ``batch`` (``$batch``),
 ``identity`` (OIDC, token endpoint, managed identity, federated issuers), ``tokens`` (JWTs),

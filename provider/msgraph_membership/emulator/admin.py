@@ -1,4 +1,4 @@
-"""The admin API (interface.md): no token, loopback clients only, never faulted, never logged.
+"""The admin API (README.md, "Running it in the foreground"): no token, loopback clients only, never faulted, never logged.
 
 | call | answer |
 |---|---|

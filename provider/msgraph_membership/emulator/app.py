@@ -6,7 +6,7 @@ Dispatch by the first path segment:
   ``/_emulator/{oidc,github,msi}/...``: the identity platform (``Identity``)
 - ``/_emulator/...``: the admin API (``admin.py``), loopback only
 
-Every Graph response carries ``request-id`` and ``client-request-id`` (§0).
+Every Graph response carries ``request-id`` and ``client-request-id`` (docs/graph-behaviour.md §0).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ VERSIONS = ("v1.0", "beta")
 
 
 def normalise_path(path: str) -> str:
-    """Collapse ``//`` (MSAL builds ``…/tid//v2.0/…`` from an authority with a trailing slash, §7.2)."""
+    """Collapse ``//`` (MSAL builds ``…/tid//v2.0/…`` from an authority with a trailing slash, docs/graph-behaviour.md §7.2)."""
     path = _SLASHES.sub("/", path or "/")
     return path if path.startswith("/") else "/" + path
 

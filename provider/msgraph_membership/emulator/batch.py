@@ -1,4 +1,4 @@
-"""JSON batching: ``POST /{version}/$batch`` (graph-semantics.md §4.3).
+"""JSON batching: ``POST /{version}/$batch`` (docs/graph-behaviour.md §4.3).
 
 - At most 20 requests; ids unique (case-insensitive); ``headers`` with ``Content-Type`` required
   when a ``body`` is present; ``dependsOn`` names earlier ids. Any of these wrong fails the whole

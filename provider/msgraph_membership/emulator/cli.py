@@ -1,4 +1,4 @@
-"""``msgraph-emulator``: the command line (interface.md).
+"""``msgraph-emulator``: the command line (README.md, "The local Graph emulator").
 
 - ``serve``: run the emulator in the foreground (below: its ready line).
 - ``env [--format shell|dotenv|github|json]``: the environment variables that point the provider

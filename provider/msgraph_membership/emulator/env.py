@@ -1,7 +1,7 @@
 """The environment that points the provider (or any Graph client) at an emulator.
 
 ``msgraph-emulator env`` prints it, so that ``eval "$(msgraph-emulator env)"`` is all a shell needs
-before ``pulumi up``. The names are the provider's (interface.md, "Configuration"); the values
+before ``pulumi up``. The names are the provider's (README.md, "Configuration and sign-in"); the values
 come from the emulator's ready line. The client secret printed is the emulator's own test
 credential, never a real one: nothing here reads the caller's environment.
 

@@ -1,14 +1,14 @@
 """Graph's error envelope and the exact messages the emulator answers with.
 
-Every Graph error body has the shape of graph-semantics.md §0::
+Every Graph error body has the shape of docs/graph-behaviour.md §0::
 
     {"error": {"code": "...", "message": "...",
                "innerError": {"date": "2024-05-07T15:39:39",
                               "request-id": "...", "client-request-id": "..."}}}
 
-Messages marked ``[doc]``/``[obs]`` below are byte-exact copies of graph-semantics.md §2/§3; clients
+Messages marked ``[doc]``/``[obs]`` below are byte-exact copies of docs/graph-behaviour.md §2/§3; clients
 match on them, so never reword them. Messages marked ``[inferred]`` are the emulator's own choice
-where §9 says Graph's body was not found: each is defined exactly once here so tests stay stable.
+where docs/graph-behaviour.md §9 says Graph's body was not found: each is defined exactly once here so tests stay stable.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Mapping
 
-# --- exact messages ([doc]/[obs], graph-semantics.md §1-§3) ---------------------------------------
+# --- exact messages ([doc]/[obs], docs/graph-behaviour.md §1-§3) ---------------------------------------
 ALREADY_EXISTS = (
     "One or more added object references already exist for the following modified properties: '{prop}'."
 )
@@ -34,10 +34,10 @@ INVALID_OBJECT_ID = "Invalid object identifier '{value}'."
 LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
 NOT_SUPPORTED_ON_ENTITY_SET = "The request is currently not supported on the targeted entity set"
 METHOD_NOT_ALLOWED = "Specified HTTP method is not allowed for the request target."
-# §1.2/§3: observed without status/code; the trailing period is unknown, so none is added ([obs]).
+# docs/graph-behaviour.md §1.2/§3: observed without status/code; the trailing period is unknown, so none is added ([obs]).
 TOO_MANY_LINK_CHANGES = "A resource cannot contain more than 20 link changes"
 
-# --- token messages (§3) --------------------------------------------------------------------------
+# --- token messages (docs/graph-behaviour.md §3) --------------------------------------------------
 TOKEN_EMPTY = "Access token is empty."
 TOKEN_EXPIRED = "Access token has expired or is not yet valid."
 TOKEN_INVALID = "Access token validation failure."
@@ -48,15 +48,15 @@ WWW_AUTHENTICATE = (
     'client_id="00000003-0000-0000-c000-000000000000"'
 )
 
-# --- [inferred] bodies (§9): the emulator's choices, documented once ------------------------------
-# Unsupported member type (§1.1 table, §3 row "unsupported member type"): 400 Request_BadRequest.
+# --- [inferred] bodies (docs/graph-behaviour.md §9): the emulator's choices, documented once ------
+# Unsupported member type (docs/graph-behaviour.md §1.1 table, §3 row "member type the group cannot hold"): 400 Request_BadRequest.
 UNSUPPORTED_MEMBER_TYPE = (
     "Unsupported member type: a {container} cannot contain an object of type '{member_type}' "
     "in link property '{prop}'."
 )
-# A group added to itself. Not in §3; treated like an unsupported member (400 Request_BadRequest).
+# A group added to itself. Not in docs/graph-behaviour.md §3; treated like an unsupported member (400 Request_BadRequest).
 SELF_MEMBERSHIP = "A group cannot be a member or owner of itself."
-# Invalid or missing required property on create/update (§8 mailNickname rules): 400 Request_BadRequest.
+# Invalid or missing required property on create/update (docs/graph-behaviour.md §8 mailNickname rules): 400 Request_BadRequest.
 INVALID_PROPERTY_VALUE = "Invalid value specified for property '{prop}' of resource 'Group'."
 # Property that cannot be changed after creation (isAssignableToRole, mail, ...): 400 Request_BadRequest.
 READ_ONLY_PROPERTY = "Property '{prop}' is read-only and cannot be set."
@@ -65,12 +65,12 @@ UNKNOWN_PROPERTY = (
     "The property '{prop}' does not exist on type 'microsoft.graph.group'. "
     "Make sure to only use property names that are defined by the type."
 )
-# AU create without (or with a wrong) @odata.type (§1.8: 400, body not found): 400 BadRequest.
+# AU create without (or with a wrong) @odata.type (docs/graph-behaviour.md §1.8: 400, body not found): 400 BadRequest.
 AU_CREATE_NEEDS_TYPE = (
     "The request body must specify \"@odata.type\": \"#microsoft.graph.group\"; "
     "only a group can be created as a member of an administrative unit."
 )
-# AU $ref with several references in one body (§1.7 "one member at a time"): 400 Request_BadRequest.
+# AU $ref with several references in one body (docs/graph-behaviour.md §1.7 "one member at a time"): 400 Request_BadRequest.
 AU_ONE_AT_A_TIME = "Only one member can be added to an administrative unit at a time."
 # Unknown path: the OData router's message.
 SEGMENT_NOT_FOUND = "Resource not found for the segment '{segment}'."
@@ -85,10 +85,10 @@ EXPIRED_PAGE_TOKEN = (
 )
 UNSUPPORTED_QUERY = "Unsupported Query."
 COUNT_NEEDS_EVENTUAL = "Count is not currently supported."
-# checkMemberGroups (§1.6: "up to a maximum of 20 groups per request").
+# checkMemberGroups (docs/graph-behaviour.md §1.6: "up to a maximum of 20 groups per request").
 TOO_MANY_GROUP_IDS = "The number of group ids in the request exceeds the limit of 20."
 TOO_MANY_IDS = "The number of ids in the request exceeds the limit of {limit}."
-# $batch (§4.3): malformed batches fail as a whole with 400 BadRequest.
+# $batch (docs/graph-behaviour.md §4.3): malformed batches fail as a whole with 400 BadRequest.
 BATCH_TOO_MANY = "Number of batch requests exceeds the limit of 20."
 BATCH_DUPLICATE_ID = "Batch request contains duplicate request id '{id}'."
 BATCH_NO_CONTENT_TYPE = "Write request id : {id} does not contain Content-Type header or body."
@@ -96,7 +96,7 @@ BATCH_BAD_DEPENDS_ON = "Request id '{id}' depends on an unknown request id '{dep
 BATCH_INVALID = "Invalid batch payload format."
 BATCH_ITEM_URL = "Invalid request URL '{url}' for batch request id '{id}'."
 FAILED_DEPENDENCY = "Request depends on a request that failed."
-# Faults (§4.1): gateway-style bodies.
+# Faults (docs/graph-behaviour.md §4.1): gateway-style bodies.
 THROTTLED = (
     "Too many requests from Identifier:{app}+{tenant} under category:throttle.aad.ctp.ts.ru. "
     "Please try again later."
@@ -108,7 +108,7 @@ GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE7
 
 
 def graph_date(now: float | None = None) -> str:
-    """UTC ISO-8601 without zone suffix or fractional seconds (§0)."""
+    """UTC ISO-8601 without zone suffix or fractional seconds (docs/graph-behaviour.md §0)."""
     t = _dt.datetime.now(_dt.timezone.utc) if now is None else _dt.datetime.fromtimestamp(now, _dt.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -125,7 +125,7 @@ class GraphError(Exception):
 
 
 def envelope(code: str, message: str, request_id: str, client_request_id: str) -> dict:
-    """The §0 error body."""
+    """The docs/graph-behaviour.md §0 error body."""
     return {
         "error": {
             "code": code,

@@ -13,13 +13,13 @@ Settings (``PUT /_emulator/faults``; ``{}`` turns everything off):
 | ``drop_after_rate`` | share that runs (writes commit) and then has its connection closed unanswered |
 | ``cut_body_rate`` | share that runs (writes commit), sends its status line, headers and the first half of its body (its ``Content-Length`` announces all of it), then closes the connection: an answer cut off mid-body |
 | ``latency_ms`` | delay added to every Graph HTTP request |
-| ``replication_lag_ms`` | graph-semantics.md §5: new objects 404 and lists lag writes for this long |
+| ``replication_lag_ms`` | docs/graph-behaviour.md §5: new objects 404 and lists lag writes for this long |
 | ``token_lifetime_s`` | lifetime of tokens minted from now on (default 3599) |
 | ``seed`` | seed of the random draws; the same seed and call sequence give the same faults |
 
 Exactly one random number is drawn per Graph call (per HTTP request, and per ``$batch`` item), so
 a run is reproducible from ``seed`` whatever the rates are. The outer ``$batch`` request can be
-dropped, delayed or answered 503/504 but is never throttled: Graph throttles the items (§4.3).
+dropped, delayed or answered 503/504 but is never throttled: Graph throttles the items (docs/graph-behaviour.md §4.3).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Microsoft Graph's directory endpoints (graph-semantics.md §1, §2, §3), on top of ``Store``.
+"""Microsoft Graph's directory endpoints (docs/graph-behaviour.md §1, §2, §3), on top of ``Store``.
 
 ``GraphApi.handle(call)`` routes one already-authenticated call and returns a ``Response`` or
 raises ``GraphError``. Each call runs inside one store transaction, so a check and the write it
 guards cannot interleave with another request.
 
-Error precedence (§3 "Notes on precedence"): 401 (done by the caller), then the path's container
+Error precedence (docs/graph-behaviour.md §3, "Precedence"): 401 (done by the caller), then the path's container
 (400 invalid id / 404), then 403 (permissions and read-only group kinds), then 400 for the body and
 ``@odata.id`` shape, then 404 for the referenced object, then 400 for a type that is not allowed,
 then 400 "already exist".
@@ -23,9 +23,9 @@ from .errors import GraphError
 from .store import Obj, Store
 from .wire import Request, Response
 
-LINK_LIMIT = 20  # §1.2: members and owners link changes per request
-GET_BY_IDS_LIMIT = 1000  # §1.6
-CHECK_GROUPS_LIMIT = 20  # §1.6
+LINK_LIMIT = 20  # docs/graph-behaviour.md §1.2: members and owners link changes per request
+GET_BY_IDS_LIMIT = 1000  # docs/graph-behaviour.md §1.6
+CHECK_GROUPS_LIMIT = 20  # docs/graph-behaviour.md §1.6
 # The group alternate key: `groups(uniqueName='x')`, also written `groups/(uniqueName='x')`
 # (https://learn.microsoft.com/graph/api/group-upsert); a quote inside is doubled, as in OData.
 _UNIQUE_NAME_KEY = re.compile(r"^(groups)?\(uniqueName='((?:[^']|'')*)'\)$")
@@ -60,12 +60,12 @@ class Call:
 
     @property
     def read_at(self) -> float:
-        """Lists show the state as of now minus the replication lag (§5)."""
+        """Lists show the state as of now minus the replication lag (docs/graph-behaviour.md §5)."""
         return self.now - self.lag_s
 
     @property
     def count_at(self) -> float:
-        """The ``$count`` index lags further than the lists (§5)."""
+        """The ``$count`` index lags further than the lists (docs/graph-behaviour.md §5)."""
         return self.now - 2 * self.lag_s
 
     @property
@@ -115,14 +115,14 @@ class GraphApi:
         self.tenant_domain = tenant_domain
         self._removals = 0
 
-    # --- visibility under replication lag (§5) ---------------------------------------------------
+    # --- visibility under replication lag (docs/graph-behaviour.md §5) ---------------------------
     def _visible(self, obj: Obj, call: Call) -> bool:
         return not (obj.via_graph and call.lag_s > 0 and obj.created_at > call.now - call.lag_s)
 
     def _load(self, call: Call, raw_id: str, kinds: tuple[str, ...] | None, write: bool = False) -> Obj:
         """The object a path names; 400 for a malformed id, 404 when absent or not yet replicated.
 
-        A write to a just-created object answers the §1.1 replication-delay 400 instead of 404.
+        A write to a just-created object answers the docs/graph-behaviour.md §1.1 replication-delay 400 instead of 404.
         """
         if not rules.is_guid(raw_id):
             raise errors.bad_request(errors.INVALID_OBJECT_ID.format(value=raw_id))
@@ -160,7 +160,7 @@ class GraphApi:
         head = s[0]
         if head == "directory" and len(s) >= 2 and s[1] == "administrativeUnits":
             return self._administrative_units(call, s[2:])
-        if head == "administrativeUnits" and call.version == "beta":  # beta alias (seed 002)
+        if head == "administrativeUnits" and call.version == "beta":  # beta alias (docs/graph-behaviour.md §1.7)
             return self._administrative_units(call, s[1:])
         if head == "directoryObjects" and len(s) == 2 and s[1] == "getByIds":
             if call.method != "POST":
@@ -256,7 +256,7 @@ class GraphApi:
     # --- groups: create, update, delete ----------------------------------------------------------
     def _resolve_binds(self, call: Call, body: dict, container_kind: str, container_id: str | None,
                        container: dict, check_existing: bool) -> list[tuple[str, str]]:
-        """Validate every ``*@odata.bind`` of a body as one unit (§1.2 atomicity); ``[(rel, id)]``."""
+        """Validate every ``*@odata.bind`` of a body as one unit (docs/graph-behaviour.md §1.2 atomicity); ``[(rel, id)]``."""
         refs: list[tuple[str, str, str | None]] = []
         for key in groups.BINDS:
             if key not in body:
@@ -413,7 +413,7 @@ class GraphApi:
             if m == "POST" and is_au and rel == "members":
                 return self._create_group_in_au(call, raw_id)
             if m == "POST" and rel == "members":
-                # §1.3: not a way to add an existing object.
+                # docs/graph-behaviour.md §1.3: not a way to add an existing object.
                 container = self._load(call, raw_id, (container_kind,), write=True)
                 self._require_link_write(call, container, rel)
                 raise errors.bad_request(errors.INVALID_URL_IN_PAYLOAD, code="BadRequest")
@@ -441,7 +441,7 @@ class GraphApi:
             return self._remove_link(call, container_kind, raw_id, rel, rest[0])
         if len(rest) == 1:
             if m == "DELETE":
-                # §1.4: without $ref Graph would delete the object itself; refuse like an app without rights.
+                # docs/graph-behaviour.md §1.4: without $ref Graph would delete the object itself; refuse like an app without rights.
                 container = self._load(call, raw_id, (container_kind,), write=True)
                 self._require_link_write(call, container, rel, remove=True)
                 raise errors.denied()
@@ -467,7 +467,7 @@ class GraphApi:
         body = _body_object(call)
         value = body.get("@odata.id")
         if container_kind == "administrativeUnit" and (isinstance(value, list) or "members@odata.bind" in body):
-            raise errors.bad_request(errors.AU_ONE_AT_A_TIME)  # §1.7: one member at a time
+            raise errors.bad_request(errors.AU_ONE_AT_A_TIME)  # docs/graph-behaviour.md §1.7: one member at a time
         obj_id, kind = odata.parse_ref(value, rel, call.host)
         member = self._referenced(call, obj_id, kind)
         if container_kind == "group" and rel == "members":
@@ -490,7 +490,7 @@ class GraphApi:
             raise errors.bad_request(errors.INVALID_OBJECT_ID.format(value=member_raw))
         member_id = member_raw.lower()
         if not self.store.is_linked(container.id, rel, member_id):
-            # §1.4: during replication lag a repeated remove answers the 400 form; otherwise 404.
+            # docs/graph-behaviour.md §1.4: during replication lag a repeated remove answers the 400 form; otherwise 404.
             if call.lag_s > 0 and self.store.removed_since(container.id, rel, member_id, call.now - call.lag_s):
                 raise errors.bad_request(errors.REMOVED_DO_NOT_EXIST.format(prop=rel))
             raise errors.not_found(member_raw)
@@ -538,7 +538,7 @@ class GraphApi:
         return self._paged(call, fetch, count, f"{call.base}/$metadata#directoryObjects", refs=refs)
 
     def _paged(self, call: Call, fetch, count, context: str, refs: bool = False, limited: bool = True) -> Response:
-        """One page of a collection (§1.5): ``$top``, ``$select``, ``$count=true``, absolute nextLink."""
+        """One page of a collection (docs/graph-behaviour.md §1.5): ``$top``, ``$select``, ``$count=true``, absolute nextLink."""
         q = call.query
         top = odata.parse_top(q)
         after = odata.decode_skiptoken(q.get("$skiptoken"))
@@ -581,7 +581,7 @@ class GraphApi:
 
         return self._paged(call, fetch, lambda: len(objs), context, limited=limited)
 
-    # --- transitive members, memberOf, membership checks (§1.6) ---------------------------------
+    # --- transitive members, memberOf, membership checks (docs/graph-behaviour.md §1.6) ---------
     def _transitive_member_ids(self, group_id: str, at: float) -> set[str]:
         seen: set[str] = set()
         frontier = [group_id]
@@ -679,10 +679,10 @@ class GraphApi:
         return Response.graph(200, {"@odata.context": f"{call.base}/$metadata#Collection(Edm.String)", "value": value})
 
     def _create_member_of(self, call: Call, raw_id: str) -> Response:
-        """beta ``POST /groups/{id}/memberOf/$ref`` (seed 003): adds this group to the referenced group.
+        """beta ``POST /groups/{id}/memberOf/$ref`` (docs/graph-behaviour.md §1.9): adds this group to the referenced group.
 
-        graph-semantics.md §1.9 says the endpoint is undocumented and allows a 405; the brief of
-        issue 3 asks for it on beta. Both hold: beta serves it, v1.0 answers 405.
+        v1.0 documents no write on memberOf, while an unfinished beta reference page described one
+        (docs/graph-behaviour.md §1.9). Both hold: beta serves it, v1.0 answers 405.
         """
         if call.version != "beta":
             raise _method_not_allowed()
@@ -699,7 +699,7 @@ class GraphApi:
             raise errors.bad_request(errors.ALREADY_EXISTS.format(prop="members"))
         return Response.no_content()
 
-    # --- administrative units (§1.7, §1.8) -------------------------------------------------------
+    # --- administrative units (docs/graph-behaviour.md §1.7, §1.8) -------------------------------
     def _administrative_units(self, call: Call, s: list[str]) -> Response:
         if not s:
             if call.method != "GET":

@@ -1,4 +1,4 @@
-"""Group entities: default properties, creation and update validation (graph-semantics.md §1.8, §8).
+"""Group entities: default properties, creation and update validation (docs/graph-behaviour.md §1.8, §8).
 
 Also the group's alternate key ``uniqueName``: unique in the tenant, set at creation, never
 changed (https://learn.microsoft.com/graph/api/group-upsert; docs/resources.md, "Unique names").
@@ -13,7 +13,7 @@ import uuid
 from . import errors
 from .rules import is_unified, mail_nickname_valid
 
-# The default properties of a group, in the order of the §1.8 example response.
+# The default properties of a group, in the order of the docs/graph-behaviour.md §1.8 example response.
 GROUP_DEFAULTS = {
     "deletedDateTime": None,
     "classification": None,
@@ -55,7 +55,7 @@ UPDATABLE = frozenset({"displayName", "description", "mailNickname", "visibility
 # https://learn.microsoft.com/graph/api/group-upsert).
 CREATABLE = UPDATABLE | {"mailEnabled", "isAssignableToRole", "uniqueName"}
 BINDS = ("members@odata.bind", "owners@odata.bind")
-# §8: "The service does not currently support writes of mail-enabled groups" for non-Unified kinds.
+# docs/graph-behaviour.md §8: "The service does not currently support writes of mail-enabled groups" for non-Unified kinds.
 MAIL_ENABLED_WRITES = ("The service does not currently support writes of mail-enabled groups. Please ensure that "
                        "the mail-enablement property is unset or is set to false.")
 DUPLICATE_PROXY_ADDRESS = "Another object with the same value for property proxyAddresses already exists."
@@ -143,7 +143,7 @@ def check_property_names(body: dict, allowed: frozenset) -> None:
 
 
 def validate_create(body: dict) -> dict:
-    """The properties of a new group; raises the 400s of §1.8/§8."""
+    """The properties of a new group; raises the 400s of docs/graph-behaviour.md §1.8/§8."""
     check_property_names(body, CREATABLE)
     for prop in ("displayName", "mailEnabled", "mailNickname", "securityEnabled"):
         if prop not in body:

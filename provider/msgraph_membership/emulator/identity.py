@@ -1,4 +1,4 @@
-"""The Microsoft identity platform, as much as MSAL and azure-identity need (graph-semantics.md §7).
+"""The Microsoft identity platform, as much as MSAL and azure-identity need (docs/graph-behaviour.md §7).
 
 Endpoints (``{tenant}`` is the tenant id or its domain):
 - ``GET /{tenant}/v2.0/.well-known/openid-configuration``, ``GET /{tenant}/discovery/v2.0/keys``
@@ -19,8 +19,8 @@ Endpoints (``{tenant}`` is the tenant id or its domain):
   with header ``X-IDENTITY-HEADER``; answers ``{"access_token", "expires_on", "resource",
   "token_type", "client_id"}``. Point ``IDENTITY_ENDPOINT`` at it and set ``IDENTITY_HEADER``.
 
-Errors are OAuth2 JSON with AADSTS codes (§7.1). Token endpoints never get injected faults: MSAL
-caches failed token responses (§7.1), which would make fault tests confusing.
+Errors are OAuth2 JSON with AADSTS codes (docs/graph-behaviour.md §7.1). Token endpoints never get injected faults: MSAL
+caches failed token responses (docs/graph-behaviour.md §7.1), which would make fault tests confusing.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """OData details: ``@odata.id`` references, entity serialisation, query options and paging.
 
-- ``@odata.id`` forms accepted (graph-semantics.md §2): ``{scheme}://{host}/{v1.0|beta}/{set}/{id}``
+- ``@odata.id`` forms accepted (docs/graph-behaviour.md §2): ``{scheme}://{host}/{v1.0|beta}/{set}/{id}``
   or ``.../{set}('{id}')`` with ``set`` one of ``directoryObjects``, ``users``, ``groups``,
   ``devices``, ``servicePrincipals``, ``contacts``; hosts: the four national-cloud Graph hosts, the
   host the request was sent to, and any loopback host.
-- Paging (§1.5): keyset paging by object id; ``$skiptoken`` is an opaque base64 of the last id;
+- Paging (docs/graph-behaviour.md §1.5): keyset paging by object id; ``$skiptoken`` is an opaque base64 of the last id;
   ``@odata.nextLink`` is absolute and built from the request's ``Host``.
 """
 
@@ -46,7 +46,7 @@ _KEY_SEGMENT = re.compile(r"^([A-Za-z]+)\('([^']*)'\)$")
 
 
 def split_key_segments(segments: list[str]) -> list[str]:
-    """``groups('x')`` -> ``groups``, ``x`` (the key syntax of §2, also accepted in paths)."""
+    """``groups('x')`` -> ``groups``, ``x`` (the key syntax of docs/graph-behaviour.md §2, also accepted in paths)."""
     out: list[str] = []
     for seg in segments:
         m = _KEY_SEGMENT.match(seg)
@@ -58,7 +58,7 @@ def split_key_segments(segments: list[str]) -> list[str]:
 
 
 def parse_ref(value, prop: str, request_host: str | None) -> tuple[str, str | None]:
-    """``(object_id, kind_constraint)`` from an ``@odata.id``; raises the §2 400s."""
+    """``(object_id, kind_constraint)`` from an ``@odata.id``; raises the docs/graph-behaviour.md §2 400s."""
     if not isinstance(value, str) or "://" not in value:
         raise errors.bad_request(errors.INVALID_URL_IN_PAYLOAD, code="BadRequest")
     parts = urlsplit(value)

@@ -90,7 +90,7 @@ class EmulatorProcess:
 
     # --- conveniences ----------------------------------------------------------------------------
     def env(self) -> dict:
-        """Environment variables that point the provider at this emulator (interface.md names)."""
+        """Environment variables that point the provider at this emulator (the names in README.md's configuration table)."""
         return {
             "ARM_TENANT_ID": self.tenant_id,
             "ARM_CLIENT_ID": self.client_id,

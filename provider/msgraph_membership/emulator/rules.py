@@ -156,7 +156,7 @@ def require_member_type(roles, member_kind: str) -> None:
         raise errors.denied()
 
 
-# --- group kinds (§8) -----------------------------------------------------------------------------
+# --- group kinds (docs/graph-behaviour.md §8) -----------------------------------------------------
 def is_unified(group: dict) -> bool:
     return "Unified" in (group.get("groupTypes") or [])
 
@@ -166,7 +166,7 @@ def is_dynamic(group: dict) -> bool:
 
 
 def is_read_only(group: dict) -> bool:
-    """Mail-enabled security and distribution groups, and groups synced from AD (§8)."""
+    """Mail-enabled security and distribution groups, and groups synced from AD (docs/graph-behaviour.md §8)."""
     if group.get("onPremisesSyncEnabled"):
         return True
     return not is_unified(group) and bool(group.get("mailEnabled"))
@@ -180,7 +180,7 @@ def check_member_writable(group: dict, roles) -> None:
         raise errors.denied()
 
 
-# --- member types (§1.1 table, §1.7, owners §1.9) ------------------------------------------------
+# --- member types (docs/graph-behaviour.md §1.1 table, §1.7, owners §1.9) ------------------------
 _CONTAINER_NAMES = {"unified": "Microsoft 365 group", "security": "security group",
                     "administrativeUnit": "administrative unit"}
 
@@ -189,12 +189,12 @@ def member_type_allowed(container_kind: str, container: dict, rel: str, member_k
     if rel == "owners":
         return member_kind in ("user", "servicePrincipal")
     if container_kind == "administrativeUnit":
-        # §1.7: users, groups (any kind) and devices.
+        # docs/graph-behaviour.md §1.7: users, groups (any kind) and devices.
         return member_kind in ("user", "group", "device")
     if is_unified(container):
         return member_kind == "user"
     if member_kind == "group":
-        # A Microsoft 365 group can be a member of nothing (§1.1).
+        # A Microsoft 365 group can be a member of nothing (docs/graph-behaviour.md §1.1).
         return not is_unified(member)
     return member_kind in ("user", "device", "servicePrincipal", "orgContact")
 
@@ -210,7 +210,7 @@ def check_member_type(container_kind: str, container_id: str, container: dict, r
             container=name, member_type=member_kind, prop=rel))
 
 
-# --- mail nickname (§8) ---------------------------------------------------------------------------
+# --- mail nickname (docs/graph-behaviour.md §8) ---------------------------------------------------
 _FORBIDDEN_NICKNAME = set('@()\\[]";:.<>, ')
 MAX_NICKNAME = 64
 

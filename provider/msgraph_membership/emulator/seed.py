@@ -1,6 +1,7 @@
 """Seed documents (JSON or YAML) and the default directory.
 
-A seed is the interface.md format plus the sign-in extras of issue 5::
+A seed is the format README.md describes ("Running it in the foreground") plus the sign-in extras
+(certificates, federated credentials, GitHub Actions, managed identities)::
 
     tenant_id: 7f0c4bd5-0000-4000-8000-000000000001
     domain: contoso.test                # mail = {mailNickname}@{domain}; default contoso.test

@@ -9,7 +9,7 @@ Tables
 - ``objects(id, kind, props, created_at, via_graph)``: kind is one of ``user``, ``group``,
   ``device``, ``servicePrincipal``, ``orgContact``, ``administrativeUnit``; ``props`` is the JSON of
   the Graph properties (without ``id``); ``via_graph`` marks objects created through Graph, which
-  replication lag hides for a while (graph-semantics.md §5).
+  replication lag hides for a while (docs/graph-behaviour.md §5).
 - ``links(container, rel, member, added_at, removed_at)``: ``rel`` is ``members`` or ``owners``;
   the container is a group or an administrative unit. Removal stamps ``removed_at`` instead of
   deleting while replication lag is on, so a list can show the state "as of now minus the lag".

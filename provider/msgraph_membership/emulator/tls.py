@@ -1,6 +1,6 @@
 """The emulator's test CA and server certificate.
 
-MSAL only accepts an ``https://`` authority (graph-semantics.md §7.2), so the emulator always serves
+MSAL only accepts an ``https://`` authority (docs/graph-behaviour.md §7.2), so the emulator always serves
 TLS. A CA is created once in the TLS directory and kept between runs, so a user can trust
 ``ca.pem`` once; the server certificate (127.0.0.1, localhost, ::1) is re-issued by that CA when it
 is missing or close to expiry. Files: ``ca.pem``, ``ca-key.pem``, ``server.pem``, ``server-key.pem``.

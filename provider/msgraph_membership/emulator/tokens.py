@@ -6,8 +6,8 @@ Two keys live in the store's metadata (so ``--db`` keeps tokens valid across a r
 - the *issuer key* signs assertions minted by the emulator's own OIDC issuer
   (``/_emulator/oidc``) and its GitHub-Actions stand-in, which federated sign-in trusts.
 
-Graph accepts a token whose audience is one of the national clouds' Graph hosts (graph-semantics.md
-§6); anything else is refused with the §3 messages.
+Graph accepts a token whose audience is one of the national clouds' Graph hosts (docs/graph-behaviour.md
+§6); anything else is refused with the docs/graph-behaviour.md §3 messages.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import errors
 
-# Graph's resource identifiers per cloud (§6); the app-id form is what v1 tokens sometimes carry.
+# Graph's resource identifiers per cloud (docs/graph-behaviour.md §6); the app-id form is what v1 tokens sometimes carry.
 GRAPH_AUDIENCES = frozenset({
     "https://graph.microsoft.com",
     "https://graph.microsoft.us",
@@ -115,7 +115,7 @@ class TokenService:
         return self.token_key.sign(claims), lifetime
 
     def verify_graph_token(self, authorization: str | None) -> dict:
-        """The claims of a valid Graph bearer token; raises the §3 401 otherwise."""
+        """The claims of a valid Graph bearer token; raises the docs/graph-behaviour.md §3 401 otherwise."""
         if not authorization:
             raise errors.unauthorized(errors.TOKEN_EMPTY)
         scheme, _, token = authorization.strip().partition(" ")

@@ -1,6 +1,6 @@
 """Sign-in: a credential chain on msal that yields Graph bearer tokens.
 
-Kinds, in chain order (interface.md, "Configuration"; the kinds azuread supports):
+Kinds, in chain order (README.md, "Configuration and sign-in"; the kinds azuread supports):
 
 1. client secret            `clientId` + `clientSecret`
 2. certificate              `clientId` + `clientCertificatePath` (PEM with key and certificate,
@@ -90,7 +90,7 @@ class CredentialRejected(Exception):
 class _Http:
     """What msal calls for HTTP: the caller's session, with TLS trust and a timeout passed on
     every request, so REQUESTS_CA_BUNDLE can never replace the configured CA bundle
-    (architecture.md, "Known traps") and verification is never turned off."""
+    (docs/guarantees.md, "Secrets, tokens and TLS") and verification is never turned off."""
 
     def __init__(self, session: requests.Session, verify: str | bool):
         self._session = session
@@ -612,7 +612,7 @@ _FACTORIES: list[tuple[str, Callable[[GraphSettings, requests.Session], Credenti
 
 
 def selected_kinds(settings: GraphSettings) -> list[str]:
-    """The kinds the chain tries, in order (interface.md, "Configuration")."""
+    """The kinds the chain tries, in order (README.md, "Configuration and sign-in")."""
     flags = {KIND_FEDERATED: settings.use_oidc, KIND_MSI: settings.use_msi, KIND_CLI: settings.use_cli}
     chosen = [k for k, on in flags.items() if on]
     if chosen:
@@ -710,7 +710,7 @@ class ChainCredential:
 
 
 def credential_for(settings: GraphSettings, http: requests.Session) -> Credential:
-    """The credential the settings select (interface.md, "Configuration"). Cheap: nothing is
+    """The credential the settings select (README.md, "Configuration and sign-in"). Cheap: nothing is
     sent until the first `get_token()`.
 
     >>> cred = credential_for(resolve_settings(), new_session(True))   # doctest: +SKIP

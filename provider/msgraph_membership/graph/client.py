@@ -26,9 +26,9 @@ log = logging.getLogger("msgraph_membership.graph")
 
 T = TypeVar("T")
 
-BIND_LIMIT = 20        # members@odata.bind link changes per PATCH (graph-semantics.md §1.2)
-GET_BY_IDS_LIMIT = 1000  # §1.6
-PAGE_SIZE = 999        # §1.5
+BIND_LIMIT = 20        # members@odata.bind link changes per PATCH (docs/graph-behaviour.md §1.2)
+GET_BY_IDS_LIMIT = 1000  # docs/graph-behaviour.md §1.6
+PAGE_SIZE = 999        # docs/graph-behaviour.md §1.5
 
 
 
@@ -99,7 +99,7 @@ class GraphClient:
     # -- references ----------------------------------------------------------------------------
 
     def ref(self, object_id: str) -> str:
-        """The @odata.id of a directory object, on the configured Graph host (§2)."""
+        """The @odata.id of a directory object, on the configured Graph host (docs/graph-behaviour.md §2)."""
         return f"{self.t.graph_url}/directoryObjects/{object_id}"
 
     @staticmethod
@@ -129,7 +129,7 @@ class GraphClient:
     def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None,
                  first_delay_s: float | None = None) -> T | None:
         """Repeat a lookup that found nothing, with a doubling wait, for a short bound: an object
-        created moments ago may not be visible yet (graph-semantics.md §5). None if it never is."""
+        created moments ago may not be visible yet (docs/graph-behaviour.md §5). None if it never is."""
         total = self.consistency.fresh_object_wait_s if total_s is None else total_s
         deadline = time.monotonic() + total
         delay = self.consistency.lag_first_delay_s if first_delay_s is None else first_delay_s
@@ -292,7 +292,7 @@ class GraphClient:
     def missing_after_wait(self, kind: str, container_id: str, member_ids: Iterable[str]) -> set[str]:
         """Which of `member_ids` are still missing from the container after a short bounded wait.
 
-        A listing lags writes (§5): memberships added by the previous `pulumi up` (another
+        A listing lags writes (docs/graph-behaviour.md §5): memberships added by the previous `pulumi up` (another
         process, so no journal) may not be listed yet. A read that misses some looks twice more
         before it reports them gone; concurrent reads of one container share these listings."""
         missing = set(member_ids) - self.member_ids(kind, container_id).keys()
@@ -588,14 +588,14 @@ class GraphClient:
     # -- administrative units ------------------------------------------------------------------
 
     def add_unit_members(self, unit_id: str, ids: Sequence[str]) -> WriteReport:
-        """Units take one member per request (§1.7), so adds go through `$batch`, 20 per call."""
+        """Units take one member per request (docs/graph-behaviour.md §1.7), so adds go through `$batch`, 20 per call."""
         ids = list(dict.fromkeys(ids))
         report = self._add_items(UNITS, unit_id, ids) if ids else WriteReport()
         self._record(UNITS, unit_id, report.done | report.unchanged, True)
         return report
 
     def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
-        """Create a group inside a unit (§1.8) and return it once Graph shows it.
+        """Create a group inside a unit (docs/graph-behaviour.md §1.8) and return it once Graph shows it.
 
         Creating is not idempotent, so the group carries a `uniqueName` (unique in the tenant,
         https://learn.microsoft.com/graph/api/group-upsert): when the outcome of a create is
@@ -679,7 +679,7 @@ class GraphClient:
     # -- consistency ---------------------------------------------------------------------------
 
     def _with_lag_retry(self, call: Callable[[], Response], *, retry_not_found: bool = False) -> Response:
-        """Retry Graph's 'not replicated yet' answers with a doubling wait, to a bound (§5).
+        """Retry Graph's 'not replicated yet' answers with a doubling wait, to a bound (docs/graph-behaviour.md §5).
         With `retry_not_found`, a 404 (a container created moments ago) is retried for the
         shorter `fresh_object_wait_s`."""
         delay = self.consistency.lag_first_delay_s

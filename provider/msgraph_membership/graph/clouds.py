@@ -1,6 +1,6 @@
 """National clouds: which Graph host, login host and token scope belong together.
 
-Tokens of one cloud are not accepted by another (graph-semantics.md §6), so the scope always
+Tokens of one cloud are not accepted by another (docs/graph-behaviour.md §6), so the scope always
 follows the *cloud's* Graph host, even when `graphEndpoint` points the client somewhere else
 (the emulator, a proxy).
 """
@@ -35,7 +35,7 @@ CLOUDS: dict[str, Cloud] = {
     "usgovernmentl4": Cloud("usgovernmentl4", "https://graph.microsoft.us", "https://login.microsoftonline.us"),
     "usgovernmentl5": Cloud("usgovernmentl5", "https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
     # login.chinacloudapi.cn still answers but Microsoft documents login.partner.microsoftonline.cn
-    # as the current host (graph-semantics.md §6).
+    # as the current host (docs/graph-behaviour.md §6).
     "china": Cloud("china", "https://microsoftgraph.chinacloudapi.cn", "https://login.partner.microsoftonline.cn"),
 }
 

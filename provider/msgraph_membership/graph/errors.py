@@ -1,4 +1,4 @@
-"""Graph errors as types, classified once from the HTTP answer (graph-semantics.md §0, §3).
+"""Graph errors as types, classified once from the HTTP answer (docs/graph-behaviour.md §0, §3).
 
 Callers catch by type. The message texts matched here are the only way Graph distinguishes
 "already a member" from other 400s, so they are matched exactly once, here.
@@ -183,7 +183,7 @@ def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
         return None, None, None
     code = err.get("code") if isinstance(err.get("code"), str) else None
     msg = err.get("message")
-    if isinstance(msg, Mapping):  # hamilton saw {"value": "..."} (graph-semantics.md §0)
+    if isinstance(msg, Mapping):  # hamilton saw {"value": "..."} (docs/graph-behaviour.md §0)
         msg = msg.get("value")
     inner = err.get("innerError") or err.get("innererror") or {}
     rid = inner.get("request-id") if isinstance(inner, Mapping) else None

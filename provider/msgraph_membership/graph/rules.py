@@ -1,4 +1,4 @@
-"""What Graph will refuse, known before writing (graph-semantics.md §1.1 table, §3, §8).
+"""What Graph will refuse, known before writing (docs/graph-behaviour.md §1.1 table, §3, §8).
 
 Used to fail at preview or before the first write with a message that says what to change,
 instead of an opaque 400/403 halfway through an apply.
@@ -14,7 +14,7 @@ UNITS = "administrativeUnits"
 
 MEMBER_TYPES = ("user", "group", "device", "servicePrincipal", "orgContact")
 
-# mailNickname: no @()\[]";:.<>, or space; ASCII; at most 64 characters (§8).
+# mailNickname: no @()\[]";:.<>, or space; ASCII; at most 64 characters (docs/graph-behaviour.md §8).
 _NICKNAME_FORBIDDEN = set('@()\\[]";:.<>, ')
 NICKNAME_MAX = 64
 
@@ -116,7 +116,7 @@ class GroupInfo:
         return None
 
     def member_problem(self, member_id: str, member_type: str | None) -> str | None:
-        """Why this object cannot be a direct member of this group, or None (§1.1 table)."""
+        """Why this object cannot be a direct member of this group, or None (docs/graph-behaviour.md §1.1 table)."""
         if member_id.lower() == self.id.lower():
             return f"{self.label} cannot be a member of itself"
         if member_type is None:
@@ -130,7 +130,7 @@ class GroupInfo:
 
 
 def unified_member_problem(member_id: str) -> str:
-    """A Microsoft 365 group can be a member of nothing (§1.1 table)."""
+    """A Microsoft 365 group can be a member of nothing (docs/graph-behaviour.md §1.1 table)."""
     return (f"group {member_id} is a Microsoft 365 group; Microsoft 365 groups cannot be members "
             "of other groups")
 

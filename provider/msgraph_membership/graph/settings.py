@@ -1,6 +1,6 @@
 """Where the provider's configuration comes from, and what it resolves to.
 
-Order (interface.md, "Configuration"): stack config `msgraph:<key>`, then the environment, then
+Order (README.md, "Configuration and sign-in"): stack config `msgraph:<key>`, then the environment, then
 `azuread:<key>` (so stacks already configured for pulumi-azuread work unchanged).
 
 Secrets are held as `SecretStr` and live only in the provider process: nothing here is ever put
@@ -182,7 +182,7 @@ class GraphSettings(BaseModel):
     @property
     def verify(self) -> str | bool:
         """What TLS verification trusts: the default store plus the configured CA bundle
-        (interface.md: `caBundle` is extra trust), else the default store."""
+        (README.md: `caBundle` is extra trust), else the default store."""
         if not self.ca_bundle:
             return True
         if not os.path.isfile(os.path.expanduser(self.ca_bundle)):

@@ -1,7 +1,7 @@
 """HTTPS to Graph: bearer tokens, bounded concurrency, retries that honour Retry-After, paging,
 and JSON batching. Knows nothing of memberships or of Pulumi.
 
-Retries (graph-semantics.md §4): 429, 503 and 504 are retried after `Retry-After` (delta-seconds
+Retries (docs/graph-behaviour.md §4): 429, 503 and 504 are retried after `Retry-After` (delta-seconds
 or an HTTP-date), else after an exponential backoff with jitter. A 401 is retried once with a
 fresh token. Every exception `requests` raises is sorted by `failure_fate`: never sent (retried),
 maybe applied (retried when the call is safe to repeat, else AmbiguousWrite), or not transient
@@ -34,7 +34,7 @@ log = logging.getLogger("msgraph_membership.graph")
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 CALL_FAILED = "x-msgraph-membership-batch-call-failed"  # marks items of a $batch call that failed whole
 MIN_RETRY_DELAY_S = 0.2  # even after "Retry-After: 0": usage keeps accruing while throttled
-BATCH_LIMIT = 20  # graph-semantics.md §4.3
+BATCH_LIMIT = 20  # docs/graph-behaviour.md §4.3
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +54,7 @@ def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
     """A session whose TLS trust is exactly `verify`.
 
     `trust_env` is off so REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot silently replace a
-    configured CA bundle (architecture.md, "Known traps"); proxies from the environment are
+    configured CA bundle (docs/guarantees.md, "Secrets, tokens and TLS"); proxies from the environment are
     still honoured, per URL (HTTPS_PROXY, NO_PROXY).
     """
     s = _Session()
@@ -209,7 +209,7 @@ class GraphTransport:
                 delay = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
                 if delay is None:
                     delay = self.retry.backoff(attempt)
-                delay = max(delay, MIN_RETRY_DELAY_S)  # never straight back (graph-semantics.md §4.1)
+                delay = max(delay, MIN_RETRY_DELAY_S)  # never straight back (docs/graph-behaviour.md §4.1)
                 if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
                     raise classify(resp.status, resp.body, method=method, url=url,
                                    request_id=resp.headers.get("request-id"))

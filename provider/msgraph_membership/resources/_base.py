@@ -4,7 +4,7 @@ change.
 
 The provider object is pickled into state by reference (the class lives in this installed
 package) and must hold nothing: settings and clients are built in the provider process, in
-`configure()` or on first use (architecture.md, seam 1).
+`configure()` or on first use (docs/guarantees.md, "Secrets, tokens and TLS").
 """
 from __future__ import annotations
 

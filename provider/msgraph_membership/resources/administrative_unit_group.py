@@ -11,12 +11,12 @@ Example::
                                        description="First-line support, Paris office")
     pulumi.export("helpdesk_group_id", helpdesk.group_id)
 
-Graph creates it with `POST /directory/administrativeUnits/{id}/members` (graph-semantics §1.8),
+Graph creates it with `POST /directory/administrativeUnits/{id}/members` (docs/graph-behaviour.md §1.8),
 so a unit-scoped Groups Administrator can create it. Id: the new group's object id.
 `display_name`, `description`, `mail_nickname`, `security_enabled` and `visibility` (Private <->
 Public) change in place with `PATCH /groups/{id}`; the unit, `mail_enabled`, `group_types`,
 `is_assignable_to_role`, and a visibility change to or from HiddenMembership replace the group
-(Graph sets those only at creation, §8). Deleting deletes the group.
+(Graph sets those only at creation, docs/graph-behaviour.md §8). Deleting deletes the group.
 
 Every group it creates carries a `uniqueName` (Graph's alternate key, unique in the tenant,
 https://learn.microsoft.com/graph/api/group-upsert): `unique_name` when given, else one derived
@@ -54,7 +54,7 @@ CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "securi
 VISIBILITIES = ("Private", "Public", "HiddenMembership")
 DISPLAY_NAME_MAX = 256
 
-# The default properties Graph returns for a group (§1.8) that are not arguments, as outputs.
+# The default properties Graph returns for a group (docs/graph-behaviour.md §1.8) that are not arguments, as outputs.
 GRAPH_OUTPUTS = ("deletedDateTime", "classification", "createdDateTime", "expirationDateTime", "mail",
                  "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName",
                  "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesSamAccountName",
@@ -69,7 +69,7 @@ def snake(name: str) -> str:
 
 OUTPUTS = ("group_id",) + tuple(snake(n) for n in GRAPH_OUTPUTS)
 
-# A group this young that reads as 404 is most likely not replicated yet, not deleted (§5).
+# A group this young that reads as 404 is most likely not replicated yet, not deleted (docs/graph-behaviour.md §5).
 YOUNG_S = 600.0
 READ_LAG_WAIT_S = 30.0
 UNIT_LAG_WAIT_S = 60.0
@@ -194,7 +194,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
 
     @staticmethod
     def _kind_problems(inputs: dict) -> list[tuple[str, str]]:
-        """The group kinds Graph can create (§8), checked only on known values."""
+        """The group kinds Graph can create (docs/graph-behaviour.md §8), checked only on known values."""
         def val(k):
             v = inputs.get(k)
             return None if has_unknown(v) else v
@@ -256,7 +256,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
                 changed.append(k)
         old_vis, new_vis = olds.get("visibility"), news.get("visibility")
         if "visibility" in changed and (has_unknown(new_vis) or "HiddenMembership" in (old_vis, new_vis)):
-            replaces.append("visibility")  # HiddenMembership is set only at creation (§8)
+            replaces.append("visibility")  # HiddenMembership is set only at creation (docs/graph-behaviour.md §8)
         # A Microsoft 365 group's address comes from its nickname and must be unique: a replacement
         # keeping the nickname must delete the old group first, or the new one is refused.
         new_types = [] if has_unknown(news.get("group_types")) else _norm("group_types", news.get("group_types"))
@@ -274,7 +274,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
     def create(self, props: dict) -> CreateResult:
         unit_id = props["administrative_unit_id"]
         try:
-            # A unit created moments ago may not be visible yet (§5): wait for it, to a bound.
+            # A unit created moments ago may not be visible yet (docs/graph-behaviour.md §5): wait for it, to a bound.
             self._validate_unit(props, wait_s=UNIT_LAG_WAIT_S)
         except InputError as e:
             raise ApplyError(f"{e.prop}: {e.reason}") from None

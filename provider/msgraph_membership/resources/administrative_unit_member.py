@@ -61,7 +61,7 @@ def validate_unit_members(client, unit_id: str, member_ids: Sequence[str], *, pr
                                "give the object ids of users, groups or devices")
     bad = [p for m in member_ids if (p := au_member_problem(m, types[m]))]
     if not bad and unit.get("isMemberManagementRestricted"):
-        # Restricted-management units take only plain security groups (graph-semantics §1.7).
+        # Restricted-management units take only plain security groups (docs/graph-behaviour.md §1.7).
         for m in member_ids:
             if types[m] != "group":
                 continue

@@ -10,7 +10,7 @@ Example::
                               authoritative=False)   # True: the unit has exactly these members
 
 Id: `/directory/administrativeUnits/{au_id}/members`. `member_ids` and `authoritative` change in
-place; `administrative_unit_id` replaces. Units take one member per request (graph-semantics
+place; `administrative_unit_id` replaces. Units take one member per request (docs/graph-behaviour.md
 §1.7), so adds and removals go through `$batch`, 20 per call. Members already present are
 adopted (`adopted_member_ids`). Without `authoritative`, only the listed members are managed;
 with it, others are removed and show as drift on refresh.
@@ -64,7 +64,7 @@ class AdministrativeUnitMembersProvider(BatchMembersProvider):
         validate_unit_members(self.client, unit_id, member_ids, prop="member_ids")
 
     def add_members(self, container_id: str, member_ids: Sequence[str]) -> WriteReport:
-        # Units take one member per request (graph-semantics.md §1.7): $batch of 20.
+        # Units take one member per request (docs/graph-behaviour.md §1.7): $batch of 20.
         return self.client.add_unit_members(container_id, member_ids)
 
 

@@ -10,7 +10,7 @@ Example::
 
 Id: `{member_id}/memberOf`. `group_ids` changes in place; `member_id` replaces. Only the listed
 groups are managed: other groups the member belongs to are left alone (there is no
-`authoritative` argument). Graph has no documented write on `memberOf` (graph-semantics §1.9),
+`authoritative` argument). Graph has no documented write on `memberOf` (docs/graph-behaviour.md §1.9),
 so each group gets `POST /groups/{g}/members/$ref`, sent through `$batch`; one group that
 refuses does not stop the others, and is reported by id. Memberships that already exist are
 adopted (`adopted_group_ids`).
