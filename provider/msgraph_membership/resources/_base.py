@@ -20,6 +20,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, Resource
 from pulumi.output import Unknown
 
 from ..graph import errors as E
+from ..graph.errors import docs_link
 from ..graph.errors import plain_name
 from ..graph.rules import is_guid
 
@@ -334,6 +335,7 @@ class MembershipProvider(ResourceProvider):
         except E.Forbidden as e:
             return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All (groups) or "
                                                         "AdministrativeUnit.Read.All (units) to read the directory; "
-                                                        "see docs/permissions.md"))]
+                                                        "grant it with admin consent"
+                                                        + docs_link("permissions.md")))]
         except E.GraphError as e:  # throttled or unavailable past every retry, or refused
             return [("provider", f"could not check the directory: {graph_message(e)}")]
