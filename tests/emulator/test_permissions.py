@@ -98,10 +98,29 @@ ROWS = [
 
 
 def test_every_operation_has_a_row_and_a_page():
-    """The table, its pages and these tests cover the same operations (group.upsert is not served yet)."""
+    """The table, its pages and these tests cover the same operations (the upsert, which needs a
+    header, has its own pair of tests below)."""
     assert set(rules.PERMISSIONS) == set(rules.SOURCES)
     assert all(url.startswith("https://learn.microsoft.com/graph/api/") for url in rules.SOURCES.values())
-    assert {r[0] for r in ROWS} == set(rules.PERMISSIONS) - {"group.upsert"}
+    assert {r[0] for r in ROWS} | {"group.upsert"} == set(rules.PERMISSIONS)
+
+
+UPSERT_HEADERS = {"Prefer": "create-if-missing"}
+
+
+def test_upsert_allowed_with_its_least_privileged_permission(emu):
+    least = {"Group.ReadWrite.All"}
+    assert frozenset(least) in rules.PERMISSIONS["group.upsert"]
+    r = app(emu, least).call("PATCH", "groups(uniqueName='perm-upsert-1')", json=NEW_GROUP, headers=UPSERT_HEADERS)
+    assert r.status_code == 201, r.text
+
+
+def test_upsert_refused_with_every_other_permission(emu):
+    others = everything_but("group.upsert")
+    assert "Group.Create" in others  # creating a group is not enough for an upsert
+    r = app(emu, others).call("PATCH", "groups(uniqueName='perm-upsert-2')", json=NEW_GROUP, headers=UPSERT_HEADERS)
+    assert r.status_code == 403, r.text
+    assert error_of(r) == DENIED
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
