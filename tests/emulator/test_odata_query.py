@@ -165,13 +165,23 @@ def test_search_needs_the_header_then_matches_word_starts(graph, more):
         sorted([ALICE, CAROL])
 
 
-def test_member_listing_filter_needs_advanced_parameters(graph):
+def test_member_listing_filter_by_id_as_azuread_reads_a_membership(graph):
+    """azuread's read of one membership: GET /beta/groups/{g}/members?$filter=id eq '{m}', no header."""
     graph.add_member(SEC, BOB)
     graph.add_member(SEC, CAROL)
-    r = graph.get(f"groups/{SEC}/members?$filter=startswith(displayName,'B')")
-    assert error_of(r)[:2] == (400, "Request_UnsupportedQuery")
-    r = graph.get(f"groups/{SEC}/members?$filter=startswith(displayName,'B')&$count=true", headers=EVENTUAL)
-    assert ids(r) == [BOB] and r.json()["@odata.count"] == 1
+    assert ids(graph.get(f"groups/{SEC}/members?$filter=id eq '{BOB}'", version="beta")) == [BOB]
+    assert ids(graph.get(f"groups/{SEC}/members?$filter=id eq '{ALICE}'")) == []
+    assert graph.post(f"directory/administrativeUnits/{AU}/members/$ref", graph.ref(CAROL, "users")).status_code == 204
+    assert ids(graph.get(f"directory/administrativeUnits/{AU}/members?$filter=id eq '{CAROL}'")) == [CAROL]
+
+
+def test_member_listing_advanced_operators_need_advanced_parameters(graph):
+    graph.add_member(SEC, BOB)
+    graph.add_member(SEC, CAROL)
+    r = graph.get(f"groups/{SEC}/members?$filter=id ne '{BOB}'")
+    assert error_of(r) == (400, "Request_UnsupportedQuery", OPERATOR_MISSING.format(op="ne"))
+    r = graph.get(f"groups/{SEC}/members?$filter=id ne '{BOB}'&$count=true", headers=EVENTUAL)
+    assert ids(r) == [CAROL] and r.json()["@odata.count"] == 1
 
 
 # --- GET /users/{userPrincipalName} --------------------------------------------------------------

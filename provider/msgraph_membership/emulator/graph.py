@@ -510,7 +510,8 @@ class GraphApi:
         predicate, _ = odata.collection_options(call.query, call.eventual(), kinds, relationship=True)
         if predicate is not None:
             # An advanced query reads the index, which lags like $count (§5).
-            ids = self.store.linked_ids(container.id, rel, call.count_at)
+            at = call.count_at if odata.advanced(call.query, call.eventual()) else call.read_at
+            ids = self.store.linked_ids(container.id, rel, at)
             found = self.store.get_objects(ids)
             objs = [o for o in found.values() if (not kinds or o.kind in kinds) and predicate(o)]
             return self._page(call, objs, f"{call.base}/$metadata#directoryObjects")

@@ -461,10 +461,13 @@ def advanced(query: dict, eventual: bool) -> bool:
 def collection_options(query: dict, eventual: bool, kinds: tuple[str, ...] | None, *, relationship: bool):
     """``(predicate or None, expand list)`` for a GET on a directory collection, or Graph's 400.
 
-    ``relationship``: a navigation listing (``/groups/{id}/members``), where ``$filter`` and
-    ``$search`` need the advanced query parameters
-    (https://learn.microsoft.com/graph/api/group-list-members#optional-query-parameters) and ``$expand``
-    is not offered.
+    ``relationship``: a navigation listing (``/groups/{id}/members``), where ``$expand`` is not
+    offered. Its ``$filter`` takes the same default operators as an entity set: the list-members page
+    asks for the advanced query parameters with ``$filter``
+    (https://learn.microsoft.com/graph/api/group-list-members#optional-query-parameters), yet
+    terraform-provider-azuread reads every membership with ``$filter=id eq '{id}'`` and no
+    ``ConsistencyLevel`` (``groupGetMember`` in internal/services/groups/groups.go of
+    https://github.com/hashicorp/terraform-provider-azuread), which Graph answers.
     """
     is_advanced = advanced(query, eventual)
     if "$skip" in query:
@@ -477,8 +480,6 @@ def collection_options(query: dict, eventual: bool, kinds: tuple[str, ...] | Non
             raise errors.bad_request(errors.SEARCH_NEEDS_EVENTUAL, code="Request_UnsupportedQuery")
         predicates.append(search_predicate(query["$search"]))
     if "$filter" in query:
-        if relationship and not is_advanced:
-            raise errors.bad_request(errors.UNSUPPORTED_QUERY, code="Request_UnsupportedQuery")
         predicates.append(compile_filter(query["$filter"], kinds, is_advanced))
     expand: list = []
     if "$expand" in query:
