@@ -13,7 +13,7 @@ set -euo pipefail
 AZUREAD_RELEASE=v3.9.0
 AZUREAD_MODULE_VERSION=v1.6.1-0.20260618210114-df2a07a33712   # = tag v3.9.0, commit df2a07a33712
 src="$(cd "$(dirname "$0")/azuread-cli" && pwd)"
-tofu_version=$(sed -n 's#^require github.com/opentofu/opentofu \(v[0-9][0-9.]*\).*#\1#p' "$src/go.mod")
+tofu_version=$(sed -n 's#^[[:space:]]*github.com/opentofu/opentofu \(v[0-9][0-9.]*\).*#\1#p' "$src/go.mod")
 [ -n "$tofu_version" ] || { echo "azuread-cli: no github.com/opentofu/opentofu version in $src/go.mod" >&2; exit 2; }
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-msgraph-membership/azuread-cli-tofu-$tofu_version-azuread-$AZUREAD_RELEASE
 bin=$cache/bin
