@@ -154,6 +154,8 @@ def test_count_segment_needs_the_header(graph):
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain") and r.text == "8"
     r = graph.get("users/$count?$filter=startswith(displayName,'B')", headers=EVENTUAL)
     assert r.text == "1"
+    r = graph.get("users/$count?$filter=endsWith(userPrincipalName,'@contoso.test')", headers=EVENTUAL)
+    assert r.status_code == 200 and r.text == "3"
 
 
 def test_search_needs_the_header_then_matches_word_starts(graph, more):

@@ -207,8 +207,9 @@ class GraphApi:
         rules.require(call.roles, _LIST_OPERATION.get(entity_set, "directoryObject.get"))
         if not call.eventual():
             raise errors.bad_request(errors.COUNT_NEEDS_EVENTUAL)
-        predicate, _ = odata.collection_options({k: v for k, v in call.query.items() if k != "$expand"},
-                                                True, kinds, relationship=False)
+        # The $count segment with the header is itself an advanced query (it stands for $count=true).
+        query = {**{k: v for k, v in call.query.items() if k != "$expand"}, "$count": "true"}
+        predicate, _ = odata.collection_options(query, True, kinds, relationship=False)
         objs = [o for o in self.store.list_objects(kinds[0] if kinds else None)
                 if o.kind != "administrativeUnit" and o.created_at <= call.count_at
                 and (predicate is None or predicate(o))]
