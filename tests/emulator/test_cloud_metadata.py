@@ -14,8 +14,9 @@ def _metadata(graph: Graph, query: str = "?api-version=2022-09-01"):
                              timeout=30)
 
 
-def test_metadata_2022_09_01_is_one_cloud_pointing_at_the_emulator(graph):
+def test_metadata_2022_09_01_is_one_cloud_pointing_at_the_emulator(graph, emu):
     r = _metadata(graph)
+    assert [(e["kind"], e["status"]) for e in emu.requests()] == [("metadata", 200)]
     assert r.status_code == 200, r.text
     doc = r.json()
     host = urlsplit(graph.emu.graph_url).netloc
