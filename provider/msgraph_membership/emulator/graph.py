@@ -232,7 +232,6 @@ class GraphApi:
             obj = self._load(call, raw_id, kinds)
         if obj.kind == "administrativeUnit" and entity_set != "directoryObjects":
             raise errors.not_found(raw_id)
-        odata.reject_unsupported(call.query, allowed=("$expand",))
         expand = odata.parse_expand(call.query.get("$expand"), obj.kind)
         body = {"@odata.context": f"{call.base}/$metadata#{entity_set}/$entity"}
         body.update(odata.serialize(obj, odata.parse_select(call.query)))
@@ -712,7 +711,6 @@ class GraphApi:
                 raise _method_not_allowed()
             unit = self._load(call, raw_id, ("administrativeUnit",))
             rules.require(call.roles, "administrativeUnit.get")
-            odata.reject_unsupported(call.query, allowed=("$expand",))
             expand = odata.parse_expand(call.query.get("$expand"), "administrativeUnit")
             body = {"@odata.context": f"{call.base}/$metadata#directory/administrativeUnits/$entity"}
             body.update(odata.serialize(unit, odata.parse_select(call.query)))

@@ -1,4 +1,6 @@
-"""OData details: ``@odata.id`` references, entity serialisation, query options and paging.
+"""OData details: ``@odata.id`` references, entity serialisation, query options and paging, and
+the query language on directory objects (``$filter``, ``$search``, ``$expand``, advanced queries;
+see the section of that name below).
 
 - ``@odata.id`` forms accepted (graph-semantics.md §2): ``{scheme}://{host}/{v1.0|beta}/{set}/{id}``
   or ``.../{set}('{id}')`` with ``set`` one of ``directoryObjects``, ``users``, ``groups``,
