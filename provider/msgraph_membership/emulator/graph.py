@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from . import errors, groups, odata, rules
+from . import errors, groups, odata, rules, units
 from .errors import GraphError
 from .store import Obj, Store
 from .wire import Request, Response
@@ -695,6 +695,10 @@ class GraphApi:
 
     # --- administrative units (§1.7, §1.8) -------------------------------------------------------
     def _administrative_units(self, call: Call, s: list[str]) -> Response:
+        if not s and call.method == "POST":
+            return self._create_unit(call)
+        if len(s) == 1 and call.method in ("PATCH", "DELETE"):
+            return self._update_unit(call, s[0]) if call.method == "PATCH" else self._delete_unit(call, s[0])
         if not s:
             if call.method != "GET":
                 raise _method_not_allowed()
@@ -735,3 +739,28 @@ class GraphApi:
         self.store.add_link(unit.id, "members", new_id, call.now)
         return Response.graph(201, self._group_entity(call, new_id, full),
                               {"Location": f"{call.base}/groups/{new_id}"})
+
+    def _create_unit(self, call: Call) -> Response:
+        """``POST /directory/administrativeUnits``: 201 with the unit (directory-post-administrativeunits)."""
+        rules.require(call.roles, "administrativeUnit.create")
+        props = units.with_defaults(units.validate(_body_object(call), creating=True))
+        new_id = str(uuid.uuid4())
+        self.store.put_object("administrativeUnit", props, new_id, via_graph=True, created_at=call.now)
+        body = {"@odata.context": f"{call.base}/$metadata#directory/administrativeUnits/$entity", "id": new_id}
+        body.update(props)
+        return Response.graph(201, body, {"Location": f"{call.base}/directory/administrativeUnits/{new_id}"})
+
+    def _update_unit(self, call: Call, raw_id: str) -> Response:
+        """``PATCH /directory/administrativeUnits/{id}``: 204 (administrativeunit-update)."""
+        unit = self._load(call, raw_id, ("administrativeUnit",), write=True)
+        rules.require(call.roles, "administrativeUnit.update")
+        props = units.validate(_body_object(call), creating=False)
+        self.store.update_props(unit.id, {**unit.props, **props})
+        return Response.no_content()
+
+    def _delete_unit(self, call: Call, raw_id: str) -> Response:
+        """``DELETE /directory/administrativeUnits/{id}``: 204; its member links go with it."""
+        unit = self._load(call, raw_id, ("administrativeUnit",))
+        rules.require(call.roles, "administrativeUnit.delete")
+        self.store.delete_object(unit.id)
+        return Response.no_content()
