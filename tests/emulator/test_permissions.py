@@ -94,6 +94,12 @@ ROWS = [
     ("group.update", {"Group-NestingSupport.ReadWrite.All"}, "PATCH", f"groups/{EMPTY}", {"description": "x"},
      204, None),
     ("group.delete", {"Group.ReadWrite.All"}, "DELETE", f"groups/{EMPTY}", None, 204, None),
+    ("administrativeUnit.create", {"AdministrativeUnit.ReadWrite.All"}, "POST", "directory/administrativeUnits",
+     {"displayName": "New unit"}, 201, None),
+    ("administrativeUnit.update", {"AdministrativeUnit.ReadWrite.All"}, "PATCH", f"directory/administrativeUnits/{AU}",
+     {"description": "x"}, 204, None),
+    ("administrativeUnit.delete", {"AdministrativeUnit.ReadWrite.All"}, "DELETE",
+     f"directory/administrativeUnits/{AU}", None, 204, None),
 ]
 
 

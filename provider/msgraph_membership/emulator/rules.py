@@ -78,6 +78,10 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
                          "Group-PreferredDataLocation.ReadWrite.All", "Group.ManageProtection.All",
                          "Group.ReadWrite.All"),
     "group.delete": _any("Group.ReadWrite.All"),
+    # administrative units as objects (least privileged and the only one listed: AdministrativeUnit.ReadWrite.All)
+    "administrativeUnit.create": _any("AdministrativeUnit.ReadWrite.All"),
+    "administrativeUnit.update": _any("AdministrativeUnit.ReadWrite.All"),
+    "administrativeUnit.delete": _any("AdministrativeUnit.ReadWrite.All"),
     "group.upsert": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
 }
 
@@ -104,6 +108,9 @@ SOURCES: dict[str, str] = {
     "group.create": _LEARN + "group-post-groups",
     "administrativeUnit.createGroup": _LEARN + "administrativeunit-post-members",
     "group.update": _LEARN + "group-update", "group.delete": _LEARN + "group-delete",
+    "administrativeUnit.create": _LEARN + "directory-post-administrativeunits",
+    "administrativeUnit.update": _LEARN + "administrativeunit-update",
+    "administrativeUnit.delete": _LEARN + "administrativeunit-delete",
     "group.upsert": _LEARN + "group-upsert",
 }
 
