@@ -78,7 +78,9 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
     """Several direct members of one Entra ID group, managed together with batched writes.
 
     Arguments: `group_id`, `member_ids` (list; order and duplicates do not matter),
-    `authoritative` (default False). Outputs: `member_ids` (sorted, unique), `adopted_member_ids`.
+    `authoritative` (default False), and the guard against mass removal: `protected_member_ids`
+    (never removed by this resource, not even on destroy) and `max_removals` (a run that would
+    remove more fails before any write). Outputs: `member_ids` (sorted, unique), `adopted_member_ids`.
 
     Example::
 
@@ -89,10 +91,16 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
     member_ids: pulumi.Output[list]
     authoritative: pulumi.Output[bool]
     adopted_member_ids: pulumi.Output[list]
+    protected_member_ids: pulumi.Output[Optional[list]]
+    max_removals: pulumi.Output[Optional[int]]
 
     def __init__(self, resource_name: str, group_id: pulumi.Input[str],
                  member_ids: pulumi.Input[Sequence[pulumi.Input[str]]], authoritative: pulumi.Input[bool] = False,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, *,
+                 protected_member_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
+                 max_removals: Optional[pulumi.Input[int]] = None):
         super().__init__(GroupMembersProvider(), resource_name,
                          {"group_id": group_id, "member_ids": member_ids, "authoritative": authoritative,
-                          "adopted_member_ids": None}, hide_member_ids_diff(opts))
+                          "adopted_member_ids": None,
+                          "protected_member_ids": protected_member_ids, "max_removals": max_removals},
+                         hide_member_ids_diff(opts))
