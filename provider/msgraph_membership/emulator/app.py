@@ -5,6 +5,7 @@ Dispatch by the first path segment:
 - ``/{tenant}/v2.0/...``, ``/{tenant}/oauth2/...``, ``/{tenant}/discovery/...`` and
   ``/_emulator/{oidc,github,msi}/...``: the identity platform (``Identity``)
 - ``/_emulator/...``: the admin API (``admin.py``), loopback only
+- ``/metadata/endpoints``: the custom-cloud metadata (``cloudmeta.py``)
 
 Every Graph response carries ``request-id`` and ``client-request-id`` (§0).
 """
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from . import admin, batch, errors
+from . import admin, batch, cloudmeta, errors
 from .errors import GraphError
 from .faults import Faults
 from .graph import Call, GraphApi
@@ -79,6 +80,8 @@ class Emulator:
             return admin.handle(self, req, segs[1:])
         elif head in VERSIONS:
             kind, resp = "graph", self._graph(req, segs[0], segs[1:])
+        elif segs == ["metadata", "endpoints"]:
+            kind, resp = "metadata", cloudmeta.metadata_endpoints(req)
         elif len(segs) >= 2 and segs[1] in ("v2.0", "oauth2", "discovery"):
             kind, resp = "token", self._identity(req, segs)
         else:
@@ -169,7 +172,7 @@ class Emulator:
             resp.fault = decision.action
             return resp
         try:
-            claims = self.tokens.verify_graph_token(req.header("authorization"))
+            claims = self.tokens.verify_graph_token(req.header("authorization"), req.host)
             if is_batch:
                 resp = self._batch(req, version, claims)
             else:

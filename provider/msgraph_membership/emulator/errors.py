@@ -84,7 +84,25 @@ EXPIRED_PAGE_TOKEN = (
     "The specified page token value has expired and can no longer be included in your request."
 )
 UNSUPPORTED_QUERY = "Unsupported Query."
-COUNT_NEEDS_EVENTUAL = "Count is not currently supported."
+# Advanced queries on directory objects, byte-exact from
+# https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects
+COUNT_NEEDS_EVENTUAL = "$count is not currently supported."
+SEARCH_NEEDS_EVENTUAL = (
+    "Request with $search query parameter only works through MSGraph with a special request header: "
+    "'ConsistencyLevel: eventual'"
+)
+OPERATOR_NEEDS_ADVANCED = (
+    "Operator '{op}' is not supported because the required parameters might be missing. Try adding "
+    "$count=true query parameter and ConsistencyLevel:eventual header. Refer to "
+    "https://aka.ms/graph-docs/advanced-queries for more information"
+)
+UNSUPPORTED_FILTER_PROPERTY = (
+    "Unsupported or invalid query filter clause specified for property '{prop}' of resource '{resource}'."
+)
+# A $filter that does not parse: the OData layer's 400 (the wording after the colon is the emulator's).
+INVALID_FILTER = "Invalid filter clause: {detail}"
+# $select/$expand naming a property the type does not have (the OData layer's message).
+UNKNOWN_PROPERTY_ON_TYPE = "Could not find a property named '{prop}' on type 'microsoft.graph.{type}'."
 # checkMemberGroups (§1.6: "up to a maximum of 20 groups per request").
 TOO_MANY_GROUP_IDS = "The number of group ids in the request exceeds the limit of 20."
 TOO_MANY_IDS = "The number of ids in the request exceeds the limit of {limit}."

@@ -177,6 +177,10 @@ class GraphApi:
                 return self._create_group(call)
             raise _method_not_allowed()
         raw_id = s[1]
+        if s[1:] == ["$count"]:
+            if call.method != "GET":
+                raise _method_not_allowed()
+            return self._count_entities(call, head, kinds)
         if len(s) == 2:
             if call.method == "GET":
                 return self._get_entity(call, head, raw_id, kinds)
@@ -205,21 +209,60 @@ class GraphApi:
     # --- entities --------------------------------------------------------------------------------
     def _list_entities(self, call: Call, entity_set: str, kinds) -> Response:
         rules.require(call.roles, _LIST_OPERATION.get(entity_set, "directoryObject.get"))
-        odata.reject_unsupported(call.query)
+        predicate, expand = odata.collection_options(call.query, call.eventual(), kinds, relationship=False)
         objs = [o for o in self.store.list_objects(kinds[0] if kinds else None)
-                if o.kind != "administrativeUnit" and self._visible(o, call)]
-        return self._page(call, objs, f"{call.base}/$metadata#{entity_set}", limited=False)
+                if o.kind != "administrativeUnit" and self._visible(o, call) and (predicate is None or predicate(o))]
+        return self._page(call, objs, f"{call.base}/$metadata#{entity_set}", limited=False, expand=expand)
+
+    def _count_entities(self, call: Call, entity_set: str, kinds) -> Response:
+        """``GET /users/$count``: text/plain, only with ``ConsistencyLevel: eventual``
+        (https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects)."""
+        rules.require(call.roles, _LIST_OPERATION.get(entity_set, "directoryObject.get"))
+        if not call.eventual():
+            raise errors.bad_request(errors.COUNT_NEEDS_EVENTUAL)
+        # The $count segment with the header is itself an advanced query (it stands for $count=true).
+        query = {**{k: v for k, v in call.query.items() if k != "$expand"}, "$count": "true"}
+        predicate, _ = odata.collection_options(query, True, kinds, relationship=False)
+        objs = [o for o in self.store.list_objects(kinds[0] if kinds else None)
+                if o.kind != "administrativeUnit" and o.created_at <= call.count_at
+                and (predicate is None or predicate(o))]
+        return Response.text(200, str(len(objs)))
+
+    def _find_user(self, call: Call, key: str) -> Obj:
+        """``/users/{id | userPrincipalName}`` (https://learn.microsoft.com/graph/api/user-get):
+        a key that is not a GUID is a userPrincipalName, compared without regard to case."""
+        wanted = key.lower()
+        for obj in self.store.list_objects("user"):
+            if (obj.props.get("userPrincipalName") or "").lower() == wanted and self._visible(obj, call):
+                return obj
+        raise errors.not_found(key)
 
     def _get_entity(self, call: Call, entity_set: str, raw_id: str, kinds) -> Response:
         rules.require(call.roles, _GET_OPERATION.get(entity_set, "directoryObject.get"))
-        obj = self._load(call, raw_id, kinds)
+        if entity_set == "users" and not rules.is_guid(raw_id):
+            obj = self._find_user(call, raw_id)
+        else:
+            obj = self._load(call, raw_id, kinds)
         if obj.kind == "administrativeUnit" and entity_set != "directoryObjects":
             raise errors.not_found(raw_id)
+        expand = odata.parse_expand(call.query.get("$expand"), obj.kind)
         body = {"@odata.context": f"{call.base}/$metadata#{entity_set}/$entity"}
         body.update(odata.serialize(obj, odata.parse_select(call.query)))
         if kinds:  # a typed entity set does not repeat the type, like Graph
             body.pop("@odata.type", None)
+        self._add_expansions(call, obj, body, expand)
         return Response.graph(200, body)
+
+    def _add_expansions(self, call: Call, obj: Obj, body: dict, expand) -> None:
+        """``$expand``: at most ``odata.EXPAND_LIMIT`` related objects each, no nextLink."""
+        for nav, select in expand or ():
+            if nav == "memberOf":
+                ids = self.store.container_ids(obj.id, "members", call.read_at)
+            else:
+                ids = self.store.linked_ids(obj.id, nav, call.read_at)
+            found = self.store.get_objects(ids)
+            related = [found[i] for i in sorted(found) if self._visible(found[i], call)][:odata.EXPAND_LIMIT]
+            body[nav] = [self._serialize_for(call, o, select) for o in related]
 
     def _get_by_ids(self, call: Call) -> Response:
         rules.require(call.roles, "directoryObject.getByIds")
@@ -522,11 +565,19 @@ class GraphApi:
                     refs: bool = False) -> Response:
         container = self._load(call, raw_id, (container_kind,))
         self._require_read(call, container_kind)
-        odata.reject_unsupported(call.query)
         if count_only:
+            odata.reject_unsupported(call.query)
             if not call.eventual():
                 raise errors.bad_request(errors.COUNT_NEEDS_EVENTUAL)
             return Response.text(200, str(self.store.count_links(container.id, rel, call.count_at, kinds)))
+        predicate, _ = odata.collection_options(call.query, call.eventual(), kinds, relationship=True)
+        if predicate is not None:
+            # An advanced query reads the index, which lags like $count (§5).
+            at = call.count_at if odata.advanced(call.query, call.eventual()) else call.read_at
+            ids = self.store.linked_ids(container.id, rel, at)
+            found = self.store.get_objects(ids)
+            objs = [o for o in found.values() if (not kinds or o.kind in kinds) and predicate(o)]
+            return self._page(call, objs, f"{call.base}/$metadata#directoryObjects")
 
         def fetch(after: str, limit: int) -> list[Obj]:
             return [o for o in self.store.page_links(container.id, rel, call.read_at, after, limit, kinds)
@@ -537,15 +588,18 @@ class GraphApi:
 
         return self._paged(call, fetch, count, f"{call.base}/$metadata#directoryObjects", refs=refs)
 
-    def _paged(self, call: Call, fetch, count, context: str, refs: bool = False, limited: bool = True) -> Response:
-        """One page of a collection (§1.5): ``$top``, ``$select``, ``$count=true``, absolute nextLink."""
+    def _paged(self, call: Call, fetch, count, context: str, refs: bool = False, limited: bool = True,
+               expand=None) -> Response:
+        """One page of a collection (§1.5): ``$top``, ``$select``, ``$count=true``, absolute nextLink.
+
+        ``$count=true`` without ``ConsistencyLevel: eventual`` is silently ignored, as documented
+        (https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects).
+        """
         q = call.query
         top = odata.parse_top(q)
         after = odata.decode_skiptoken(q.get("$skiptoken"))
         select = odata.parse_select(q)
-        want_count = (q.get("$count") or "").lower() == "true"
-        if want_count and not call.eventual():
-            raise errors.bad_request(errors.COUNT_NEEDS_EVENTUAL)
+        want_count = (q.get("$count") or "").lower() == "true" and call.eventual()
         items = fetch(after, top + 1)
         more = len(items) > top
         items = items[:top]
@@ -560,6 +614,9 @@ class GraphApi:
         else:
             body["value"] = [self._serialize_for(call, o, select) if limited else odata.serialize(o, select)
                              for o in items]
+            if expand:
+                for item, obj in zip(body["value"], items):
+                    self._add_expansions(call, obj, item, expand)
         return Response.graph(200, body)
 
     @staticmethod
@@ -572,14 +629,14 @@ class GraphApi:
             return full
         return {k: (v if k in ("@odata.type", "id") else None) for k, v in full.items()}
 
-    def _page(self, call: Call, objs: list[Obj], context: str, limited: bool = True) -> Response:
+    def _page(self, call: Call, objs: list[Obj], context: str, limited: bool = True, expand=None) -> Response:
         """Page an in-memory list (sorted by id here)."""
         objs = sorted(objs, key=lambda o: o.id)
 
         def fetch(after: str, limit: int) -> list[Obj]:
             return [o for o in objs if o.id > after][:limit]
 
-        return self._paged(call, fetch, lambda: len(objs), context, limited=limited)
+        return self._paged(call, fetch, lambda: len(objs), context, limited=limited, expand=expand)
 
     # --- transitive members, memberOf, membership checks (§1.6) ---------------------------------
     def _transitive_member_ids(self, group_id: str, at: float) -> set[str]:
@@ -705,18 +762,23 @@ class GraphApi:
             if call.method != "GET":
                 raise _method_not_allowed()
             rules.require(call.roles, "administrativeUnit.list")
-            odata.reject_unsupported(call.query)
-            objs = [o for o in self.store.list_objects("administrativeUnit") if self._visible(o, call)]
-            return self._page(call, objs, f"{call.base}/$metadata#directory/administrativeUnits", limited=False)
+            predicate, expand = odata.collection_options(call.query, call.eventual(), ("administrativeUnit",),
+                                                         relationship=False)
+            objs = [o for o in self.store.list_objects("administrativeUnit")
+                    if self._visible(o, call) and (predicate is None or predicate(o))]
+            return self._page(call, objs, f"{call.base}/$metadata#directory/administrativeUnits", limited=False,
+                              expand=expand)
         raw_id = s[0]
         if len(s) == 1:
             if call.method != "GET":
                 raise _method_not_allowed()
             unit = self._load(call, raw_id, ("administrativeUnit",))
             rules.require(call.roles, "administrativeUnit.get")
+            expand = odata.parse_expand(call.query.get("$expand"), "administrativeUnit")
             body = {"@odata.context": f"{call.base}/$metadata#directory/administrativeUnits/$entity"}
             body.update(odata.serialize(unit, odata.parse_select(call.query)))
             body.pop("@odata.type", None)
+            self._add_expansions(call, unit, body, expand)
             return Response.graph(200, body)
         if s[1] == "members":
             return self._links(call, "administrativeUnit", raw_id, "members", s[2:])

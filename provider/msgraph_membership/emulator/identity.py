@@ -97,7 +97,7 @@ class Identity:
         return f"https://{req.host}/_emulator/oidc"
 
     def _issue(self, req: Request, principal: dict, audience: str) -> tuple[str, int]:
-        roles = (principal.get("roles") or []) if audience in tokens_mod.GRAPH_AUDIENCES else []
+        roles = (principal.get("roles") or []) if tokens_mod.is_graph_audience(audience, req.host) else []
         return self.tokens.mint(tenant_id=self.tenant_id, audience=audience, appid=principal["client_id"],
                                 oid=principal["object_id"], roles=roles, lifetime_s=self.faults.token_lifetime(),
                                 app_displayname=principal.get("display_name"))

@@ -2,7 +2,7 @@
 
 Each entry::
 
-    {"seq": 17, "time": "2024-05-07T15:39:39.123Z", "kind": "graph" | "token", "method": "POST",
+    {"seq": 17, "time": "2024-05-07T15:39:39.123Z", "kind": "graph" | "token" | "metadata", "method": "POST",
      "path": "/v1.0/groups/{id}/members/$ref?...", "status": 204, "duration_ms": 0.42,
      "app": "3a9e0b1c-...", "request_id": "...", "batch_items": 3, "fault": "throttle"}
 

@@ -35,6 +35,16 @@ GRAPH_AUDIENCES = frozenset({
 DEFAULT_LIFETIME_S = 3599
 
 
+def is_graph_audience(audience, request_host: str | None = None) -> bool:
+    """A national cloud's Graph resource, or the emulator's own origin ``https://{host}``: the
+    emulator's cloud metadata (``cloudmeta.py``) names itself as the Graph resource of a custom
+    cloud, and tokens for a cloud carry that cloud's Graph resource as audience
+    (https://learn.microsoft.com/graph/deployments#microsoft-graph-and-graph-explorer-service-root-endpoints)."""
+    if audience in GRAPH_AUDIENCES:
+        return True
+    return bool(request_host) and isinstance(audience, str) and audience.rstrip("/") == f"https://{request_host}"
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -114,7 +124,7 @@ class TokenService:
         }
         return self.token_key.sign(claims), lifetime
 
-    def verify_graph_token(self, authorization: str | None) -> dict:
+    def verify_graph_token(self, authorization: str | None, request_host: str | None = None) -> dict:
         """The claims of a valid Graph bearer token; raises the §3 401 otherwise."""
         if not authorization:
             raise errors.unauthorized(errors.TOKEN_EMPTY)
@@ -147,7 +157,7 @@ class TokenService:
         now = time.time()
         if not (claims.get("nbf", 0) - 300 <= now < claims.get("exp", 0)):
             raise errors.unauthorized(errors.TOKEN_EXPIRED)
-        if claims.get("aud") not in GRAPH_AUDIENCES:
+        if not is_graph_audience(claims.get("aud"), request_host):
             raise errors.unauthorized(errors.TOKEN_BAD_AUDIENCE)
         if claims.get("tid") != self.store.get_meta("tenant_id"):
             raise errors.unauthorized(errors.TOKEN_INVALID)

@@ -1,0 +1,3 @@
+module pulumi-msgraph-membership/tests/goclient
+
+go 1.26
