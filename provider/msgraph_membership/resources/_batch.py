@@ -16,6 +16,7 @@ from ..graph.rules import permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, check_guid_list,
                     graph_message, has_unknown, is_unknown)
 from ._converge import describe_failures, plan, short_list
+from ._refs import ReferenceArg, carry
 from ._guard import MAX_REMOVALS, check_max_removals, too_many, unprotected
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
@@ -86,7 +87,16 @@ class BatchMembersProvider(MembershipProvider):
     def args(self) -> tuple[str, str, str]:
         return (self.container_arg, "member_ids", "authoritative")
 
-    def check(self, olds: dict, news: dict):
+    member_kinds: frozenset[str]  # what member_ids may name (graph/references.py)
+    container_kinds: frozenset[str]
+
+    @property
+    def reference_args(self) -> tuple[ReferenceArg, ...]:
+        return (ReferenceArg(self.container_arg, self.container_kinds),
+                ReferenceArg("member_ids", self.member_kinds, many=True),
+                ReferenceArg(PROTECTED, self.member_kinds, many=True))
+
+    def check_inputs(self, olds: dict, news: dict):
         cid_arg = self.container_arg
         inputs = {k: v for k, v in news.items() if k in self.args}
         guard_problems = self._check_guard_args(news, inputs)
@@ -199,14 +209,14 @@ class BatchMembersProvider(MembershipProvider):
         cid = props[self.container_arg]
         outs = self._converge(cid, list(props.get("member_ids") or []), bool(props.get("authoritative")),
                               managed_before=set(), adopted_before=set(), guard=props)
-        return CreateResult(self.resource_id(cid), outs)
+        return carry(CreateResult(self.resource_id(cid), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
         outs = self._converge(news[self.container_arg], list(news.get("member_ids") or []),
                               bool(news.get("authoritative")),
                               managed_before=set(olds.get("member_ids") or []),
                               adopted_before=set(olds.get("adopted_member_ids") or []), guard=news)
-        return UpdateResult(outs)
+        return carry(UpdateResult(outs), news)
 
     def _converge(self, cid: str, desired: list[str], authoritative: bool, *, managed_before: set[str],
                   adopted_before: set[str], guard: dict) -> dict:
@@ -268,8 +278,8 @@ class BatchMembersProvider(MembershipProvider):
         outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
                 "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present)),
                 **guard_outputs(props)}
-        return ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
-                                             "authoritative": authoritative, **guard_outputs(props)})
+        return carry(ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
+                                             "authoritative": authoritative, **guard_outputs(props)}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         cid = props.get(self.container_arg) or self.container_of(id_)

@@ -23,6 +23,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ..graph.rules import UNITS
+from ..graph.references import UNIT_KINDS, UNIT_MEMBER_KINDS
 from ._batch import BatchMembersProvider, hide_member_ids_diff
 from .administrative_unit_member import validate_unit_members
 
@@ -46,6 +47,8 @@ class AdministrativeUnitMembersProvider(BatchMembersProvider):
     container_arg = "administrative_unit_id"
     container_what = "the administrative unit's object id"
     container_noun = "administrative unit"
+    container_kinds = UNIT_KINDS
+    member_kinds = UNIT_MEMBER_KINDS
     kind = UNITS
     add_op = "au_add"
     remove_op = "au_remove"

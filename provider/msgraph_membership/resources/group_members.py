@@ -23,6 +23,7 @@ from pulumi.dynamic import Resource
 
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
 from ._base import InputError, member_type_problem, member_types, writable_group
+from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS
 from ._batch import BatchMembersProvider, hide_member_ids_diff
 from ._converge import short_list
 
@@ -34,6 +35,8 @@ class GroupMembersProvider(BatchMembersProvider):
     container_arg = "group_id"
     container_what = "the group's object id"
     container_noun = "group"
+    container_kinds = GROUP_KINDS
+    member_kinds = GROUP_MEMBER_KINDS
     kind = GROUPS
     add_op = "add"
     remove_op = "remove"

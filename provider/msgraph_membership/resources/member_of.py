@@ -24,6 +24,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from ..graph import errors as E
 from ..graph.rules import permission_hint, unified_member_problem
+from ..graph.references import GROUP_KINDS, MEMBER_OF_KINDS
+from ._refs import ReferenceArg, carry
 from ._base import (ApplyError, InputError, MembershipProvider, check_guid, check_guid_list, graph_message,
                     group_type_fallback, groups_holding, has_unknown, is_unknown, member_type_problem,
                     member_types)
@@ -51,7 +53,10 @@ def parse_member_of_id(id_: str) -> str:
 
 
 class MemberOfProvider(MembershipProvider):
-    def check(self, olds: dict, news: dict):
+    reference_args = (ReferenceArg("member_id", MEMBER_OF_KINDS), ReferenceArg("group_ids", GROUP_KINDS, many=True),
+                      ReferenceArg(PROTECTED, GROUP_KINDS, many=True))
+
+    def check_inputs(self, olds: dict, news: dict):
         inputs = {k: v for k, v in news.items() if k in ARGS}
         problems: list[tuple[str, str]] = []
         if not has_unknown(news.get("member_id")):
@@ -150,12 +155,12 @@ class MemberOfProvider(MembershipProvider):
         member_id = props["member_id"]
         outs = self._converge(member_id, list(props.get("group_ids") or []), managed_before=set(), adopted_before=set(),
                               guard=props)
-        return CreateResult(member_of_id(member_id), outs)
+        return carry(CreateResult(member_of_id(member_id), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
-        return UpdateResult(self._converge(news["member_id"], list(news.get("group_ids") or []),
+        return carry(UpdateResult(self._converge(news["member_id"], list(news.get("group_ids") or []),
                                            managed_before=set(olds.get("group_ids") or []),
-                                           adopted_before=set(olds.get("adopted_group_ids") or []), guard=news))
+                                           adopted_before=set(olds.get("adopted_group_ids") or []), guard=news)), news)
 
     def _converge(self, member_id: str, desired: list[str], *, managed_before: set[str],
                   adopted_before: set[str], guard: dict) -> dict:
@@ -216,7 +221,7 @@ class MemberOfProvider(MembershipProvider):
         outs = {"member_id": member_id, "group_ids": present,
                 "adopted_group_ids": sorted(set(props.get("adopted_group_ids") or []) & set(present)),
                 **guard_outputs(props)}
-        return ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present, **guard_outputs(props)})
+        return carry(ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present, **guard_outputs(props)}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         member_id = props.get("member_id") or parse_member_of_id(id_)
