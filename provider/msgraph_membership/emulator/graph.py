@@ -387,7 +387,7 @@ class GraphApi:
             raise _segment_not_found(rest[0])
         found = groups.find_by_unique_name(self.store.list_objects("group"), unique_name)
         if call.method == "PATCH" and found is None and "create-if-missing" in (call.request.header("prefer") or ""):
-            rules.require(call.roles, rules.GROUP_WRITE)
+            rules.require(call.roles, "group.upsert")
             body = _body_object(call)
             if body.get("uniqueName", unique_name) != unique_name:
                 raise _invalid_unique_name()
