@@ -9,7 +9,7 @@ import requests
 from harness.server import ProviderServer, urn_for
 
 RESOURCES = ("AdministrativeUnitMember", "AdministrativeUnitMembers", "AdministrativeUnitGroup", "MemberOf",
-             "GroupMembers")
+             "GroupMembers", "GroupMember")
 READ_ONLY_POSTS = ("/directoryObjects/getByIds", "/checkMemberGroups", "/checkMemberObjects", "/getMemberGroups")
 
 

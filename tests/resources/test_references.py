@@ -157,3 +157,19 @@ def test_without_user_read_all_a_sign_in_name_fails_preview_naming_the_permissio
     # Group names need only what the resource needs anyway.
     assert r.preview(group_id=f"group:Devs {t}", member_ids=[world["alice"]]) == []
     assert graph_writes(emu) == []
+
+
+def test_single_memberships_and_a_unit_group_by_name_keep_their_id_formats(emu, stack, world):
+    t = world["tag"]
+    gm = stack("GroupMember", "one")
+    outs = gm.up(group_id=f"nickname:DEVS-{t}", member_id=f"bob-{t}@contoso.test")
+    assert gm.id == f"{world['devs']}/member/{world['bob']}" and outs["member_type"] == "user"
+    assert world["bob"] in group_members(emu, world["devs"])
+    assert gm.preview(group_id=world["devs"], member_id=world["bob"]) == [] and gm.last_diff.changes == "none"
+    au = stack("AdministrativeUnitGroup", "team")
+    outs = au.up(administrative_unit_id=f"unit:Paris {t}", display_name=f"Team {t}", mail_nickname=f"team-{t}")
+    assert outs["administrative_unit_id"] == world["paris"] and au.id in unit_members(emu, world["paris"])
+    assert outs["references"] == {f"unit:Paris {t}": world["paris"]}
+    # Same unit by id: no change (a new unit would replace the group).
+    assert au.preview(administrative_unit_id=world["paris"], display_name=f"Team {t}", mail_nickname=f"team-{t}") == []
+    assert au.last_diff.changes == "none"
