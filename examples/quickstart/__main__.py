@@ -1,9 +1,15 @@
 """Quick start: who is in which group or administrative unit, in the same `pulumi up` as the rest
-of your cloud. One of each kind of membership resource.
+of your cloud. One of each kind of membership resource, with members and groups written by name.
 
-By default every id below belongs to the local Graph emulator's quick-start directory
-(examples/quickstart/seed.yaml). Against a real tenant, set them as stack config, e.g.
-`pulumi config set developersGroupId <object id>`, and sign in as in the README.
+Every argument that takes a directory object takes an object id or a name: a user's sign-in name
+(alice@contoso.test), or `group:`, `nickname:`, `mail:`, `app:`, `sp:`, `device:`, `unit:` followed
+by the name (docs/resources.md, "References by name"). Names are resolved at preview; the state
+keeps both what you wrote and the object id it meant.
+
+By default every name below is in the local Graph emulator's quick-start directory
+(examples/quickstart/seed.yaml). Against a real tenant, set yours as stack config, e.g.
+`pulumi config set developersGroupId "group:Developers"` (an object id works too), and sign in as
+in the README.
 """
 import pulumi
 
@@ -12,21 +18,23 @@ from msgraph_membership import (AdministrativeUnitMember, AdministrativeUnitMemb
 
 cfg = pulumi.Config()
 
-alice = cfg.get("aliceId") or "0a000001-0000-4000-8000-000000000001"
-bob = cfg.get("bobId") or "0a000001-0000-4000-8000-000000000002"
-carol = cfg.get("carolId") or "0a000001-0000-4000-8000-000000000003"
-dave = cfg.get("daveId") or "0a000001-0000-4000-8000-000000000004"
-pipeline = cfg.get("pipelineSpId") or "0a000003-0000-4000-8000-000000000001"
-kiosk = cfg.get("kioskDeviceId") or "0a000004-0000-4000-8000-000000000001"
-platform_admins = cfg.get("platformAdminsGroupId") or "0b000001-0000-4000-8000-000000000001"
-developers = cfg.get("developersGroupId") or "0b000001-0000-4000-8000-000000000002"
-paris = cfg.get("parisUnitId") or "0c000001-0000-4000-8000-000000000001"
+alice = cfg.get("aliceId") or "alice@contoso.test"
+bob = cfg.get("bobId") or "bob@contoso.test"
+carol = cfg.get("carolId") or "carol@contoso.test"
+dave = cfg.get("daveId") or "dave@contoso.test"
+pipeline = cfg.get("pipelineSpId") or "sp:build-pipeline"
+kiosk = cfg.get("kioskDeviceId") or "device:kiosk-01"
+platform_admins = cfg.get("platformAdminsGroupId") or "group:Platform admins"
+developers = cfg.get("developersGroupId") or "nickname:developers"
+paris = cfg.get("parisUnitId") or "unit:Paris"
 
 # One membership per resource, like azuread.GroupMember; an existing one is adopted, not an error.
 alice_admin = GroupMember("alice-platform-admin", group_id=platform_admins, member_id=alice)
 
-# Many memberships of one group, written 20 per request.
-devs = GroupMembers("developers", group_id=developers, member_ids=[alice, bob, carol, pipeline])
+# Many memberships of one group, written 20 per request. The guard against mass removal: an
+# update that would remove more than 2 members fails at preview (protected_member_ids=[...] would
+# also keep members this resource must never remove, even on destroy).
+devs = GroupMembers("developers", group_id=developers, member_ids=[alice, bob, carol, pipeline], max_removals=2)
 
 # One member's groups, listed from the member's side.
 dave_groups = MemberOf("dave-groups", member_id=dave, group_ids=[developers, platform_admins])

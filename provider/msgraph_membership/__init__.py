@@ -5,6 +5,8 @@
                                     AdministrativeUnitGroup)
 
 Every resource is a `pulumi.dynamic.Resource`; see each class for its arguments and outputs.
+`get_object_ids` / `get_object_id` turn names (alice@contoso.com, group:Developers, ...) into
+object ids for other resources, like azuread's data sources.
 """
 from .resources.group_member import GroupMember
 from .resources.group_members import GroupMembers
@@ -12,6 +14,7 @@ from .resources.administrative_unit_member import AdministrativeUnitMember
 from .resources.administrative_unit_members import AdministrativeUnitMembers
 from .resources.administrative_unit_group import AdministrativeUnitGroup
 from .resources.member_of import MemberOf
+from .lookup import ReferenceError, get_object_id, get_object_ids
 
 __all__ = ["GroupMember", "GroupMembers", "AdministrativeUnitMember", "AdministrativeUnitMembers",
-           "AdministrativeUnitGroup", "MemberOf"]
+           "AdministrativeUnitGroup", "MemberOf"]  # the resources; the lookup functions are imported by name

@@ -274,3 +274,39 @@ def test_preview_diff_of_a_thousand_members_shows_the_twenty_changes(fresh, tmp_
     assert len(mentioned) == 20, "unchanged members are not listed"
     assert len(lines) < 80
     stack.destroy()
+
+
+# -- the guard against mass removal, as the engine shows it ------------------------------------------
+
+def test_authoritative_preview_diff_names_the_outside_members_it_would_remove(fresh, tmp_path):
+    from msgraph_membership import GroupMembers
+
+    from harness.outside import OutsideGraph
+
+    spec = {"authoritative": False, "max_removals": None}
+
+    def program():
+        GroupMembers("guarded", group_id=GROUP, member_ids=USERS[:5], authoritative=spec["authoritative"],
+                     max_removals=spec["max_removals"])
+
+    stack = CliStack.inline(fresh, "guard", program, tmp_path)
+    stack.up()
+    outside = OutsideGraph(fresh)
+    for u in USERS[100:103]:
+        outside.add_member(GROUP, u)
+    spec["authoritative"] = True
+    plan = stack.preview(diff=True)
+    assert plan.ops() == {"guarded": "update"}
+    text = plan.stdout + plan.stderr
+    assert "outside_members_to_remove" in text
+    assert all(u in text for u in USERS[100:103]) and "will remove 3 member(s)" in text
+    assert members_of(fresh, GROUP) == set(USERS[:5]) | set(USERS[100:103]), "preview removed nothing"
+    # With max_removals below what the run would remove, preview fails naming the count.
+    spec["max_removals"] = 2
+    with pytest.raises(StackError) as e:
+        stack.preview()
+    assert "max_removals" in str(e.value) and "would remove 3 member(s)" in str(e.value)
+    spec["max_removals"] = None
+    stack.up()
+    assert members_of(fresh, GROUP) == set(USERS[:5])
+    stack.destroy()

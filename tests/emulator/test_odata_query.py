@@ -270,3 +270,16 @@ def test_compile_filter_rejects_trailing_tokens():
     with pytest.raises(GraphError) as exc:
         odata.compile_filter("displayName eq 'a' 'b'", ("user",), advanced=False)
     assert exc.value.status == 400 and exc.value.code == "BadRequest"
+
+
+# --- the 15-value limit of `in` ------------------------------------------------------------------
+def test_filter_in_takes_15_values_by_default_and_more_as_an_advanced_query(graph):
+    """https://learn.microsoft.com/graph/filter-query-parameter: `in` is limited to 15 expressions
+    by default; advanced queries are bound by the URL's length instead."""
+    fifteen = ",".join(f"'u{i}@contoso.test'" for i in range(14)) + ",'alice@contoso.test'"
+    assert ids(graph.get(f"users?$filter=userPrincipalName in ({fifteen})")) == [ALICE]
+    sixteen = fifteen + ",'x@contoso.test'"
+    status, code, message = error_of(graph.get(f"users?$filter=userPrincipalName in ({sixteen})"))
+    assert (status, code) == (400, "Request_UnsupportedQuery") and "16" in message and "15" in message
+    r = graph.get(f"users?$filter=userPrincipalName in ({sixteen})&$count=true", headers=EVENTUAL)
+    assert ids(r) == [ALICE]

@@ -36,6 +36,7 @@ DEVICE = oid("bad-device")
 SP = oid("bad-sp")
 UNIT = oid("bad-unit")
 GHOST = oid("bad-ghost")  # a well-formed id that names nothing
+TWIN1, TWIN2 = oid("bad-twin-1"), oid("bad-twin-2")  # two groups with one display name
 NO_ROLE_MGMT_APP = oid("bad-app-no-role-management")
 NO_ROLE_MGMT_SECRET = "no-role-management-secret-7d1c"
 
@@ -62,6 +63,8 @@ def seed() -> dict:
             group(M365, "Team", groupTypes=["Unified"], mailEnabled=True, securityEnabled=False),
             group(M365_OTHER, "Team2", groupTypes=["Unified"], mailEnabled=True, securityEnabled=False),
             group(ROLE, "Admins", isAssignableToRole=True),
+            {**group(TWIN1, "Twin"), "mailNickname": "twin1"},
+            {**group(TWIN2, "Twin"), "mailNickname": "twin2"},
         ],
         "administrativeUnits": [{"id": UNIT, "displayName": "Paris"}],
     }
@@ -105,8 +108,30 @@ CASES: dict[str, Case] = {
     "member_ids-a-string": Case("GroupMembers", gm(USER), "member_ids", ["list"]),
     "member_ids-a-number": Case("GroupMembers", gm(7), "member_ids", ["list"]),
     "member_ids-empty-id": Case("GroupMembers", gm([USER, ""]), "member_ids", ["required", "guid"]),
-    "member_ids-a-upn": Case("GroupMembers", gm([USER, "alice@contoso.test"]), "member_ids",
-                             ["not a guid", "object id"]),
+    # -- references by name ----------------------------------------------------------------------
+    "member_ids-a-upn-nobody-has": Case("GroupMembers", gm([USER, "nobody.bad@contoso.test"]), "member_ids",
+                                        ["'nobody.bad@contoso.test' matches no object", "object id"]),
+    "member_ids-an-ambiguous-name": Case("GroupMembers", gm([USER, "group:Twin"]), "member_ids",
+                                         [TWIN1, TWIN2, "ambiguous", "object id"]),
+    "member_ids-app-not-a-guid": Case("GroupMembers", gm(["app:build"]), "member_ids",
+                                      ["application id is a guid", "sp:"]),
+    "member_ids-an-empty-name": Case("GroupMembers", gm(["group:"]), "member_ids", ["write a value"]),
+    "group_id-a-user-reference": Case("GroupMembers", gm([USER], group_id="alice@contoso.test"), "group_id",
+                                      ["names a user", "takes groups"]),
+    "administrative_unit_id-a-group-reference": Case("AdministrativeUnitMembers",
+                                                     {"administrative_unit_id": "group:Sec", "member_ids": [USER]},
+                                                     "administrative_unit_id", ["names a group", "administrative units"]),
+    "member_ids-an-unknown-prefix": Case("GroupMembers", gm(["grp:Sec"]), "member_ids",
+                                         ["not a guid or a reference", "group:"]),
+    # -- the guard against mass removal ---------------------------------------------------------
+    "max_removals-negative": Case("GroupMembers", gm([USER], max_removals=-1), "max_removals", ["0 or more"]),
+    "max_removals-a-word": Case("GroupMembers", gm([USER], max_removals="lots"), "max_removals", ["whole number"]),
+    "max_removals-a-fraction": Case("MemberOf", {"member_id": USER, "group_ids": [SEC], "max_removals": 1.5},
+                                    "max_removals", ["whole number"]),
+    "protected_member_ids-a-bare-name": Case("GroupMembers", gm([USER], protected_member_ids=["Bob"]),
+                                             "protected_member_ids", ["not a guid"]),
+    "protected_group_ids-a-string": Case("MemberOf", {"member_id": USER, "group_ids": [SEC],
+                                                      "protected_group_ids": SEC}, "protected_group_ids", ["list"]),
     "member_ids-nested-list": Case("GroupMembers", gm([USER, [USER2]]), "member_ids", ["flat list"]),
     "member_ids-a-dict": Case("GroupMembers", gm([{"id": USER}]), "member_ids", ["flat list"]),
     "member_ids-a-number-inside": Case("GroupMembers", gm([USER, 12]), "member_ids", ["string", "guid"]),

@@ -27,6 +27,8 @@ def blobs() -> dict[str, str]:
         m.AdministrativeUnitMembers("b", administrative_unit_id=x, member_ids=[x]),
         m.AdministrativeUnitGroup("c", administrative_unit_id=x, display_name="c", mail_nickname="c"),
         m.MemberOf("d", member_id=x, group_ids=[x]),
+        m.GroupMembers("e", group_id=x, member_ids=[x]),
+        m.GroupMember("f", group_id=x, member_id=x),
     ])
     out = {r.typ.rsplit(":", 1)[1]: r.inputs["__provider"] for r in regs}
     assert sorted(out) == sorted(RESOURCES)

@@ -8,7 +8,8 @@ import requests
 
 from harness.server import ProviderServer, urn_for
 
-RESOURCES = ("AdministrativeUnitMember", "AdministrativeUnitMembers", "AdministrativeUnitGroup", "MemberOf")
+RESOURCES = ("AdministrativeUnitMember", "AdministrativeUnitMembers", "AdministrativeUnitGroup", "MemberOf",
+             "GroupMembers", "GroupMember")
 READ_ONLY_POSTS = ("/directoryObjects/getByIds", "/checkMemberGroups", "/checkMemberObjects", "/getMemberGroups")
 
 

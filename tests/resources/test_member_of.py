@@ -105,7 +105,8 @@ def test_a_service_principal_joins_security_groups(emu, stack, world):
 
 @pytest.mark.parametrize("member, groups, prop, needle", [
     ("alice", ["not-a-guid"], "group_ids", "not a GUID"),
-    ("alice@contoso.test", ["g0"], "member_id", "not a GUID"),
+    ("nobody@contoso.test", ["g0"], "member_id", "matches no object"),
+    ("alice smith", ["g0"], "member_id", "not a GUID"),
     ("ghost", ["g0"], "member_id", "does not exist"),
     ("alice", ["g0", "ghost"], "group_ids", "do not exist"),
     ("alice", ["dynamic"], "group_ids", "dynamic-membership"),

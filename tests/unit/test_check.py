@@ -39,7 +39,8 @@ def failures(result):
     ("", "is required"),
     (None, "is required"),
     (42, "must be a string GUID"),
-    ("alice@contoso.com", "not a name or UPN"),
+    ("grp:Devs", "not a GUID or a reference by name"),
+    ("alice smith", "not a GUID or a reference by name"),
 ])
 def test_group_member_rejects_a_bad_member_id_naming_the_argument(gm, bad, needle):
     r = gm.check({}, {"group_id": G, "member_id": bad})

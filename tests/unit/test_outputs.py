@@ -23,13 +23,14 @@ def test_every_resource_declares_its_documented_outputs():
 
     expected = {
         "GroupMember": {"member_type", "adopted"},
-        "GroupMembers": {"member_ids", "adopted_member_ids"},
+        "GroupMembers": {"member_ids", "adopted_member_ids", "protected_member_ids", "max_removals"},
         "AdministrativeUnitMember": {"member_type", "adopted"},
-        "AdministrativeUnitMembers": {"member_ids", "adopted_member_ids"},
+        "AdministrativeUnitMembers": {"member_ids", "adopted_member_ids", "protected_member_ids", "max_removals"},
         "AdministrativeUnitGroup": {"group_id", "mail", "created_date_time"},
-        "MemberOf": {"group_ids", "adopted_group_ids"},
+        "MemberOf": {"group_ids", "adopted_group_ids", "protected_group_ids", "max_removals"},
     }
     assert set(m.__all__) == set(expected)
+    assert callable(m.get_object_ids) and callable(m.get_object_id)  # lookups by name, beside the resources
     for name, outs in expected.items():
         assert outs <= set(getattr(m, name).__annotations__), name
 

@@ -101,6 +101,8 @@ UNSUPPORTED_FILTER_PROPERTY = (
 )
 # A $filter that does not parse: the OData layer's 400 (the wording after the colon is the emulator's).
 INVALID_FILTER = "Invalid filter clause: {detail}"
+TOO_MANY_IN_VALUES = ("Too many values in an 'in' expression: {n}. Max allowed: {limit} without the advanced query "
+                      "parameters.")
 # $select/$expand naming a property the type does not have (the OData layer's message).
 UNKNOWN_PROPERTY_ON_TYPE = "Could not find a property named '{prop}' on type 'microsoft.graph.{type}'."
 # checkMemberGroups (docs/graph-behaviour.md §1.6: "up to a maximum of 20 groups per request").

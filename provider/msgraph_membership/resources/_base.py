@@ -20,8 +20,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, Resource
 from pulumi.output import Unknown
 
 from ..graph import errors as E
-from ..graph.errors import docs_link
-from ..graph.errors import plain_name
+from ..graph.errors import docs_link, plain_name
 from ..graph.rules import is_guid
 
 if TYPE_CHECKING:
@@ -70,7 +69,9 @@ def check_guid(value: Any, what: str = "a directory object id") -> tuple[Any, st
     v = value.strip().lower()
     if not is_guid(v):
         shown = value if len(value) <= 80 else value[:77] + "..."
-        return value, f"{shown!r} is not a GUID; give {what} (object id, not a name or UPN)"
+        return value, (f"{shown!r} is not a GUID or a reference by name; give {what} as an object id, "
+                       "a user's sign-in name (alice@contoso.com) or a prefixed name (group:, nickname:, mail:, "
+                       "app:, sp:, device:, unit:)" + docs_link("resources.md#references-by-name"))
     return v, None
 
 
@@ -300,6 +301,27 @@ class MembershipProvider(ResourceProvider):
             c.notice = pulumi.log.info  # notices reach the user in Pulumi's output
         return c
 
+    # -- check: references by name first (_refs.py), then the resource's own checks ------------------
+
+    reference_args: tuple = ()  # the arguments that take directory objects (_refs.ReferenceArg)
+
+    def check(self, olds: dict, news: dict) -> CheckResult:
+        """Resolve references by name in `reference_args` to object ids, then `check_inputs`.
+        The checked inputs keep `references` (written -> object id) when there were any."""
+        from ._refs import REFERENCES, resolve_arguments
+
+        resolved, references, problems = resolve_arguments(self, olds, news, self.reference_args)
+        if problems:
+            return self.check_result({k: v for k, v in news.items() if k != "__provider"}, problems)
+        result = self.check_inputs(olds, resolved)
+        if references:
+            result.inputs[REFERENCES] = references
+        return result
+
+    def check_inputs(self, olds: dict, news: dict) -> CheckResult:
+        """The resource's own checks, on arguments whose references are already object ids."""
+        raise NotImplementedError
+
     # -- helpers for subclasses ---------------------------------------------------------------------
 
     @staticmethod
@@ -335,7 +357,6 @@ class MembershipProvider(ResourceProvider):
         except E.Forbidden as e:
             return [("provider", graph_message(e, hint="the app most likely lacks GroupMember.Read.All (groups) or "
                                                         "AdministrativeUnit.Read.All (units) to read the directory; "
-                                                        "grant it with admin consent"
-                                                        + docs_link("permissions.md")))]
+                                                        "grant one (admin consent)" + docs_link("permissions.md")))]
         except E.GraphError as e:  # throttled or unavailable past every retry, or refused
             return [("provider", f"could not check the directory: {graph_message(e)}")]

@@ -15,13 +15,19 @@ from ..graph import errors as E
 from ..graph.rules import permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, check_guid_list,
                     graph_message, has_unknown, is_unknown)
-from ._converge import describe_failures, plan
+from ._converge import describe_failures, plan, short_list
+from ._refs import ReferenceArg, carry
+from ._guard import MAX_REMOVALS, check_max_removals, too_many, unprotected
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
 
 
 DIFF_KEY = "members"  # the checked input that `pulumi preview --diff` shows instead of member_ids
+PROTECTED = "protected_member_ids"
+# With authoritative=True, the members outside member_ids that the run would remove (id -> type),
+# found by listing the container at preview: a checked input, so `pulumi preview --diff` shows it.
+OUTSIDE_KEY = "outside_members_to_remove"
 
 
 def id_set(ids) -> dict[str, str]:
@@ -42,6 +48,11 @@ def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.Resou
     except TypeError:  # a Pulumi SDK older than the hide_diffs option: the list diff shows too
         return opts
     return pulumi.ResourceOptions.merge(opts, hidden)
+
+
+def guard_outputs(props: dict) -> dict:
+    """The guard arguments as given (left out when not set), for outputs and refreshed inputs."""
+    return {k: props[k] for k in (PROTECTED, MAX_REMOVALS) if props.get(k) is not None}
 
 
 class BatchMembersProvider(MembershipProvider):
@@ -76,9 +87,19 @@ class BatchMembersProvider(MembershipProvider):
     def args(self) -> tuple[str, str, str]:
         return (self.container_arg, "member_ids", "authoritative")
 
-    def check(self, olds: dict, news: dict):
+    member_kinds: frozenset[str]  # what member_ids may name (graph/references.py)
+    container_kinds: frozenset[str]
+
+    @property
+    def reference_args(self) -> tuple[ReferenceArg, ...]:
+        return (ReferenceArg(self.container_arg, self.container_kinds),
+                ReferenceArg("member_ids", self.member_kinds, many=True),
+                ReferenceArg(PROTECTED, self.member_kinds, many=True))
+
+    def check_inputs(self, olds: dict, news: dict):
         cid_arg = self.container_arg
         inputs = {k: v for k, v in news.items() if k in self.args}
+        guard_problems = self._check_guard_args(news, inputs)
         problems: list[tuple[str, str]] = []
         if not has_unknown(news.get(cid_arg)):
             inputs[cid_arg], p = check_guid(news.get(cid_arg), self.container_what)
@@ -98,10 +119,67 @@ class BatchMembersProvider(MembershipProvider):
             inputs["authoritative"], p = check_bool(news.get("authoritative"), False)
             if p:
                 problems.append(("authoritative", p))
+        problems += guard_problems
         if not problems:
             problems = self.directory_problems(olds, inputs, self.args,
                                                lambda: self._directory_problems(inputs, olds))
+        if not problems:
+            problems = self._removal_problems(olds, inputs)
         return self.check_result(inputs, problems)
+
+    # -- the guard against mass removal (_guard.py) ----------------------------------------------------
+
+    @staticmethod
+    def _check_guard_args(news: dict, inputs: dict) -> list[tuple[str, str]]:
+        """Validate `protected_member_ids` and `max_removals` into `inputs` (left out when not given)."""
+        problems: list[tuple[str, str]] = []
+        raw = news.get(PROTECTED)
+        if is_unknown(raw) or has_unknown(raw):
+            inputs[PROTECTED] = raw
+        elif raw is not None:
+            value, ps = check_guid_list(raw, "member object ids")
+            problems += [(PROTECTED, p) for p in ps]
+            if value:
+                inputs[PROTECTED] = value
+        value, p = check_max_removals(news.get(MAX_REMOVALS))
+        if p:
+            problems.append((MAX_REMOVALS, p))
+        if value is not None:
+            inputs[MAX_REMOVALS] = value
+        return problems
+
+    def _removal_problems(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
+        """What this run would remove, known before any write: members dropped from member_ids
+        and, with authoritative=True, the members outside the list (one listing of the container).
+        Those outside are added to the checked inputs and named in a warning; more removals than
+        max_removals fail the preview. Unknown inputs leave it to the same check at apply."""
+        keys = (self.container_arg, "member_ids", "authoritative", PROTECTED, MAX_REMOVALS)
+        if any(has_unknown(inputs.get(k)) for k in keys):
+            return []
+        cid = inputs[self.container_arg]
+        desired = set(inputs.get("member_ids") or [])
+        protected = set(inputs.get(PROTECTED) or [])
+        dropped: set[str] = set()
+        if olds.get(self.container_arg) == cid:
+            dropped = set(olds.get("member_ids") or []) - desired
+        outside: dict[str, str] = {}
+        if inputs.get("authoritative"):
+            try:
+                current = self.client.member_ids(self.kind, cid, max_age_s=0)  # as the apply will see it
+            except E.NotFound:
+                current = {}  # a container created in this run: nothing to remove
+            except E.GraphError as e:
+                return [("provider", f"could not list the {self.container_noun}'s members to show what "
+                                     f"authoritative=True would remove: {graph_message(e, hint=permission_hint('read'))}")]
+            dropped &= set(current)
+            outside = {m: t for m, t in sorted(current.items()) if m not in desired and m not in protected}
+        if outside:
+            inputs[OUTSIDE_KEY] = outside
+            pulumi.log.warn(f"{self.container_noun} {cid}: authoritative=True will remove {len(outside)} member(s) "
+                            f"not in member_ids: {short_list(outside, 20)}")
+        refusal = too_many(unprotected(dropped | set(outside), protected), inputs.get(MAX_REMOVALS),
+                           where=f"{self.container_noun} {cid}")
+        return [(MAX_REMOVALS, refusal)] if refusal else []
 
     def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
         new_ids = set(inputs.get("member_ids") or [])
@@ -119,24 +197,31 @@ class BatchMembersProvider(MembershipProvider):
             changed.append("member_ids")
         if has_unknown(news.get("authoritative")) or bool(olds.get("authoritative")) != bool(news.get("authoritative")):
             changed.append("authoritative")
+        if has_unknown(news.get(PROTECTED)) or sorted(olds.get(PROTECTED) or []) != sorted(news.get(PROTECTED) or []):
+            changed.append(PROTECTED)
+        if has_unknown(news.get(MAX_REMOVALS)) or olds.get(MAX_REMOVALS) != news.get(MAX_REMOVALS):
+            changed.append(MAX_REMOVALS)
+        if news.get(OUTSIDE_KEY):  # authoritative and members outside the list: the update removes them
+            changed.append(OUTSIDE_KEY)
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def create(self, props: dict) -> CreateResult:
         cid = props[self.container_arg]
         outs = self._converge(cid, list(props.get("member_ids") or []), bool(props.get("authoritative")),
-                              managed_before=set(), adopted_before=set())
-        return CreateResult(self.resource_id(cid), outs)
+                              managed_before=set(), adopted_before=set(), guard=props)
+        return carry(CreateResult(self.resource_id(cid), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
         outs = self._converge(news[self.container_arg], list(news.get("member_ids") or []),
                               bool(news.get("authoritative")),
                               managed_before=set(olds.get("member_ids") or []),
-                              adopted_before=set(olds.get("adopted_member_ids") or []))
-        return UpdateResult(outs)
+                              adopted_before=set(olds.get("adopted_member_ids") or []), guard=news)
+        return carry(UpdateResult(outs), news)
 
     def _converge(self, cid: str, desired: list[str], authoritative: bool, *, managed_before: set[str],
-                  adopted_before: set[str]) -> dict:
-        """Make the directory match from its actual state, so a half-done earlier apply converges."""
+                  adopted_before: set[str], guard: dict) -> dict:
+        """Make the directory match from its actual state, so a half-done earlier apply converges.
+        Protected members are never removed; more removals than max_removals stop before any write."""
         c = self.client
         subject = f"{self.container_noun} {cid}"
         try:
@@ -149,11 +234,16 @@ class BatchMembersProvider(MembershipProvider):
             raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
         p = plan(current.keys(), desired, managed_before=managed_before, adopted_before=adopted_before,
                  authoritative=authoritative)
-        if p.to_add or p.to_remove:
-            pulumi.log.info(f"{subject}: adding {len(p.to_add)}, removing {len(p.to_remove)} member(s)")
+        protected = guard.get(PROTECTED) or []
+        to_remove = unprotected(p.to_remove, protected)
+        refusal = too_many(to_remove, guard.get(MAX_REMOVALS), where=subject)
+        if refusal:
+            raise ApplyError(f"{MAX_REMOVALS}: {refusal} (nothing was changed)")
+        if p.to_add or to_remove:
+            pulumi.log.info(f"{subject}: adding {len(p.to_add)}, removing {len(to_remove)} member(s)")
         try:
             added = self.add_members(cid, p.to_add)
-            removed = c.remove_members(self.kind, cid, p.to_remove)
+            removed = c.remove_members(self.kind, cid, to_remove)
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=self.hint(self.add_op, cid))) from None
         except E.GraphError as e:
@@ -166,7 +256,7 @@ class BatchMembersProvider(MembershipProvider):
         if failed:
             raise ApplyError(describe_failures(subject, failed, "changed", hint=self.hint(self.add_op, cid)))
         return {self.container_arg: cid, "member_ids": sorted(set(desired)), "authoritative": authoritative,
-                "adopted_member_ids": sorted(adopted)}
+                "adopted_member_ids": sorted(adopted), **guard_outputs(guard)}
 
     def hint(self, op: str, cid: str) -> str:
         return permission_hint(op)
@@ -182,15 +272,18 @@ class BatchMembersProvider(MembershipProvider):
         listed = set(current)
         if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
             listed |= (managed - listed) - self.client.missing_after_wait(self.kind, cid, managed - listed)
-        present = sorted(listed) if authoritative else sorted(managed & listed)
+        # Authoritative: everything present is drift to show, except protected members outside the list.
+        protected = set(props.get(PROTECTED) or [])
+        present = sorted(listed - (protected - managed)) if authoritative else sorted(managed & listed)
         outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
-                "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present))}
-        return ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
-                                             "authoritative": authoritative})
+                "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present)),
+                **guard_outputs(props)}
+        return carry(ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
+                                             "authoritative": authoritative, **guard_outputs(props)}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         cid = props.get(self.container_arg) or self.container_of(id_)
-        ids = list(props.get("member_ids") or [])
+        ids = unprotected(props.get("member_ids") or [], props.get(PROTECTED) or [])
         if not ids:
             return
         try:

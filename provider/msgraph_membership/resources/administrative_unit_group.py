@@ -38,6 +38,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from ..graph import errors as E
 from ..graph.rules import mail_nickname_problem, permission_hint
+from ..graph.references import UNIT_KINDS
+from ._refs import ReferenceArg, carry
 from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, graph_message,
                     has_unknown, is_unknown)
 
@@ -115,7 +117,9 @@ def derived_unique_name(scope: Any, inputs: dict) -> str | None:
 class AdministrativeUnitGroupProvider(MembershipProvider):
     # -- check ----------------------------------------------------------------------------------
 
-    def check(self, olds: dict, news: dict):
+    reference_args = (ReferenceArg("administrative_unit_id", UNIT_KINDS),)
+
+    def check_inputs(self, olds: dict, news: dict):
         inputs = {k: v for k, v in news.items() if k in ARGS}
         problems: list[tuple[str, str]] = []
 
@@ -307,7 +311,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             raise ApplyError(f"administrative_unit_id: administrative unit {unit_id} was not found when creating the "
                              "group; check the id")
         pulumi.log.info(f"administrative unit {unit_id}: created group {raw['id']} ({props['display_name']})")
-        return CreateResult(raw["id"], self._outputs(raw, props))
+        return carry(CreateResult(raw["id"], self._outputs(raw, props)), props)
 
     def _outputs(self, raw: dict, inputs: dict) -> dict:
         return {**self._view(raw, inputs), "group_id": raw["id"],
@@ -350,7 +354,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         ins = {k: outs[k] for k in ARGS}
         if props.get(SCOPE) is not None:
             ins[SCOPE] = props[SCOPE]
-        return ReadResult(id_, outs, inputs=ins)
+        return carry(ReadResult(id_, outs, inputs=ins), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
         # Patch from the directory's actual state, so drift and half-done applies converge.
@@ -375,7 +379,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             # Computed properties (mail, proxyAddresses) may follow the nickname: read them again;
             # our own 204-acknowledged values win over a lagging replica.
             current = {**(self.client.get_group_raw(id_) or current), **patch}
-        return UpdateResult(self._outputs(current, news))
+        return carry(UpdateResult(self._outputs(current, news)), news)
 
     def delete(self, id_: str, props: dict) -> None:
         try:

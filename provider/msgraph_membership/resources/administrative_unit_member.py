@@ -21,6 +21,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource
 
 from ..graph import errors as E
 from ..graph.rules import UNITS, au_member_problem, permission_hint
+from ..graph.references import UNIT_KINDS, UNIT_MEMBER_KINDS
+from ._refs import ReferenceArg, carry
 from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown, member_types
 from ._converge import short_list
 
@@ -75,7 +77,9 @@ def validate_unit_members(client, unit_id: str, member_ids: Sequence[str], *, pr
 
 
 class AdministrativeUnitMemberProvider(MembershipProvider):
-    def check(self, olds: dict, news: dict):
+    reference_args = (ReferenceArg("administrative_unit_id", UNIT_KINDS), ReferenceArg("member_id", UNIT_MEMBER_KINDS))
+
+    def check_inputs(self, olds: dict, news: dict):
         inputs = {k: v for k, v in news.items() if k in ARGS}
         problems: list[tuple[str, str]] = []
         for k, what in (("administrative_unit_id", "the administrative unit's object id"),
@@ -122,9 +126,9 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
         if member_type is None:  # not resolved before the write: the listing names its type
             listed = self.client.member_ids(UNITS, unit_id).get(member_id)
             member_type = listed if listed != "directoryObject" else None
-        return CreateResult(unit_member_id(unit_id, member_id),
+        return carry(CreateResult(unit_member_id(unit_id, member_id),
                             {"administrative_unit_id": unit_id, "member_id": member_id,
-                             "member_type": member_type, "adopted": adopted})
+                             "member_type": member_type, "adopted": adopted}), props)
 
     def _ids(self, id_: str, props: dict) -> tuple[str, str]:
         unit_id, member_id = props.get("administrative_unit_id"), props.get("member_id")
@@ -144,7 +148,7 @@ class AdministrativeUnitMemberProvider(MembershipProvider):
         outs = {"administrative_unit_id": unit_id, "member_id": member_id,
                 "member_type": listed if listed != "directoryObject" else props.get("member_type"),
                 "adopted": bool(props.get("adopted", False))}
-        return ReadResult(id_, outs, inputs={"administrative_unit_id": unit_id, "member_id": member_id})
+        return carry(ReadResult(id_, outs, inputs={"administrative_unit_id": unit_id, "member_id": member_id}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         unit_id, member_id = self._ids(id_, props)

@@ -23,6 +23,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ..graph.rules import UNITS
+from ..graph.references import UNIT_KINDS, UNIT_MEMBER_KINDS
 from ._batch import BatchMembersProvider, hide_member_ids_diff
 from .administrative_unit_member import validate_unit_members
 
@@ -46,6 +47,8 @@ class AdministrativeUnitMembersProvider(BatchMembersProvider):
     container_arg = "administrative_unit_id"
     container_what = "the administrative unit's object id"
     container_noun = "administrative unit"
+    container_kinds = UNIT_KINDS
+    member_kinds = UNIT_MEMBER_KINDS
     kind = UNITS
     add_op = "au_add"
     remove_op = "au_remove"
@@ -72,8 +75,10 @@ class AdministrativeUnitMembers(Resource, module="msgraph", name="Administrative
     """Several members of one Entra ID administrative unit, managed together with batched writes.
 
     Arguments: `administrative_unit_id`, `member_ids` (users, groups, devices; order and
-    duplicates do not matter), `authoritative` (default False). Outputs: `member_ids` (sorted,
-    unique), `adopted_member_ids`.
+    duplicates do not matter), `authoritative` (default False), and the guard against mass
+    removal: `protected_member_ids` (never removed by this resource, not even on destroy) and
+    `max_removals` (a run that would remove more fails before any write). Outputs: `member_ids`
+    (sorted, unique), `adopted_member_ids`.
 
     Example::
 
@@ -85,10 +90,16 @@ class AdministrativeUnitMembers(Resource, module="msgraph", name="Administrative
     member_ids: pulumi.Output[list]
     authoritative: pulumi.Output[bool]
     adopted_member_ids: pulumi.Output[list]
+    protected_member_ids: pulumi.Output[Optional[list]]
+    max_removals: pulumi.Output[Optional[int]]
 
     def __init__(self, resource_name: str, administrative_unit_id: pulumi.Input[str],
                  member_ids: pulumi.Input[Sequence[pulumi.Input[str]]], authoritative: pulumi.Input[bool] = False,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, *,
+                 protected_member_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
+                 max_removals: Optional[pulumi.Input[int]] = None):
         super().__init__(AdministrativeUnitMembersProvider(), resource_name,
                          {"administrative_unit_id": administrative_unit_id, "member_ids": member_ids,
-                          "authoritative": authoritative, "adopted_member_ids": None}, hide_member_ids_diff(opts))
+                          "authoritative": authoritative, "adopted_member_ids": None,
+                          "protected_member_ids": protected_member_ids, "max_removals": max_removals},
+                         hide_member_ids_diff(opts))

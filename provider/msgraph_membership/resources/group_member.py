@@ -20,6 +20,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource
 
 from ..graph import errors as E
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
+from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS
+from ._refs import ReferenceArg, carry
 from ._base import (ApplyError, InputError, MembershipProvider, check_guid, graph_message, group_type_fallback,
                     has_unknown, member_type_problem, member_types, writable_group)
 
@@ -38,7 +40,9 @@ def parse_group_member_id(id_: str) -> tuple[str, str]:
 
 
 class GroupMemberProvider(MembershipProvider):
-    def check(self, olds: dict, news: dict):
+    reference_args = (ReferenceArg("group_id", GROUP_KINDS), ReferenceArg("member_id", GROUP_MEMBER_KINDS))
+
+    def check_inputs(self, olds: dict, news: dict):
         inputs = {k: v for k, v in news.items() if k in ARGS}
         problems: list[tuple[str, str]] = []
         for k, what in (("group_id", "the group's object id"), ("member_id", "the member's object id")):
@@ -109,9 +113,9 @@ class GroupMemberProvider(MembershipProvider):
         if member_type is None:  # not resolved before the write: the listing names its type
             listed = c.member_ids(GROUPS, group_id).get(member_id)
             member_type = listed if listed != "directoryObject" else None
-        return CreateResult(group_member_id(group_id, member_id),
+        return carry(CreateResult(group_member_id(group_id, member_id),
                             {"group_id": group_id, "member_id": member_id,
-                             "member_type": member_type, "adopted": not added})
+                             "member_type": member_type, "adopted": not added}), props)
 
     @staticmethod
     def _ids(id_: str, props: dict) -> tuple[str, str]:
@@ -133,7 +137,7 @@ class GroupMemberProvider(MembershipProvider):
         outs = {"group_id": group_id, "member_id": member_id,
                 "member_type": listed if listed != "directoryObject" else props.get("member_type"),
                 "adopted": bool(props.get("adopted", False))}
-        return ReadResult(id_, outs, inputs={"group_id": group_id, "member_id": member_id})
+        return carry(ReadResult(id_, outs, inputs={"group_id": group_id, "member_id": member_id}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         group_id, member_id = self._ids(id_, props)

@@ -23,6 +23,7 @@ from pulumi.dynamic import Resource
 
 from ..graph.rules import GROUPS, permission_hint, unified_member_problem
 from ._base import InputError, member_type_problem, member_types, writable_group
+from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS
 from ._batch import BatchMembersProvider, hide_member_ids_diff
 from ._converge import short_list
 
@@ -34,6 +35,8 @@ class GroupMembersProvider(BatchMembersProvider):
     container_arg = "group_id"
     container_what = "the group's object id"
     container_noun = "group"
+    container_kinds = GROUP_KINDS
+    member_kinds = GROUP_MEMBER_KINDS
     kind = GROUPS
     add_op = "add"
     remove_op = "remove"
@@ -78,7 +81,9 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
     """Several direct members of one Entra ID group, managed together with batched writes.
 
     Arguments: `group_id`, `member_ids` (list; order and duplicates do not matter),
-    `authoritative` (default False). Outputs: `member_ids` (sorted, unique), `adopted_member_ids`.
+    `authoritative` (default False), and the guard against mass removal: `protected_member_ids`
+    (never removed by this resource, not even on destroy) and `max_removals` (a run that would
+    remove more fails before any write). Outputs: `member_ids` (sorted, unique), `adopted_member_ids`.
 
     Example::
 
@@ -89,10 +94,16 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
     member_ids: pulumi.Output[list]
     authoritative: pulumi.Output[bool]
     adopted_member_ids: pulumi.Output[list]
+    protected_member_ids: pulumi.Output[Optional[list]]
+    max_removals: pulumi.Output[Optional[int]]
 
     def __init__(self, resource_name: str, group_id: pulumi.Input[str],
                  member_ids: pulumi.Input[Sequence[pulumi.Input[str]]], authoritative: pulumi.Input[bool] = False,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, *,
+                 protected_member_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
+                 max_removals: Optional[pulumi.Input[int]] = None):
         super().__init__(GroupMembersProvider(), resource_name,
                          {"group_id": group_id, "member_ids": member_ids, "authoritative": authoritative,
-                          "adopted_member_ids": None}, hide_member_ids_diff(opts))
+                          "adopted_member_ids": None,
+                          "protected_member_ids": protected_member_ids, "max_removals": max_removals},
+                         hide_member_ids_diff(opts))

@@ -24,12 +24,21 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from ..graph import errors as E
 from ..graph.rules import permission_hint, unified_member_problem
+from ..graph.references import GROUP_KINDS, MEMBER_OF_KINDS
+from ._refs import ReferenceArg, carry
 from ._base import (ApplyError, InputError, MembershipProvider, check_guid, check_guid_list, graph_message,
                     group_type_fallback, groups_holding, has_unknown, is_unknown, member_type_problem,
                     member_types)
 from ._converge import describe_failures, plan, short_list
+from ._guard import MAX_REMOVALS, check_max_removals, too_many, unprotected
 
 ARGS = ("member_id", "group_ids")
+PROTECTED = "protected_group_ids"
+
+
+def guard_outputs(props: dict) -> dict:
+    """The guard arguments as given (left out when not set), for outputs and refreshed inputs."""
+    return {k: props[k] for k in (PROTECTED, MAX_REMOVALS) if props.get(k) is not None}
 
 
 def member_of_id(member_id: str) -> str:
@@ -44,7 +53,10 @@ def parse_member_of_id(id_: str) -> str:
 
 
 class MemberOfProvider(MembershipProvider):
-    def check(self, olds: dict, news: dict):
+    reference_args = (ReferenceArg("member_id", MEMBER_OF_KINDS), ReferenceArg("group_ids", GROUP_KINDS, many=True),
+                      ReferenceArg(PROTECTED, GROUP_KINDS, many=True))
+
+    def check_inputs(self, olds: dict, news: dict):
         inputs = {k: v for k, v in news.items() if k in ARGS}
         problems: list[tuple[str, str]] = []
         if not has_unknown(news.get("member_id")):
@@ -59,9 +71,37 @@ class MemberOfProvider(MembershipProvider):
             mid = inputs.get("member_id")
             if not ps and isinstance(mid, str) and mid in (value or []):
                 problems.append(("group_ids", f"contains the member itself ({mid}); a group cannot be a member of itself"))
+        problems += self._check_guard(olds, inputs, news)
         if not problems:
             problems = self.directory_problems(olds, inputs, ARGS, lambda: self._directory_problems(inputs, olds))
         return self.check_result(inputs, problems)
+
+    @staticmethod
+    def _check_guard(olds: dict, inputs: dict, news: dict) -> list[tuple[str, str]]:
+        """`protected_group_ids` and `max_removals` into `inputs`; and, when every input is
+        known, the groups dropped from group_ids (less the protected ones) against max_removals."""
+        problems: list[tuple[str, str]] = []
+        raw = news.get(PROTECTED)
+        if has_unknown(raw):
+            inputs[PROTECTED] = raw
+        elif raw is not None:
+            value, ps = check_guid_list(raw, "group object ids")
+            problems += [(PROTECTED, p) for p in ps]
+            if value:
+                inputs[PROTECTED] = value
+        value, p = check_max_removals(news.get(MAX_REMOVALS))
+        if p:
+            problems.append((MAX_REMOVALS, p))
+        if value is not None:
+            inputs[MAX_REMOVALS] = value
+        keys = ("member_id", "group_ids", PROTECTED, MAX_REMOVALS)
+        if problems or any(has_unknown(inputs.get(k)) for k in keys) or olds.get("member_id") != inputs.get("member_id"):
+            return problems
+        dropped = unprotected(set(olds.get("group_ids") or []) - set(inputs.get("group_ids") or []),
+                              inputs.get(PROTECTED) or [])
+        refusal = too_many(dropped, inputs.get(MAX_REMOVALS), where=f"member {inputs['member_id']}'s groups",
+                           noun="group membership", protected_arg=PROTECTED, list_arg="group_ids")
+        return [(MAX_REMOVALS, refusal)] if refusal else []
 
     def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
         new_ids = set(inputs.get("group_ids") or [])
@@ -107,21 +147,27 @@ class MemberOfProvider(MembershipProvider):
         changed = list(replaces)
         if has_unknown(news.get("group_ids")) or sorted(olds.get("group_ids") or []) != sorted(news.get("group_ids") or []):
             changed.append("group_ids")
+        if has_unknown(news.get(PROTECTED)) or sorted(olds.get(PROTECTED) or []) != sorted(news.get(PROTECTED) or []):
+            changed.append(PROTECTED)
+        if has_unknown(news.get(MAX_REMOVALS)) or olds.get(MAX_REMOVALS) != news.get(MAX_REMOVALS):
+            changed.append(MAX_REMOVALS)
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def create(self, props: dict) -> CreateResult:
         member_id = props["member_id"]
-        outs = self._converge(member_id, list(props.get("group_ids") or []), managed_before=set(), adopted_before=set())
-        return CreateResult(member_of_id(member_id), outs)
+        outs = self._converge(member_id, list(props.get("group_ids") or []), managed_before=set(), adopted_before=set(),
+                              guard=props)
+        return carry(CreateResult(member_of_id(member_id), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
-        return UpdateResult(self._converge(news["member_id"], list(news.get("group_ids") or []),
+        return carry(UpdateResult(self._converge(news["member_id"], list(news.get("group_ids") or []),
                                            managed_before=set(olds.get("group_ids") or []),
-                                           adopted_before=set(olds.get("adopted_group_ids") or [])))
+                                           adopted_before=set(olds.get("adopted_group_ids") or []), guard=news)), news)
 
     def _converge(self, member_id: str, desired: list[str], *, managed_before: set[str],
-                  adopted_before: set[str]) -> dict:
-        """Make the member's direct groups match from the directory's actual state."""
+                  adopted_before: set[str], guard: dict) -> dict:
+        """Make the member's direct groups match from the directory's actual state. Protected
+        groups are never left; more removals than max_removals stop before any write."""
         c = self.client
         try:
             self._validate(member_id, sorted(set(desired) - managed_before))
@@ -132,11 +178,16 @@ class MemberOfProvider(MembershipProvider):
         except E.GraphError as e:
             raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
         p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before)
-        if p.to_add or p.to_remove:
-            pulumi.log.info(f"{member_id}: joining {len(p.to_add)}, leaving {len(p.to_remove)} group(s)")
+        to_remove = unprotected(p.to_remove, guard.get(PROTECTED) or [])
+        refusal = too_many(to_remove, guard.get(MAX_REMOVALS), where=f"member {member_id}'s groups",
+                           noun="group membership", protected_arg=PROTECTED, list_arg="group_ids")
+        if refusal:
+            raise ApplyError(f"{MAX_REMOVALS}: {refusal} (nothing was changed)")
+        if p.to_add or to_remove:
+            pulumi.log.info(f"{member_id}: joining {len(p.to_add)}, leaving {len(to_remove)} group(s)")
         try:
             added = c.add_to_groups(member_id, p.to_add)
-            removed = c.remove_from_groups(member_id, p.to_remove)
+            removed = c.remove_from_groups(member_id, to_remove)
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=permission_hint("add"))) from None
         except E.GraphError as e:
@@ -144,15 +195,13 @@ class MemberOfProvider(MembershipProvider):
         # As in the batch resources: "already exists" on our add means adopted, except for
         # groups this resource managed already (their add was lagging in Graph's listing).
         adopted = p.adopted | ((added.unchanged & set(desired)) - managed_before)
-        try:
-            c.confirm_member_of(member_id, present=added.done, absent=removed.done)
-        except E.Forbidden:
-            pass  # a user's memberOf needs Directory.Read.All; unconfirmed writes expire from the journal
+        c.confirm_member_of(member_id, present=added.done, absent=removed.done)
         failed = {**added.failed, **removed.failed}
         if failed:
             raise ApplyError(describe_failures(f"member {member_id}", failed, "changed", noun="group",
                                                hint=self._hint(failed)))
-        return {"member_id": member_id, "group_ids": sorted(set(desired)), "adopted_group_ids": sorted(adopted)}
+        return {"member_id": member_id, "group_ids": sorted(set(desired)), "adopted_group_ids": sorted(adopted),
+                **guard_outputs(guard)}
 
     def _hint(self, failed: dict[str, E.GraphError]) -> str:
         # A 403 on a role-assignable group needs one more permission than the others.
@@ -172,12 +221,13 @@ class MemberOfProvider(MembershipProvider):
             return ReadResult(None, {})  # the member itself is gone
         present = sorted(managed & current)
         outs = {"member_id": member_id, "group_ids": present,
-                "adopted_group_ids": sorted(set(props.get("adopted_group_ids") or []) & set(present))}
-        return ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present})
+                "adopted_group_ids": sorted(set(props.get("adopted_group_ids") or []) & set(present)),
+                **guard_outputs(props)}
+        return carry(ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present, **guard_outputs(props)}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         member_id = props.get("member_id") or parse_member_of_id(id_)
-        ids = list(props.get("group_ids") or [])
+        ids = unprotected(props.get("group_ids") or [], props.get(PROTECTED) or [])
         if not ids:
             return
         try:
@@ -193,8 +243,10 @@ class MemberOf(Resource, module="msgraph", name="MemberOf"):
     """One directory object's direct membership in several Entra ID groups.
 
     Arguments: `member_id` (a user, group, device, service principal or contact), `group_ids`
-    (order and duplicates do not matter). Outputs: `group_ids` (sorted, unique),
-    `adopted_group_ids`. Only the listed groups are managed.
+    (order and duplicates do not matter), and the guard against mass removal:
+    `protected_group_ids` (never left by this resource, not even on destroy) and `max_removals`
+    (a run that would leave more groups fails before any write). Outputs: `group_ids` (sorted,
+    unique), `adopted_group_ids`. Only the listed groups are managed.
 
     Example::
 
@@ -205,9 +257,14 @@ class MemberOf(Resource, module="msgraph", name="MemberOf"):
     member_id: pulumi.Output[str]
     group_ids: pulumi.Output[list]
     adopted_group_ids: pulumi.Output[list]
+    protected_group_ids: pulumi.Output[Optional[list]]
+    max_removals: pulumi.Output[Optional[int]]
 
     def __init__(self, resource_name: str, member_id: pulumi.Input[str],
                  group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, *,
+                 protected_group_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
+                 max_removals: Optional[pulumi.Input[int]] = None):
         super().__init__(MemberOfProvider(), resource_name,
-                         {"member_id": member_id, "group_ids": group_ids, "adopted_group_ids": None}, opts)
+                         {"member_id": member_id, "group_ids": group_ids, "adopted_group_ids": None,
+                          "protected_group_ids": protected_group_ids, "max_removals": max_removals}, opts)
