@@ -132,7 +132,7 @@ def markdown(results: dict) -> str:
     if False in forms:
         lines.append("- the emulator refuses `$filter=id eq` on `/members`, so the baseline's filtered GETs were sent as "
                      "`GET .../members/{id}` (same count: one request per check)")
-    lines += ["", "## Targets (issue 7)", ""]
+    lines += ["", "## Targets", ""]
     for t in results.get("targets", []):
         v = t["value"]
         shown = "–" if v is None else (f"{v:,.2f}" if isinstance(v, float) else f"{v:,}")

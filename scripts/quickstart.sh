@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = reset ]; then
   # Only the quick start's own files: they only ever describe the local emulator, never a tenant.
   rm -rf .pulumi-state
+  rm -f Pulumi.quickstart.yaml examples/*/Pulumi.*.yaml  # the stacks' settings (their encryption salt)
   rm -f .emulator/*.db .emulator/*.db-* .emulator/ready.json .emulator/emulator.log
   echo "Reset: removed the emulator's directories (.emulator/*.db) and the stack state (.pulumi-state/)."
   echo "The next bash scripts/quickstart.sh starts from the examples' seeds."

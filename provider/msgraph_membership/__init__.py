@@ -14,7 +14,7 @@ from .resources.administrative_unit_member import AdministrativeUnitMember
 from .resources.administrative_unit_members import AdministrativeUnitMembers
 from .resources.administrative_unit_group import AdministrativeUnitGroup
 from .resources.member_of import MemberOf
-from .lookup import ReferenceError, get_object_id, get_object_ids
+from .lookup import ReferenceNotResolved, get_object_id, get_object_ids
 
 __all__ = ["GroupMember", "GroupMembers", "AdministrativeUnitMember", "AdministrativeUnitMembers",
            "AdministrativeUnitGroup", "MemberOf"]  # the resources; the lookup functions are imported by name

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Callable, Mapping, Optional, Sequence
 
 
-class ReferenceError(LookupError):
+class ReferenceNotResolved(LookupError):
     """A reference that matched no object or several, or that is not a reference at all."""
 
 
@@ -41,7 +41,7 @@ def get_object_ids(references: Sequence[str], *,
     a name is looked up (docs/resources.md, references by name, has the syntax).
 
     `config` overrides where settings come from (a mapping of `msgraph:*` keys, or a getter);
-    by default the stack's config and the environment. Raises ReferenceError listing every
+    by default the stack's config and the environment. Raises ReferenceNotResolved listing every
     reference that matched nothing or several objects (with the candidates' ids and kinds)."""
     from .graph.client import client_for
     from .graph.lookup import LookupRefused, resolve
@@ -69,7 +69,7 @@ def get_object_ids(references: Sequence[str], *,
         try:
             found = resolve(client, refs)
         except LookupRefused as e:
-            raise ReferenceError(str(e)) from None
+            raise ReferenceNotResolved(str(e)) from None
         for ref in refs:
             matches = found.get(ref.key, ())
             if len(matches) == 1:
@@ -79,7 +79,7 @@ def get_object_ids(references: Sequence[str], *,
             else:
                 problems.append(f"{ref.written!r} is ambiguous: " + "; ".join(m.describe() for m in matches))
     if problems:
-        raise ReferenceError("; ".join(problems))
+        raise ReferenceNotResolved("; ".join(problems))
     return out
 
 

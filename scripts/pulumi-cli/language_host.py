@@ -19,8 +19,13 @@ import time
 from concurrent import futures
 
 import grpc
-from pulumi.automation._server import LanguageServer
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+
+try:  # the SDK's own server for inline programs (a private module: checked here, not assumed)
+    from pulumi.automation._server import LanguageServer
+except ImportError as e:  # pragma: no cover - depends on the installed SDK
+    sys.exit(f"pulumi-language-python: this Pulumi SDK has no pulumi.automation._server.LanguageServer ({e}); "
+             "install Pulumi's own distribution, or a pulumi package from 3.216 to 3.x")
 
 
 def program_path(request) -> str:

@@ -30,11 +30,11 @@ def test_names_become_object_ids(directory):
 
 
 def test_names_that_do_not_resolve_raise_naming_each(directory):
-    from msgraph_membership import ReferenceError, get_object_ids
+    from msgraph_membership import ReferenceNotResolved, get_object_ids
 
-    with pytest.raises(ReferenceError) as e:
+    with pytest.raises(ReferenceNotResolved) as e:
         get_object_ids(["nobody@fn.test", "alice@fn.test", "Alice"], config=emulator_config(directory))
     assert "'Alice' is neither an object id" in str(e.value)
-    with pytest.raises(ReferenceError) as e:
+    with pytest.raises(ReferenceNotResolved) as e:
         get_object_ids(["nobody@fn.test", "alice@fn.test"], config=emulator_config(directory))
     assert "'nobody@fn.test' matches no object" in str(e.value) and "alice@fn.test'" not in str(e.value)

@@ -181,6 +181,18 @@ def test_a_shorter_look_again_waits_only_that_long():
     assert sleeps == [1.0] and len(t.session.calls) == 2
 
 
+def test_a_look_again_under_a_second_still_looks_once():
+    settings = resolve_settings({"msgraph:recheckMissingSeconds": "0.5"}, environ={})
+    sleeps = []
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})] * 3),
+                       sleep=sleeps.append, retry_alignment_s=0)
+    c = GraphClient(settings, transport=t, sleep=sleeps.append)
+    said = []
+    c.notice = said.append
+    c.missing_after_wait(GROUPS, GROUP, [USER])
+    assert sleeps == [0.5] and len(t.session.calls) == 2 and len(said) == 1
+
+
 def test_a_recheck_setting_that_is_not_a_number_of_seconds_names_itself():
     import pytest
     from msgraph_membership.graph.errors import ConfigurationError

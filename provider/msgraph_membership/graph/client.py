@@ -300,10 +300,10 @@ class GraphClient:
         process, so no journal) may not be listed yet. A read that misses some looks twice more
         before it reports them gone; concurrent reads of one container share these listings."""
         missing = set(member_ids) - self.member_ids(kind, container_id).keys()
-        if missing and self.consistency.absent_recheck_s >= 1.0:
+        if missing and self.consistency.absent_recheck_s > 0:
             self._say_looking_again(f"{kind} {container_id}", len(missing), "membership")
-        delay, waited = 1.0, 0.0
-        while missing and waited + delay <= self.consistency.absent_recheck_s:
+        delay, waited = min(1.0, self.consistency.absent_recheck_s), 0.0
+        while missing and 0 < delay and waited + delay <= self.consistency.absent_recheck_s:
             waiting_since = time.monotonic()
             self._sleep(delay)
             waited += delay
@@ -400,10 +400,10 @@ class GraphClient:
         `expected` groups are missing: Graph may not list a membership added moments ago."""
         expected = set(expected)
         current = self.member_of(member_id)
-        if expected - current and self.consistency.absent_recheck_s >= 1.0:
+        if expected - current and self.consistency.absent_recheck_s > 0:
             self._say_looking_again(f"member {member_id}", len(expected - current), "group membership")
-        delay, waited = 1.0, 0.0
-        while expected - current and waited + delay <= self.consistency.absent_recheck_s:
+        delay, waited = min(1.0, self.consistency.absent_recheck_s), 0.0
+        while expected - current and 0 < delay and waited + delay <= self.consistency.absent_recheck_s:
             self._sleep(delay)
             waited += delay
             current = self.member_of(member_id)
