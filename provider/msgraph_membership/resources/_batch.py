@@ -17,7 +17,7 @@ from ._base import (ApplyError, InputError, MembershipProvider, check_bool, chec
                     graph_message, has_unknown, is_unknown)
 from ._converge import describe_failures, plan, short_list
 from ._refs import ReferenceArg, carry
-from ._guard import MAX_REMOVALS, check_max_removals, too_many, unprotected
+from ._guard import MAX_REMOVALS, check_guard_args, guard_outputs, too_many, unprotected
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
@@ -48,11 +48,6 @@ def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.Resou
     except TypeError:  # a Pulumi SDK older than the hide_diffs option: the list diff shows too
         return opts
     return pulumi.ResourceOptions.merge(opts, hidden)
-
-
-def guard_outputs(props: dict) -> dict:
-    """The guard arguments as given (left out when not set), for outputs and refreshed inputs."""
-    return {k: props[k] for k in (PROTECTED, MAX_REMOVALS) if props.get(k) is not None}
 
 
 class BatchMembersProvider(MembershipProvider):
@@ -99,7 +94,7 @@ class BatchMembersProvider(MembershipProvider):
     def check_inputs(self, olds: dict, news: dict):
         cid_arg = self.container_arg
         inputs = {k: v for k, v in news.items() if k in self.args}
-        guard_problems = self._check_guard_args(news, inputs)
+        guard_problems = check_guard_args(news, inputs, PROTECTED, "member object ids")
         problems: list[tuple[str, str]] = []
         if not has_unknown(news.get(cid_arg)):
             inputs[cid_arg], p = check_guid(news.get(cid_arg), self.container_what)
@@ -129,24 +124,6 @@ class BatchMembersProvider(MembershipProvider):
 
     # -- the guard against mass removal (_guard.py) ----------------------------------------------------
 
-    @staticmethod
-    def _check_guard_args(news: dict, inputs: dict) -> list[tuple[str, str]]:
-        """Validate `protected_member_ids` and `max_removals` into `inputs` (left out when not given)."""
-        problems: list[tuple[str, str]] = []
-        raw = news.get(PROTECTED)
-        if is_unknown(raw) or has_unknown(raw):
-            inputs[PROTECTED] = raw
-        elif raw is not None:
-            value, ps = check_guid_list(raw, "member object ids")
-            problems += [(PROTECTED, p) for p in ps]
-            if value:
-                inputs[PROTECTED] = value
-        value, p = check_max_removals(news.get(MAX_REMOVALS))
-        if p:
-            problems.append((MAX_REMOVALS, p))
-        if value is not None:
-            inputs[MAX_REMOVALS] = value
-        return problems
 
     def _removal_problems(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
         """What this run would remove, known before any write: members dropped from member_ids
@@ -256,7 +233,7 @@ class BatchMembersProvider(MembershipProvider):
         if failed:
             raise ApplyError(describe_failures(subject, failed, "changed", hint=self.hint(self.add_op, cid)))
         return {self.container_arg: cid, "member_ids": sorted(set(desired)), "authoritative": authoritative,
-                "adopted_member_ids": sorted(adopted), **guard_outputs(guard)}
+                "adopted_member_ids": sorted(adopted), **guard_outputs(guard, PROTECTED)}
 
     def hint(self, op: str, cid: str) -> str:
         return permission_hint(op)
@@ -277,9 +254,9 @@ class BatchMembersProvider(MembershipProvider):
         present = sorted(listed - (protected - managed)) if authoritative else sorted(managed & listed)
         outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
                 "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present)),
-                **guard_outputs(props)}
+                **guard_outputs(props, PROTECTED)}
         return carry(ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
-                                             "authoritative": authoritative, **guard_outputs(props)}), props)
+                                             "authoritative": authoritative, **guard_outputs(props, PROTECTED)}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         cid = props.get(self.container_arg) or self.container_of(id_)

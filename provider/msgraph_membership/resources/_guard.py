@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ._base import is_unknown
+from ._base import check_guid_list, has_unknown, is_unknown
 from ._converge import short_list
 
 MAX_REMOVALS = "max_removals"
@@ -53,3 +53,28 @@ def too_many(removals: Iterable[str], max_removals: int | None, *, where: str, n
     return (f"this run would remove {len(removals)} {noun}(s) from {where}, more than max_removals={max_removals}: "
             f"{short_list(removals, SHOWN)}. If that is intended, raise max_removals; otherwise put them back in "
             f"{list_arg} or list them in {protected_arg}")
+
+
+def check_guard_args(news: dict, inputs: dict, protected: str, what: str) -> list[tuple[str, str]]:
+    """Validate the protected list (named `protected`, of `what`) and `max_removals` from `news`
+    into `inputs`, each left out when not given; returns the problems, naming the argument."""
+    problems: list[tuple[str, str]] = []
+    raw = news.get(protected)
+    if has_unknown(raw):
+        inputs[protected] = raw
+    elif raw is not None:
+        value, ps = check_guid_list(raw, what)
+        problems += [(protected, p) for p in ps]
+        if value:
+            inputs[protected] = value
+    value, p = check_max_removals(news.get(MAX_REMOVALS))
+    if p:
+        problems.append((MAX_REMOVALS, p))
+    if value is not None:
+        inputs[MAX_REMOVALS] = value
+    return problems
+
+
+def guard_outputs(props: dict, protected: str) -> dict:
+    """The guard arguments as given (left out when not set), for outputs and refreshed inputs."""
+    return {k: props[k] for k in (protected, MAX_REMOVALS) if props.get(k) is not None}

@@ -30,15 +30,10 @@ from ._base import (ApplyError, InputError, MembershipProvider, check_guid, chec
                     group_type_fallback, groups_holding, has_unknown, is_unknown, member_type_problem,
                     member_types)
 from ._converge import describe_failures, plan, short_list
-from ._guard import MAX_REMOVALS, check_max_removals, too_many, unprotected
+from ._guard import MAX_REMOVALS, check_guard_args, guard_outputs, too_many, unprotected
 
 ARGS = ("member_id", "group_ids")
 PROTECTED = "protected_group_ids"
-
-
-def guard_outputs(props: dict) -> dict:
-    """The guard arguments as given (left out when not set), for outputs and refreshed inputs."""
-    return {k: props[k] for k in (PROTECTED, MAX_REMOVALS) if props.get(k) is not None}
 
 
 def member_of_id(member_id: str) -> str:
@@ -80,20 +75,7 @@ class MemberOfProvider(MembershipProvider):
     def _check_guard(olds: dict, inputs: dict, news: dict) -> list[tuple[str, str]]:
         """`protected_group_ids` and `max_removals` into `inputs`; and, when every input is
         known, the groups dropped from group_ids (less the protected ones) against max_removals."""
-        problems: list[tuple[str, str]] = []
-        raw = news.get(PROTECTED)
-        if has_unknown(raw):
-            inputs[PROTECTED] = raw
-        elif raw is not None:
-            value, ps = check_guid_list(raw, "group object ids")
-            problems += [(PROTECTED, p) for p in ps]
-            if value:
-                inputs[PROTECTED] = value
-        value, p = check_max_removals(news.get(MAX_REMOVALS))
-        if p:
-            problems.append((MAX_REMOVALS, p))
-        if value is not None:
-            inputs[MAX_REMOVALS] = value
+        problems = check_guard_args(news, inputs, PROTECTED, "group object ids")
         keys = ("member_id", "group_ids", PROTECTED, MAX_REMOVALS)
         if problems or any(has_unknown(inputs.get(k)) for k in keys) or olds.get("member_id") != inputs.get("member_id"):
             return problems
@@ -201,7 +183,7 @@ class MemberOfProvider(MembershipProvider):
             raise ApplyError(describe_failures(f"member {member_id}", failed, "changed", noun="group",
                                                hint=self._hint(failed)))
         return {"member_id": member_id, "group_ids": sorted(set(desired)), "adopted_group_ids": sorted(adopted),
-                **guard_outputs(guard)}
+                **guard_outputs(guard, PROTECTED)}
 
     def _hint(self, failed: dict[str, E.GraphError]) -> str:
         # A 403 on a role-assignable group needs one more permission than the others.
@@ -222,8 +204,8 @@ class MemberOfProvider(MembershipProvider):
         present = sorted(managed & current)
         outs = {"member_id": member_id, "group_ids": present,
                 "adopted_group_ids": sorted(set(props.get("adopted_group_ids") or []) & set(present)),
-                **guard_outputs(props)}
-        return carry(ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present, **guard_outputs(props)}), props)
+                **guard_outputs(props, PROTECTED)}
+        return carry(ReadResult(id_, outs, inputs={"member_id": member_id, "group_ids": present, **guard_outputs(props, PROTECTED)}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         member_id = props.get("member_id") or parse_member_of_id(id_)
