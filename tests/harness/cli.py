@@ -17,7 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 import yaml
@@ -150,7 +150,12 @@ class CliStack:
 
     # -- construction ---------------------------------------------------------------------------
     @staticmethod
-    def env_for(emu, backend: Path, extra: dict | None = None) -> dict[str, str]:
+    def env_for(emu, tmp_path: Path, extra: dict | None = None) -> dict[str, str]:
+        """The CLI on PATH, a local file backend under `tmp_path`, and the CLI's environment: the
+        emulator's settings, the passphrase, this test's Python, and `extra`."""
+        pulumi_bin()
+        backend = tmp_path / "backend"
+        backend.mkdir(parents=True, exist_ok=True)
         return {**(emu.env() if emu is not None else {}), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
                 "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_BACKEND_URL": f"file://{backend}",
                 "PULUMI_PYTHON_CMD": sys.executable, **(extra or {})}
@@ -161,12 +166,9 @@ class CliStack:
         """A project directory (with Pulumi.yaml, run through the Python language host)."""
         from pulumi import automation as auto
 
-        pulumi_bin()
-        backend = tmp_path / "backend"
-        backend.mkdir(parents=True, exist_ok=True)
         stack = auto.create_or_select_stack(
             stack_name, work_dir=str(program_dir),
-            opts=auto.LocalWorkspaceOptions(env_vars=cls.env_for(emu, backend, env), secrets_provider="passphrase"))
+            opts=auto.LocalWorkspaceOptions(env_vars=cls.env_for(emu, tmp_path, env), secrets_provider="passphrase"))
         return cls(stack, emu, program_dir)
 
     @classmethod
@@ -175,9 +177,7 @@ class CliStack:
         """An inline program: the engine talks to this process's own language server."""
         from pulumi import automation as auto
 
-        pulumi_bin()
-        backend = tmp_path / "backend"
-        backend.mkdir(parents=True, exist_ok=True)
+        env_vars = cls.env_for(emu, tmp_path, env)
         work = tmp_path / "inline"
         work.mkdir(parents=True, exist_ok=True)
         settings = auto.ProjectSettings(name=project, runtime=auto.ProjectRuntimeInfo(
@@ -185,7 +185,7 @@ class CliStack:
         stack = auto.create_or_select_stack(
             stack_name, project_name=project, program=program,
             opts=auto.LocalWorkspaceOptions(work_dir=str(work), project_settings=settings,
-                                            env_vars=cls.env_for(emu, backend, env),
+                                            env_vars=env_vars,
                                             secrets_provider="passphrase"))
         return cls(stack, emu, work)
 
@@ -275,10 +275,7 @@ class ShellStack(CliStack):
     @classmethod
     def for_directory(cls, emu, program_dir: Path, tmp_path: Path, stack_name: str = "dev",
                       env: dict | None = None) -> "ShellStack":
-        pulumi_bin()
-        backend = tmp_path / "backend"
-        backend.mkdir(parents=True, exist_ok=True)
-        return cls(emu, program_dir, cls.env_for(emu, backend, env), stack_name)
+        return cls(emu, program_dir, cls.env_for(emu, tmp_path, env), stack_name)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         res = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=self.work, env=self.env,

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.program import collect
@@ -115,7 +116,6 @@ class Stack:
             for d in self._declared:
                 getattr(msgraph_membership, d.type_name)(d.name, **d.inputs)
 
-        from pathlib import Path
         self.cli = CliStack.inline(emu, "proj", program, Path(self._dir), env=env)
         for key, value in (config if config is not None else emulator_config(emu)).items():
             self.cli.set_config(key, value, secret=key in SECRET_CONFIG)

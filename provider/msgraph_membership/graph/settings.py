@@ -140,18 +140,17 @@ class GraphSettings(BaseModel):
     @property
     def login_host_setting(self) -> str:
         """The setting that chose the sign-in host, for messages."""
-        if self.authority_host:
-            return self.key_for("authority_host")
-        return (f"{self.key_for('environment')} ({self.cloud.name} "
-                "cloud; msgraph:authorityHost overrides the host)")
+        return self._host_setting("authority_host", "msgraph:authorityHost")
 
     @property
     def graph_host_setting(self) -> str:
         """The setting that chose the Graph host, for messages."""
-        if self.graph_endpoint:
-            return self.key_for("graph_endpoint")
-        return (f"{self.key_for('environment')} ({self.cloud.name} "
-                "cloud; msgraph:graphEndpoint overrides the host)")
+        return self._host_setting("graph_endpoint", "msgraph:graphEndpoint")
+
+    def _host_setting(self, field: str, override: str) -> str:
+        if getattr(self, field):
+            return self.key_for(field)
+        return f"{self.key_for('environment')} ({self.cloud.name} cloud; {override} overrides the host)"
 
     @property
     def authority_overridden(self) -> bool:
