@@ -1,11 +1,10 @@
-"""Sign-in (docs/authentication.md): which credential kinds are tried and in what order, each one
-mapped onto azure-identity; the token cache; and errors that name the setting to fix.
+"""Sign-in (docs/authentication.md): which credential kinds are tried, in what order, each mapped onto
+azure-identity; the token cache; and errors that name the setting to fix.
 
-Chain order: client secret, client certificate, federated token, managed identity, Azure CLI. A kind
-whose inputs are missing, or that cannot work here (no `az`), is skipped; a kind the identity platform
-rejects stops the chain, and so does a failing managed identity (only ever tried when its own settings
-chose it): a run never silently signs in as somebody else. Tokens stay in this process: never logged,
-never in a message (`_scrub`), never on a provider object or an output.
+Chain order: client secret, certificate, federated token, managed identity, Azure CLI. A kind whose inputs
+are missing, or that cannot work here (no `az`), is skipped; one the identity platform rejects stops the
+chain, and so does a failing managed identity (only tried when its own settings chose it): a run never
+silently signs in as somebody else. Tokens stay in this process: never logged, never in a message (`_scrub`).
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ import os
 import re
 import threading
 import time
-from typing import Callable, Iterable
+from typing import Callable
 
 import requests
 from azure.core.pipeline.transport import RequestsTransport
@@ -32,6 +31,7 @@ HTTP_TIMEOUT_S = (10.0, 60.0)  # a stalled login host must not hang an apply for
 KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED = "client secret", "client certificate", "federated token (OIDC)"
 KIND_MSI, KIND_CLI = "managed identity", "Azure CLI"
 KINDS = (KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED, KIND_MSI, KIND_CLI)  # the chain's order
+_TURNED_ON_BY = dict(zip(KINDS, ("client_secret", "client_certificate_path", "oidc_token", "use_msi", "use_cli")))
 
 
 class CredentialUnavailable(Exception):
@@ -46,16 +46,16 @@ class CredentialRejected(Exception):
         self.code = code
 
 
-def _secrets_of(s: GraphSettings) -> list[str]:
-    values = (s.client_secret, s.client_certificate_password, s.oidc_token, s.oidc_request_token)
-    return [v.get_secret_value() for v in values if v is not None and len(v.get_secret_value()) >= 4]
-
-
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every known secret, and anything shaped like a JWT, masked."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
+def _scrub(text: str, s: GraphSettings) -> str:
+    """`text` with every secret of `s`, and anything shaped like a JWT, masked."""
+    for v in (s.client_secret, s.client_certificate_password, s.oidc_token, s.oidc_request_token):
+        text = text.replace(v.get_secret_value(), "***") if v and len(v.get_secret_value()) >= 4 else text
     return re.sub(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*", "<jwt>", text)
+
+
+def _oidc_source(s: GraphSettings) -> str:
+    fields = ("oidc_token", "oidc_token_file_path", "oidc_request_url")
+    return next((s.sources[f] for f in fields if f in s.sources), s.key_for("oidc_token"))
 
 
 class _CachedToken:
@@ -86,21 +86,6 @@ class _CachedToken:
                 self._refresh_at = min(self._refresh_at, now + float(refresh_in))
             return token
 
-    def _acquire(self, force: bool) -> tuple[str, float, float | None]:
-        raise NotImplementedError
-
-
-def _describe(answer: dict, s: GraphSettings, default_hint: str) -> CredentialRejected:
-    keys = {f: s.key_for(f) for f in ("client_id", "tenant_id", "environment")}
-    keys.update(secret=s.key_for("client_secret"), cert=s.key_for("client_certificate_path"), oidc=_oidc_source(s))
-    message, code = identity_platform_error(answer, keys, default_hint)
-    return CredentialRejected(_scrub(message, _secrets_of(s)), code=code)
-
-
-def _oidc_source(s: GraphSettings) -> str:
-    fields = ("oidc_token", "oidc_token_file_path", "oidc_request_url")
-    return next((s.sources[f] for f in fields if f in s.sources), s.key_for("oidc_token"))
-
 
 class _Identity(_CachedToken):
     """One kind on azure-identity. Each token request builds a fresh azure-identity credential, so our
@@ -113,7 +98,7 @@ class _Identity(_CachedToken):
             kind, description, s, http, build, hint)
 
     def _acquire(self, force: bool):
-        answers: list[dict] = []  # azure-identity keeps only the error's description; we want its code too
+        answers: list[dict] = []  # azure-identity keeps only an error's description; its code names the fix
 
         def keep(pipeline_response):
             r = pipeline_response.http_response
@@ -150,11 +135,15 @@ class _Identity(_CachedToken):
                                          if "not found" in text else f"not logged in: run `az login` ({text})")
         if self.kind == KIND_CLI:
             lines = [ln.strip() for ln in str(getattr(e, "message", e)).splitlines()]
-            text = next((ln for ln in lines if ln.startswith("ERROR:")), text)[:300]
-            return CredentialRejected(_scrub(f"`az account get-access-token` failed: {text}", _secrets_of(s)))
-        if answers:
-            return _describe(answers[-1], s, self._hint)
-        return CredentialRejected(_scrub(f"{text} -> {self._hint}", _secrets_of(s)))
+            text = "`az account get-access-token` failed: " + next((ln for ln in lines if ln.startswith("ERROR:")),
+                                                                   text)[:300]
+        elif answers:
+            keys = {f: s.key_for(f) for f in ("client_id", "tenant_id", "environment")}
+            keys.update(secret=s.key_for("client_secret"), cert=s.key_for("client_certificate_path"),
+                        oidc=_oidc_source(s))
+            message, code = identity_platform_error(answers[-1], keys, self._hint)
+            return CredentialRejected(_scrub(message, s), code=code)
+        return CredentialRejected(_scrub(f"{text} -> {self._hint}" if self._hint else text, s))
 
 
 def _credential(kind: str, s: GraphSettings, http) -> _Identity:
@@ -173,20 +162,20 @@ def _credential(kind: str, s: GraphSettings, http) -> _Identity:
         raise CredentialUnavailable("not configured: set " + " and ".join(missing))
     # Instance discovery asks login.microsoftonline.com about the authority: an overridden host is unknown there.
     app = dict(authority=s.login_host, disable_instance_discovery=s.authority_overridden)
-    builds = {KIND_SECRET: lambda **kw: ClientSecretCredential(s.tenant_id, s.client_id,
-                                                               s.client_secret.get_secret_value(), **app, **kw),
-              KIND_CERTIFICATE: lambda **kw: _certificate(s, **app, **kw),
-              KIND_FEDERATED: lambda **kw: ClientAssertionCredential(s.tenant_id, s.client_id, assertion, **app, **kw)}
-    app_id = f"application {s.client_id} ({s.key_for('client_id')})"
-    hints = {KIND_SECRET: f"check {s.key_for('client_secret')}, {s.key_for('client_id')} and {s.key_for('tenant_id')}",
-             KIND_CERTIFICATE: f"check that the certificate in {s.key_for('client_certificate_path')} is "
-                               f"registered on {app_id}",
-             KIND_FEDERATED: f"check the federated credentials of {app_id} and {_oidc_source(s)}"}
-    return _Identity(s, http, kind, f"{kind} for application {s.client_id}", builds[kind], hints[kind])
+    app_id, secret = f"application {s.client_id} ({s.key_for('client_id')})", s.client_secret
+    build, hint = {
+        KIND_SECRET: (lambda **kw: ClientSecretCredential(s.tenant_id, s.client_id, secret.get_secret_value(),
+                                                          **app, **kw),
+                      f"check {s.key_for('client_secret')}, {s.key_for('client_id')} and {s.key_for('tenant_id')}"),
+        KIND_CERTIFICATE: (lambda **kw: _certificate(s, **app, **kw), f"check that the certificate in "
+                           f"{s.key_for('client_certificate_path')} is registered on {app_id}"),
+        KIND_FEDERATED: (lambda **kw: ClientAssertionCredential(s.tenant_id, s.client_id, assertion, **app, **kw),
+                         f"check the federated credentials of {app_id} and {_oidc_source(s)}")}[kind]
+    return _Identity(s, http, kind, f"{kind} for application {s.client_id}", build, hint)
 
 
 def _certificate(s: GraphSettings, **kw) -> CertificateCredential:
-    """CertificateCredential from the file, read here so that a missing file or a bad password names the settings."""
+    """From the file, read here so that a missing file or a bad password names the settings."""
     path = os.path.expanduser(s.client_certificate_path)
     pw = s.client_certificate_password.get_secret_value() if s.client_certificate_password else None
     where = f"{s.key_for('client_certificate_path')}, {s.key_for('client_certificate_password')}"
@@ -198,7 +187,7 @@ def _certificate(s: GraphSettings, **kw) -> CertificateCredential:
                                      send_certificate_chain=True, **kw)
     except OSError as e:
         raise CredentialRejected(f"cannot read the certificate file {path}: {e.strerror} ({where})") from None
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError) as e:  # cryptography: TypeError for a missing or needless password
         why = ("holds no private key: put the key and the certificate in one PEM file"
                if b"-----BEGIN" in data and b"PRIVATE KEY" not in data else "holds a key that is "
                + ("encrypted: set the password" if not pw else "not encrypted: remove the password")
@@ -243,16 +232,11 @@ def _github_token(s: GraphSettings, http, where: str) -> str:
         raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): {type(e).__name__}") from None
     except (ValueError, AttributeError):
         value = None
-    if r.status_code != 200:
-        raise CredentialRejected(f"the OIDC token request URL ({where}) answered {r.status_code}: "
-                                 f"check {s.key_for('oidc_request_token')}")
     if not value:
-        raise CredentialRejected(f"the OIDC token request URL ({where}) gave no token")
+        raise CredentialRejected(f"the OIDC token request URL ({where}) " + (
+            f"answered {r.status_code}: check {s.key_for('oidc_request_token')}" if r.status_code != 200
+            else "gave no token"))
     return value
-
-
-_TURNED_ON_BY = {KIND_SECRET: "client_secret", KIND_CERTIFICATE: "client_certificate_path",
-                 KIND_FEDERATED: "oidc_token", KIND_MSI: "use_msi", KIND_CLI: "use_cli"}
 
 
 def selected_kinds(s: GraphSettings) -> list[str]:
@@ -273,9 +257,6 @@ class ChainCredential:
 
     def __init__(self, s: GraphSettings, http, kinds: list[str]):
         self._s, self._http, self.kinds, self._chosen, self._lock = s, http, kinds, None, threading.Lock()
-        explicit = s.use_oidc or s.use_msi or s.use_cli  # then nothing else counts as "not configured"
-        self.unconfigured = [] if explicit else [
-            k for k in KINDS if k not in kinds and not (k == KIND_CLI and s.use_cli is False)]
 
     @property
     def description(self) -> str:
@@ -290,11 +271,11 @@ class ChainCredential:
             raise AuthenticationError(f"{chosen.description}: {e}", code=getattr(e, "code", None)) from None
 
     def _choose(self) -> _Identity:
-        tried, lines, code, rejected = [], [], None, False
+        s, tried, lines, code, rejected = self._s, [], [], None, False
         for kind in self.kinds:
             cred = None
             try:
-                cred = _credential(kind, self._s, self._http)
+                cred = _credential(kind, s, self._http)
                 cred.get_token()  # leaves the token in the credential's cache
             except CredentialUnavailable as e:
                 why = f"skipped: {e}"
@@ -310,11 +291,12 @@ class ChainCredential:
             if rejected:
                 break  # never fall through to another identity (the developer's own az login)
         text = "".join(f"\n  - {line}" for line in lines)
-        if self.unconfigured and not rejected:
-            text += "\n  not configured: " + "; ".join(
-                f"{k} (set {self._s.key_for(_TURNED_ON_BY[k])})" for k in self.unconfigured)
+        off = [] if s.use_oidc or s.use_msi or s.use_cli or rejected else [  # kinds left out: how to turn them on
+            k for k in KINDS if k not in self.kinds and not (k == KIND_CLI and s.use_cli is False)]
+        if off:
+            text += "\n  not configured: " + "; ".join(f"{k} (set {s.key_for(_TURNED_ON_BY[k])})" for k in off)
         err = AuthenticationError(_scrub("could not sign in to Microsoft Graph; tried, in order:" + text
-                                         + docs_link("authentication.md"), _secrets_of(self._s)), code=code)
+                                         + docs_link("authentication.md"), s), code=code)
         err.attempts = tried
         raise err
 
