@@ -24,8 +24,12 @@ from azure.identity import (AzureCliCredential, CertificateCredential, ClientAss
 from .errors import (FEDERATION_AUDIENCE, TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure,
                      docs_link, first_line, identity_platform_error, tls_failure)
 from .settings import GraphSettings
+from .transport import new_session
 
 log = logging.getLogger("msgraph_membership.graph.auth")
+# azure-identity warns about each failed credential; the chain reports them all in one error instead, so
+# without a handler of the user's they must not reach stderr through logging's last-resort handler.
+logging.getLogger("azure.identity").addHandler(logging.NullHandler())
 REFRESH_MARGIN_S = 300.0  # refresh this long before expiry (at most half the lifetime)
 HTTP_TIMEOUT_S = (10.0, 60.0)  # a stalled login host must not hang an apply for ever
 KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED = "client secret", "client certificate", "federated token (OIDC)"
@@ -105,7 +109,7 @@ class _Identity(_CachedToken):
             if r.status_code >= 400 and "json" in (r.headers.get("content-type") or ""):
                 answers.append(json.loads(r.text()))
         kw = {} if self.kind == KIND_CLI else {"transport": RequestsTransport(  # our session: our TLS trust rule
-            session=self._http, session_owner=False, connection_verify=self._s.verify,
+            session=self._http or new_session(self._s.verify), session_owner=False, connection_verify=self._s.verify,
             connection_timeout=HTTP_TIMEOUT_S[0], read_timeout=HTTP_TIMEOUT_S[1])}
         if self.kind not in (KIND_CLI, KIND_MSI):  # (Service Fabric warns that it ignores hooks)
             kw["raw_response_hook"] = keep
