@@ -22,10 +22,11 @@ TENANT = "7f0c4bd5-0000-4000-8000-000000000001"
 CLIENT = "11111111-2222-4333-8444-555555555555"
 SECRET = "s3cr3t-Value~with.odd_chars"
 
-# Every variable settings.py reads, plus the ones msal's managed-identity client reads.
+# Every variable settings.py reads, plus the ones azure-identity's and msal's managed-identity
+# clients read.
 _ENV_VARS = {name for _f, _k, names in _SOURCES for name in names} | {
     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
-    "MSI_ENDPOINT", "MSI_SECRET", "MSAL_FORCE_REGION", "REGION_NAME",
+    "MSI_ENDPOINT", "MSI_SECRET", "MSAL_FORCE_REGION", "REGION_NAME", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
 }
 
 

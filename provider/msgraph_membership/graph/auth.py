@@ -106,8 +106,10 @@ class _Identity(_CachedToken):
 
         def keep(pipeline_response):
             r = pipeline_response.http_response
-            if r.status_code >= 400 and "json" in (r.headers.get("content-type") or ""):
-                answers.append(json.loads(r.text()))
+            try:
+                answers.extend([json.loads(r.text())] if r.status_code >= 400 else [])
+            except ValueError:
+                pass
         kw = {} if self.kind == KIND_CLI else {"transport": RequestsTransport(  # our session: our TLS trust rule
             session=self._http or new_session(self._s.verify), session_owner=False, connection_verify=self._s.verify,
             connection_timeout=HTTP_TIMEOUT_S[0], read_timeout=HTTP_TIMEOUT_S[1])}
@@ -126,17 +128,18 @@ class _Identity(_CachedToken):
         s, net, text = self._s, e, first_line(str(getattr(e, "message", None) or e))
         while net is not None and not isinstance(net, requests.RequestException):  # under azure-core's wrappers
             net = getattr(net, "inner_exception", None) or net.__cause__
-        if isinstance(net, requests.exceptions.SSLError):
-            return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use))
         if net is not None and self.kind == KIND_MSI:  # chosen by its settings: never fall through
             chosen_by = " and ".join(s.key_for(k) for k in ("use_msi", "msi_client_id") if getattr(s, k))
             return CredentialRejected(f"no managed identity endpoint answered ({type(net).__name__}): not running "
                                       f"on Azure, or no identity assigned (chosen by {chosen_by})")
+        if isinstance(net, requests.exceptions.SSLError):
+            return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use))
         if net is not None:
             return CredentialRejected(connection_failure(s.login_host, s.login_host_setting, net))
         if self.kind == KIND_CLI and isinstance(e, CredentialUnavailableError):
             return CredentialUnavailable("`az` is not on PATH (install the Azure CLI and run `az login`)"
-                                         if "not found" in text else f"not logged in: run `az login` ({text})")
+                                         if "not found" in text else f"not logged in: run `az login` ({text})"
+                                         if "az login" in text else text)
         if self.kind == KIND_CLI:
             lines = [ln.strip() for ln in str(getattr(e, "message", e)).splitlines()]
             text = "`az account get-access-token` failed: " + next((ln for ln in lines if ln.startswith("ERROR:")),
