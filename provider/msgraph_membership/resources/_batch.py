@@ -1,24 +1,26 @@
 """What `GroupMembers`, `AdministrativeUnitMembers` and `MemberOf` share: a managed set of
-links from one object to many, converged from the directory's actual state.
+links from one object (the anchor) to many, converged from the directory's actual state.
 
-The batch pair hold one container (a group or a unit, `fixed_arg`) and a list of its members
-(`list_arg`, `member_ids`); `MemberOf` is the same set seen from the member's side: one member
-and the list of its groups. A subclass names its arguments and ids and says how to validate and
-add; check (with the guard against mass removal, _guard.py), diff, planning, adoption,
-confirmation, drift, and errors are here once. The container side's listing and writes are the
-defaults; `MemberOf` overrides those with the member's (docs/resources.md).
+The batch pair are anchored on a container (a group or a unit, _containers.py) and manage a list
+of its members (`member_ids`); `MemberOf` is the same set seen from the member's side: anchored
+on one member, it manages the list of its groups. A subclass names its anchor, ids and list, and
+says how to validate and add; check (with the guard against mass removal, _guard.py), diff,
+planning, adoption, confirmation, drift, and errors are here once. Listing and writing through
+the container are the defaults; `MemberOf` lists and writes through the member instead
+(docs/resources.md).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Collection, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..graph import errors as E
 from ..graph.rules import permission_hint
-from ._base import (ApplyError, InputError, MembershipProvider, MembershipResource, check_bool, check_guid, check_guid_list,
-                    graph_message, has_unknown, is_unknown)
+from ._base import (ApplyError, InputError, MembershipProvider, MembershipResource, check_bool, check_guid,
+                    check_guid_list, graph_message, has_unknown, is_unknown)
+from ._containers import Anchor
 from ._converge import describe_failures, plan, short_list
 from ._refs import ReferenceArg, carry
 from ._guard import MAX_REMOVALS, check_guard_args, guard_outputs, too_many, unprotected
@@ -55,14 +57,7 @@ def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.Resou
 
 
 class BatchProvider(MembershipProvider):
-    fixed_arg: str                # the one object: "group_id", "administrative_unit_id"; MemberOf's "member_id"
-    fixed_what: str               # "the group's object id"
-    fixed_noun: str               # "group", in messages: "group {id}: ..."
-    fixed_kinds: frozenset[str]   # what each argument may name (graph/references.py)
-    list_kinds: frozenset[str]
-    kind: str                     # graph.rules.GROUPS or UNITS: the container of the default listing and writes
-    add_op: str                   # permission_hint operation for adds
-    remove_op: str                # ... and removals
+    anchor: Anchor                # the one object: a group or unit (_containers.py), or MemberOf's member
     list_arg = "member_ids"       # the many
     list_what = "member object ids"
     protected_arg = "protected_member_ids"
@@ -75,74 +70,70 @@ class BatchProvider(MembershipProvider):
 
     # -- what differs per resource ----------------------------------------------------------------
 
-    def resource_id(self, fixed_id: str) -> str:
-        raise NotImplementedError
+    # The id format, as two functions of the resource's module set with staticmethod: the id of
+    # the resource anchored on an object, and the anchor's id an id names.
+    resource_id: Callable[[str], str]
+    parse_id: Callable[[str], str]
 
-    def fixed_of(self, id_: str) -> str:
-        raise NotImplementedError
-
-    def validate(self, fixed_id: str, ids: Sequence[str]) -> None:
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
         """Raise InputError for what the directory would refuse (before any write)."""
         raise NotImplementedError
 
-    def add(self, fixed_id: str, ids: Sequence[str]) -> WriteReport:
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
         raise NotImplementedError
 
-    def self_membership_problem(self, fixed_id: str) -> str:
-        return f"contains the {self.fixed_noun} itself ({fixed_id})"
-
-    def hint(self, op: str, fixed_id: str, failed: Optional[dict] = None) -> str:
+    def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
         """What a 403 most likely means is missing; `failed` holds the per-item failures, if any."""
         return permission_hint(op)
 
-    def subject(self, fixed_id: str) -> str:
-        return f"{self.fixed_noun} {fixed_id}"
+    def subject(self, anchor_id: str) -> str:
+        return f"{self.anchor.noun} {anchor_id}"
 
-    def removal_where(self, fixed_id: str) -> str:
-        return self.subject(fixed_id)
+    def removal_where(self, anchor_id: str) -> str:
+        return self.subject(anchor_id)
 
-    def progress(self, fixed_id: str, adding: int, removing: int) -> str:
-        return f"{self.subject(fixed_id)}: adding {adding}, removing {removing} member(s)"
+    def progress(self, anchor_id: str, adding: int, removing: int) -> str:
+        return f"{self.subject(anchor_id)}: adding {adding}, removing {removing} member(s)"
 
     # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
 
-    def current(self, fixed_id: str, candidates: set[str]) -> Collection[str]:
+    def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
         """What is linked now, fresh from Graph (as an apply must see it)."""
-        return self.client.member_ids(self.kind, fixed_id, max_age_s=0)
+        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)
 
-    def present(self, fixed_id: str, managed: set[str]) -> set[str]:
+    def present(self, anchor_id: str, managed: set[str]) -> set[str]:
         """What is linked now for a refresh: a managed link missing is looked at again before it
         counts as drift (replication lag). Raises NotFound when the fixed object is gone."""
-        listed = set(self.client.member_ids(self.kind, fixed_id))
+        listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
         if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
-            listed |= (managed - listed) - self.client.missing_after_wait(self.kind, fixed_id, managed - listed)
+            listed |= (managed - listed) - self.client.missing_after_wait(self.anchor.kind, anchor_id, managed - listed)
         return listed
 
-    def remove(self, fixed_id: str, ids: Sequence[str]) -> WriteReport:
-        return self.client.remove_members(self.kind, fixed_id, ids)
+    def remove(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+        return self.client.remove_members(self.anchor.kind, anchor_id, ids)
 
-    def confirm(self, fixed_id: str, present: set[str], absent: set[str]) -> None:
-        self.client.confirm(self.kind, fixed_id, present=present, absent=absent)
+    def confirm(self, anchor_id: str, present: set[str], absent: set[str]) -> None:
+        self.client.confirm(self.anchor.kind, anchor_id, present=present, absent=absent)
 
     # -- check ----------------------------------------------------------------------------------------
 
     @property
     def args(self) -> tuple[str, ...]:
-        return (self.fixed_arg, self.list_arg) + (("authoritative",) if self.takes_authoritative else ())
+        return (self.anchor.arg, self.list_arg) + (("authoritative",) if self.takes_authoritative else ())
 
     @property
     def reference_args(self) -> tuple[ReferenceArg, ...]:
-        return (ReferenceArg(self.fixed_arg, self.fixed_kinds),
-                ReferenceArg(self.list_arg, self.list_kinds, many=True),
-                ReferenceArg(self.protected_arg, self.list_kinds, many=True))
+        return (ReferenceArg(self.anchor.arg, self.anchor.kinds),
+                ReferenceArg(self.list_arg, self.anchor.other_kinds, many=True),
+                ReferenceArg(self.protected_arg, self.anchor.other_kinds, many=True))
 
     def check_inputs(self, olds: dict, news: dict):
-        fixed, many = self.fixed_arg, self.list_arg
+        fixed, many = self.anchor.arg, self.list_arg
         inputs = {k: v for k, v in news.items() if k in self.args}
         guard_problems = check_guard_args(news, inputs, self.protected_arg, self.list_what)
         problems: list[tuple[str, str]] = []
         if not has_unknown(news.get(fixed)):
-            inputs[fixed], p = check_guid(news.get(fixed), self.fixed_what)
+            inputs[fixed], p = check_guid(news.get(fixed), self.anchor.what)
             if p:
                 problems.append((fixed, p))
         if not is_unknown(news.get(many)):
@@ -152,9 +143,10 @@ class BatchProvider(MembershipProvider):
                 if not ps and self.diff_key:
                     inputs[self.diff_key] = id_set(value or [])
             problems += [(many, p) for p in ps]
-            fid = inputs.get(fixed)
-            if not ps and isinstance(fid, str) and fid in (value or []):
-                problems.append((many, self.self_membership_problem(fid)))
+            anchor_id = inputs.get(fixed)
+            if not ps and isinstance(anchor_id, str) and anchor_id in (value or []):
+                problems.append((many, f"contains the {self.anchor.noun} itself ({anchor_id}); "
+                                       f"{self.anchor.self_reason}"))
         if self.takes_authoritative and not is_unknown(news.get("authoritative")):
             inputs["authoritative"], p = check_bool(news.get("authoritative"), False)
             if p:
@@ -169,14 +161,14 @@ class BatchProvider(MembershipProvider):
 
     def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
         new_ids = set(inputs.get(self.list_arg) or [])
-        if olds.get(self.fixed_arg) == inputs.get(self.fixed_arg):
+        if olds.get(self.anchor.arg) == inputs.get(self.anchor.arg):
             new_ids -= set(olds.get(self.list_arg) or [])  # only what changed needs the directory
-        self.validate(inputs[self.fixed_arg], sorted(new_ids))
+        self.validate(inputs[self.anchor.arg], sorted(new_ids))
         return []
 
-    def _refusal(self, removals, guard: dict, fixed_id: str) -> str | None:
+    def _refusal(self, removals, guard: dict, anchor_id: str) -> str | None:
         return too_many(unprotected(removals, guard.get(self.protected_arg) or []), guard.get(MAX_REMOVALS),
-                        where=self.removal_where(fixed_id), noun=self.removal_noun,
+                        where=self.removal_where(anchor_id), noun=self.removal_noun,
                         protected_arg=self.protected_arg, list_arg=self.list_arg)
 
     def _removal_problems(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
@@ -184,31 +176,31 @@ class BatchProvider(MembershipProvider):
         with authoritative=True, the members outside it (one listing of the container). Those
         outside are added to the checked inputs and named in a warning; more removals than
         max_removals fail the preview. Unknown inputs leave it to the same check at apply."""
-        keys = (self.fixed_arg, self.list_arg, "authoritative", self.protected_arg, MAX_REMOVALS)
+        keys = (self.anchor.arg, self.list_arg, "authoritative", self.protected_arg, MAX_REMOVALS)
         if any(has_unknown(inputs.get(k)) for k in keys):
             return []
-        fid = inputs[self.fixed_arg]
+        anchor_id = inputs[self.anchor.arg]
         desired = set(inputs.get(self.list_arg) or [])
         dropped: set[str] = set()
-        if olds.get(self.fixed_arg) == fid:
+        if olds.get(self.anchor.arg) == anchor_id:
             dropped = set(olds.get(self.list_arg) or []) - desired
         outside: dict[str, str] = {}
         if inputs.get("authoritative"):
             try:
-                current = self.client.member_ids(self.kind, fid, max_age_s=0)  # as the apply will see it
+                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply will see it
             except E.NotFound:
                 current = {}  # a container created in this run: nothing to remove
             except E.GraphError as e:
-                return [("provider", f"could not list the {self.fixed_noun}'s members to show what "
+                return [("provider", f"could not list the {self.anchor.noun}'s members to show what "
                                      f"authoritative=True would remove: {graph_message(e, hint=permission_hint('read'))}")]
             dropped &= set(current)
             protected = set(inputs.get(self.protected_arg) or [])
             outside = {m: t for m, t in sorted(current.items()) if m not in desired and m not in protected}
         if outside:
             inputs[OUTSIDE_KEY] = outside
-            pulumi.log.warn(f"{self.subject(fid)}: authoritative=True will remove {len(outside)} member(s) "
+            pulumi.log.warn(f"{self.subject(anchor_id)}: authoritative=True will remove {len(outside)} member(s) "
                             f"not in member_ids: {short_list(outside, 20)}")
-        refusal = self._refusal(dropped | set(outside), inputs, fid)
+        refusal = self._refusal(dropped | set(outside), inputs, anchor_id)
         return [(MAX_REMOVALS, refusal)] if refusal else []
 
     # -- diff, create, update, read, delete -----------------------------------------------------------
@@ -220,7 +212,7 @@ class BatchProvider(MembershipProvider):
         def as_set(v):
             return sorted(v or [])
 
-        replaces = [self.fixed_arg] if differs(self.fixed_arg) else []
+        replaces = [self.anchor.arg] if differs(self.anchor.arg) else []
         changed = list(replaces)
         changed += [k for k, norm in ((self.list_arg, as_set), ("authoritative", bool), (self.protected_arg, as_set),
                                       (MAX_REMOVALS, lambda v: v)) if differs(k, norm)]
@@ -229,70 +221,70 @@ class BatchProvider(MembershipProvider):
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def create(self, props: dict) -> CreateResult:
-        fid = props[self.fixed_arg]
-        outs = self._converge(fid, props, managed_before=set(), adopted_before=set())
-        return carry(CreateResult(self.resource_id(fid), outs), props)
+        anchor_id = props[self.anchor.arg]
+        outs = self._converge(anchor_id, props, managed_before=set(), adopted_before=set())
+        return carry(CreateResult(self.resource_id(anchor_id), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
-        outs = self._converge(news[self.fixed_arg], news, managed_before=set(olds.get(self.list_arg) or []),
+        outs = self._converge(news[self.anchor.arg], news, managed_before=set(olds.get(self.list_arg) or []),
                               adopted_before=set(olds.get(self.adopted_arg) or []))
         return carry(UpdateResult(outs), news)
 
-    def _converge(self, fid: str, props: dict, *, managed_before: set[str], adopted_before: set[str]) -> dict:
+    def _converge(self, anchor_id: str, props: dict, *, managed_before: set[str], adopted_before: set[str]) -> dict:
         """Make the directory match from its actual state, so a half-done earlier apply converges.
         Protected links are never removed; more removals than max_removals stop before any write."""
         desired = set(props.get(self.list_arg) or [])
         authoritative = bool(props.get("authoritative"))
         try:
-            self.validate(fid, sorted(desired - managed_before))
+            self.validate(anchor_id, sorted(desired - managed_before))
         except InputError as e:
             raise ApplyError(f"{e.prop}: {e.reason}") from None
         try:
-            current = self.current(fid, desired | managed_before)
+            current = self.current(anchor_id, desired | managed_before)
         except E.GraphError as e:
             raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
         p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before,
                  authoritative=authoritative)
         to_remove = unprotected(p.to_remove, props.get(self.protected_arg) or [])
-        refusal = self._refusal(to_remove, props, fid)
+        refusal = self._refusal(to_remove, props, anchor_id)
         if refusal:
             raise ApplyError(f"{MAX_REMOVALS}: {refusal} (nothing was changed)")
         if p.to_add or to_remove:
-            pulumi.log.info(self.progress(fid, len(p.to_add), len(to_remove)))
+            pulumi.log.info(self.progress(anchor_id, len(p.to_add), len(to_remove)))
         try:
-            added = self.add(fid, p.to_add)
-            removed = self.remove(fid, to_remove)
+            added = self.add(anchor_id, p.to_add)
+            removed = self.remove(anchor_id, to_remove)
         except E.Forbidden as e:
-            raise ApplyError(graph_message(e, hint=self.hint(self.add_op, fid))) from None
+            raise ApplyError(graph_message(e, hint=self.hint(self.anchor.add_op, anchor_id))) from None
         except E.GraphError as e:
             raise ApplyError(graph_message(e)) from None
         # Adopted: there before this resource managed it. "Already exists" on our add also means
         # that, except for links this resource managed already (their add was lagging).
         adopted = p.adopted | ((added.unchanged & desired) - managed_before)
-        self.confirm(fid, present=added.done, absent=removed.done)
+        self.confirm(anchor_id, present=added.done, absent=removed.done)
         failed = {**added.failed, **removed.failed}
         if failed:
-            raise ApplyError(describe_failures(self.subject(fid), failed, "changed", noun=self.item_noun,
-                                               hint=self.hint(self.add_op, fid, failed)))
-        return self._outputs(fid, sorted(desired), authoritative, sorted(adopted), props)
+            raise ApplyError(describe_failures(self.subject(anchor_id), failed, "changed", noun=self.item_noun,
+                                               hint=self.hint(self.anchor.add_op, anchor_id, failed)))
+        return self._outputs(anchor_id, sorted(desired), authoritative, sorted(adopted), props)
 
-    def _outputs(self, fid: str, ids: list[str], authoritative: bool, adopted: list[str], props: dict) -> dict:
-        return {self.fixed_arg: fid, self.list_arg: ids,
+    def _outputs(self, anchor_id: str, ids: list[str], authoritative: bool, adopted: list[str], props: dict) -> dict:
+        return {self.anchor.arg: anchor_id, self.list_arg: ids,
                 **({"authoritative": authoritative} if self.takes_authoritative else {}),
                 self.adopted_arg: adopted, **guard_outputs(props, self.protected_arg)}
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        fid = props.get(self.fixed_arg) or self.fixed_of(id_)
+        anchor_id = props.get(self.anchor.arg) or self.parse_id(id_)
         authoritative = bool(props.get("authoritative"))
         managed = set(props.get(self.list_arg) or [])
         try:
-            listed = self.present(fid, managed)
+            listed = self.present(anchor_id, managed)
         except E.NotFound:
             return ReadResult(None, {})  # the fixed object itself is gone
         # Authoritative: everything present is drift to show, except protected members outside the list.
         protected = set(props.get(self.protected_arg) or [])
         present = sorted(listed - (protected - managed)) if authoritative else sorted(managed & listed)
-        outs = self._outputs(fid, present, authoritative,
+        outs = self._outputs(anchor_id, present, authoritative,
                              sorted(set(props.get(self.adopted_arg) or []) & set(present)), props)
         inputs = {k: v for k, v in outs.items() if k != self.adopted_arg}
         if self.diff_key:
@@ -300,19 +292,20 @@ class BatchProvider(MembershipProvider):
         return carry(ReadResult(id_, outs, inputs=inputs), props)
 
     def delete(self, id_: str, props: dict) -> None:
-        fid = props.get(self.fixed_arg) or self.fixed_of(id_)
+        anchor_id = props.get(self.anchor.arg) or self.parse_id(id_)
         ids = unprotected(props.get(self.list_arg) or [], props.get(self.protected_arg) or [])
         if not ids:
             return
         try:
-            rep = self.remove(fid, ids)
+            rep = self.remove(anchor_id, ids)
         except E.NotFound:
             return  # the container is gone, and its memberships with it
         except E.Forbidden as e:
-            raise ApplyError(graph_message(e, hint=self.hint(self.remove_op, fid))) from None
+            raise ApplyError(graph_message(e, hint=self.hint(self.anchor.remove_op, anchor_id))) from None
         if rep.failed:
-            raise ApplyError(describe_failures(self.subject(fid), rep.failed, self.removed_verb, noun=self.item_noun,
-                                               hint=self.hint(self.remove_op, fid, rep.failed)))
+            raise ApplyError(describe_failures(self.subject(anchor_id), rep.failed, self.removed_verb,
+                                               noun=self.item_noun,
+                                               hint=self.hint(self.anchor.remove_op, anchor_id, rep.failed)))
 
 
 class BatchMembersResource(MembershipResource):

@@ -1,13 +1,13 @@
 """What `GroupMember` and `AdministrativeUnitMember` share: one member of one container (a group
 or an administrative unit), a resource whose every change replaces it.
 
-A subclass names its container argument and kind, its id format, and how the directory confirms
-the member (_directory.py); check, diff, create with adoption, read with a look again before
+A subclass names its container (an `Anchor`, _containers.py), its id format, and how the
+directory confirms the member; check, diff, create with adoption, read with a look again before
 calling a membership gone, delete, and errors are here once (docs/resources.md).
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult
@@ -16,29 +16,19 @@ from ..graph import errors as E
 from ..graph.rules import permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, MembershipResource, check_guid, graph_message,
                     has_unknown)
+from ._containers import Anchor
 from ._refs import ReferenceArg, carry
 
 
 class SingleMemberProvider(MembershipProvider):
-    container_arg: str            # "group_id"
-    container_what: str           # "the group's object id"
-    container_noun: str           # "group"
-    container_kinds: frozenset[str]
-    member_kinds: frozenset[str]  # what member_id may name (graph/references.py)
-    kind: str                     # graph.rules.GROUPS or UNITS
-    add_op: str                   # permission_hint operation for the add
-    remove_op: str                # ... and the removal
+    container: Anchor  # the group or unit: its argument, kind and names (_containers.py)
 
     # -- what differs per container ---------------------------------------------------------------
 
-    def resource_id(self, container_id: str, member_id: str) -> str:
-        raise NotImplementedError
-
-    def parse_id(self, id_: str) -> tuple[str, str]:
-        raise NotImplementedError
-
-    def self_membership_problem(self) -> str:
-        raise NotImplementedError
+    # The id format, as two functions of the resource's module set with staticmethod: the id of a
+    # membership, and the (container id, member id) an id names (ValueError when it names none).
+    resource_id: Callable[[str, str], str]
+    parse_id: Callable[[str], tuple[str, str]]
 
     def validate(self, container_id: str, member_id: str) -> str | None:
         """Raise InputError for what the directory would refuse; return the member type."""
@@ -51,29 +41,30 @@ class SingleMemberProvider(MembershipProvider):
 
     @property
     def args(self) -> tuple[str, str]:
-        return (self.container_arg, "member_id")
+        return (self.container.arg, "member_id")
 
     @property
     def reference_args(self) -> tuple[ReferenceArg, ...]:
-        return (ReferenceArg(self.container_arg, self.container_kinds), ReferenceArg("member_id", self.member_kinds))
+        return (ReferenceArg(self.container.arg, self.container.kinds),
+                ReferenceArg("member_id", self.container.other_kinds))
 
     def check_inputs(self, olds: dict, news: dict):
-        cid_arg = self.container_arg
+        cid_arg = self.container.arg
         inputs = {k: v for k, v in news.items() if k in self.args}
         problems: list[tuple[str, str]] = []
-        for k, what in ((cid_arg, self.container_what), ("member_id", "the member's object id")):
+        for k, what in ((cid_arg, self.container.what), ("member_id", "the member's object id")):
             if not has_unknown(news.get(k)):
                 inputs[k], p = check_guid(news.get(k), what)
                 if p:
                     problems.append((k, p))
         if not problems and not has_unknown(inputs.get(cid_arg)) and inputs.get(cid_arg) == inputs.get("member_id"):
-            problems.append(("member_id", self.self_membership_problem()))
+            problems.append(("member_id", f"is the {self.container.noun} itself; {self.container.self_reason}"))
         if not problems:
             problems = self.directory_problems(olds, inputs, self.args, lambda: self._directory_problems(inputs))
         return self.check_result(inputs, problems)
 
     def _directory_problems(self, inputs: dict) -> list[tuple[str, str]]:
-        self.validate(inputs[self.container_arg], inputs["member_id"])  # InputError names the argument
+        self.validate(inputs[self.container.arg], inputs["member_id"])  # InputError names the argument
         return []
 
     def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
@@ -81,28 +72,28 @@ class SingleMemberProvider(MembershipProvider):
         return DiffResult(changes=bool(replaces), replaces=replaces, stables=[], delete_before_replace=False)
 
     def create(self, props: dict) -> CreateResult:
-        cid, member_id = props[self.container_arg], props["member_id"]
+        cid, member_id = props[self.container.arg], props["member_id"]
         try:
             member_type = self.validate(cid, member_id)
         except InputError as e:
             raise ApplyError(f"{e.prop}: {e.reason}") from None
         c = self.client
         try:
-            added = c.add_member(self.kind, cid, member_id)
+            added = c.add_member(self.container.kind, cid, member_id)
         except E.GraphError as e:
-            hint = self.hint(self.add_op, cid, member_type) if isinstance(e, E.Forbidden) else None
+            hint = self.hint(self.container.add_op, cid, member_type) if isinstance(e, E.Forbidden) else None
             raise ApplyError(graph_message(e, hint=hint)) from None
         if not added:
-            pulumi.log.info(f"{self.container_noun} {cid}: {member_id} was already a member; adopted")
+            pulumi.log.info(f"{self.container.noun} {cid}: {member_id} was already a member; adopted")
         if member_type is None:  # not resolved before the write: the listing names its type
-            listed = c.member_ids(self.kind, cid).get(member_id)
+            listed = c.member_ids(self.container.kind, cid).get(member_id)
             member_type = listed if listed != "directoryObject" else None
         return carry(CreateResult(self.resource_id(cid, member_id),
-                                  {self.container_arg: cid, "member_id": member_id,
+                                  {self.container.arg: cid, "member_id": member_id,
                                    "member_type": member_type, "adopted": not added}), props)
 
     def _ids(self, id_: str, props: dict) -> tuple[str, str]:
-        cid, member_id = props.get(self.container_arg), props.get("member_id")
+        cid, member_id = props.get(self.container.arg), props.get("member_id")
         if not cid or not member_id:
             cid, member_id = self.parse_id(id_)
         return cid, member_id
@@ -111,25 +102,25 @@ class SingleMemberProvider(MembershipProvider):
         cid, member_id = self._ids(id_, props)
         c = self.client
         try:
-            members = c.member_ids(self.kind, cid)
+            members = c.member_ids(self.container.kind, cid)
         except E.NotFound:
             return ReadResult(None, {})
-        if member_id not in members and c.still_absent(self.kind, cid, member_id):
+        if member_id not in members and c.still_absent(self.container.kind, cid, member_id):
             return ReadResult(None, {})
-        listed = c.member_ids(self.kind, cid).get(member_id, "directoryObject")
-        outs = {self.container_arg: cid, "member_id": member_id,
+        listed = c.member_ids(self.container.kind, cid).get(member_id, "directoryObject")
+        outs = {self.container.arg: cid, "member_id": member_id,
                 "member_type": listed if listed != "directoryObject" else props.get("member_type"),
                 "adopted": bool(props.get("adopted", False))}
-        return carry(ReadResult(id_, outs, inputs={self.container_arg: cid, "member_id": member_id}), props)
+        return carry(ReadResult(id_, outs, inputs={self.container.arg: cid, "member_id": member_id}), props)
 
     def delete(self, id_: str, props: dict) -> None:
         cid, member_id = self._ids(id_, props)
         try:
-            self.client.remove_member(self.kind, cid, member_id)
+            self.client.remove_member(self.container.kind, cid, member_id)
         except E.NotFound:
             return  # the container itself is gone: so is the membership ("already gone" is success)
         except E.Forbidden as e:
-            raise ApplyError(graph_message(e, hint=self.hint(self.remove_op, cid))) from None
+            raise ApplyError(graph_message(e, hint=self.hint(self.container.remove_op, cid))) from None
         except E.GraphError as e:
             raise ApplyError(graph_message(e)) from None
 

@@ -19,9 +19,7 @@ from typing import Optional
 
 import pulumi
 
-from ..graph.references import UNIT_KINDS, UNIT_MEMBER_KINDS
-from ..graph.rules import UNITS
-from ._directory import validate_unit_members
+from ._containers import UNIT, validate_unit_members
 from ._single import SingleMemberProvider, SingleMemberResource
 
 UNITS_PREFIX = "/directory/administrativeUnits/"  # of both unit membership resources' ids
@@ -41,26 +39,12 @@ def parse_unit_member_id(id_: str) -> tuple[str, str]:
 
 
 class AdministrativeUnitMemberProvider(SingleMemberProvider):
-    container_arg = "administrative_unit_id"
-    container_what = "the administrative unit's object id"
-    container_noun = "administrative unit"
-    container_kinds = UNIT_KINDS
-    member_kinds = UNIT_MEMBER_KINDS
-    kind = UNITS
-    add_op = "au_add"
-    remove_op = "au_remove"
-
-    def resource_id(self, container_id: str, member_id: str) -> str:
-        return unit_member_id(container_id, member_id)
-
-    def parse_id(self, id_: str) -> tuple[str, str]:
-        return parse_unit_member_id(id_)
-
-    def self_membership_problem(self) -> str:
-        return "is the administrative unit itself; units take users, groups and devices"
+    container = UNIT
+    resource_id, parse_id = staticmethod(unit_member_id), staticmethod(parse_unit_member_id)
 
     def validate(self, container_id: str, member_id: str) -> str | None:
-        return validate_unit_members(self.client, container_id, [member_id], prop="member_id").get(member_id)
+        types = validate_unit_members(self.client, container_id, [member_id], prop="member_id")
+        return types.get(member_id)
 
 
 class AdministrativeUnitMember(SingleMemberResource, module="msgraph", name="AdministrativeUnitMember"):

@@ -22,10 +22,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 
-from ..graph.references import UNIT_KINDS, UNIT_MEMBER_KINDS
-from ..graph.rules import UNITS
 from ._batch import BatchMembersResource, BatchProvider, Ids
-from ._directory import validate_unit_members
+from ._containers import UNIT, validate_unit_members
 from .administrative_unit_member import UNITS_PREFIX
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
@@ -38,35 +36,21 @@ def unit_members_id(unit_id: str) -> str:
 
 def parse_unit_members_id(id_: str) -> str:
     if not (id_.startswith(UNITS_PREFIX) and id_.endswith("/members")):
-        raise ValueError(f"{id_!r} is not an AdministrativeUnitMembers id (/directory/administrativeUnits/{{au_id}}/members)")
+        raise ValueError(f"{id_!r} is not an AdministrativeUnitMembers id "
+                         "(/directory/administrativeUnits/{au_id}/members)")
     return id_[len(UNITS_PREFIX):-len("/members")]
 
 
 class AdministrativeUnitMembersProvider(BatchProvider):
-    fixed_arg = "administrative_unit_id"
-    fixed_what = "the administrative unit's object id"
-    fixed_noun = "administrative unit"
-    fixed_kinds = UNIT_KINDS
-    list_kinds = UNIT_MEMBER_KINDS
-    kind = UNITS
-    add_op = "au_add"
-    remove_op = "au_remove"
+    anchor = UNIT
+    resource_id, parse_id = staticmethod(unit_members_id), staticmethod(parse_unit_members_id)
 
-    def resource_id(self, fixed_id: str) -> str:
-        return unit_members_id(fixed_id)
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
+        validate_unit_members(self.client, anchor_id, ids, prop="member_ids")
 
-    def fixed_of(self, id_: str) -> str:
-        return parse_unit_members_id(id_)
-
-    def self_membership_problem(self, fixed_id: str) -> str:
-        return f"contains the administrative unit itself ({fixed_id}); units take users, groups and devices"
-
-    def validate(self, fixed_id: str, ids: Sequence[str]) -> None:
-        validate_unit_members(self.client, fixed_id, ids, prop="member_ids")
-
-    def add(self, fixed_id: str, ids: Sequence[str]) -> WriteReport:
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
         # Units take one member per request (docs/graph-behaviour.md §1.7): $batch of 20.
-        return self.client.add_unit_members(fixed_id, ids)
+        return self.client.add_unit_members(anchor_id, ids)
 
 
 class AdministrativeUnitMembers(BatchMembersResource, module="msgraph", name="AdministrativeUnitMembers"):

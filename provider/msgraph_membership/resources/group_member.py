@@ -18,9 +18,8 @@ from typing import Optional
 
 import pulumi
 
-from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS
-from ..graph.rules import GROUPS, permission_hint
-from ._directory import validate_group_member
+from ..graph.rules import permission_hint
+from ._containers import GROUP, validate_group_member
 from ._single import SingleMemberProvider, SingleMemberResource
 
 
@@ -36,23 +35,8 @@ def parse_group_member_id(id_: str) -> tuple[str, str]:
 
 
 class GroupMemberProvider(SingleMemberProvider):
-    container_arg = "group_id"
-    container_what = "the group's object id"
-    container_noun = "group"
-    container_kinds = GROUP_KINDS
-    member_kinds = GROUP_MEMBER_KINDS
-    kind = GROUPS
-    add_op = "add"
-    remove_op = "remove"
-
-    def resource_id(self, container_id: str, member_id: str) -> str:
-        return group_member_id(container_id, member_id)
-
-    def parse_id(self, id_: str) -> tuple[str, str]:
-        return parse_group_member_id(id_)
-
-    def self_membership_problem(self) -> str:
-        return "is the group itself; a group cannot be a member of itself"
+    container = GROUP
+    resource_id, parse_id = staticmethod(group_member_id), staticmethod(parse_group_member_id)
 
     def validate(self, container_id: str, member_id: str) -> str | None:
         return validate_group_member(self.client, container_id, member_id)

@@ -21,43 +21,35 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 
-from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS
-from ..graph.rules import GROUPS, permission_hint
+from ..graph.rules import permission_hint
 from ._batch import BatchMembersResource, BatchProvider, Ids
-from ._directory import validate_group_members
+from ._containers import GROUP, validate_group_members
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
 
 
+def group_members_id(group_id: str) -> str:
+    return f"{group_id}/members"
+
+
+def parse_group_members_id(id_: str) -> str:
+    return id_.rsplit("/members", 1)[0]
+
+
 class GroupMembersProvider(BatchProvider):
-    fixed_arg = "group_id"
-    fixed_what = "the group's object id"
-    fixed_noun = "group"
-    fixed_kinds = GROUP_KINDS
-    list_kinds = GROUP_MEMBER_KINDS
-    kind = GROUPS
-    add_op = "add"
-    remove_op = "remove"
+    anchor = GROUP
+    resource_id, parse_id = staticmethod(group_members_id), staticmethod(parse_group_members_id)
 
-    def resource_id(self, fixed_id: str) -> str:
-        return f"{fixed_id}/members"
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
+        validate_group_members(self.client, anchor_id, ids)
 
-    def fixed_of(self, id_: str) -> str:
-        return id_.rsplit("/members", 1)[0]
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+        return self.client.add_group_members(anchor_id, ids)  # PATCH members@odata.bind, 20 per request
 
-    def self_membership_problem(self, fixed_id: str) -> str:
-        return f"contains the group itself ({fixed_id}); a group cannot be a member of itself"
-
-    def validate(self, fixed_id: str, ids: Sequence[str]) -> None:
-        validate_group_members(self.client, fixed_id, ids)
-
-    def add(self, fixed_id: str, ids: Sequence[str]) -> WriteReport:
-        return self.client.add_group_members(fixed_id, ids)  # PATCH members@odata.bind, 20 per request
-
-    def hint(self, op: str, fixed_id: str, failed: Optional[dict] = None) -> str:
+    def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
         # An add to a role-assignable group needs one more permission.
-        return permission_hint(op, self.client.get_group(fixed_id) if op == "add" else None)
+        return permission_hint(op, self.client.get_group(anchor_id) if op == "add" else None)
 
 
 class GroupMembers(BatchMembersResource, module="msgraph", name="GroupMembers"):

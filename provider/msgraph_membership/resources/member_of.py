@@ -31,7 +31,7 @@ from ..graph.rules import permission_hint, unified_member_problem
 from ._base import InputError, group_type_fallback, groups_holding, member_type_problem, member_types
 from ._batch import BatchProvider, Ids
 from ._converge import short_list
-from ._directory import at_most_ten
+from ._containers import Anchor, at_most_ten
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
@@ -48,14 +48,14 @@ def parse_member_of_id(id_: str) -> str:
     return member_id
 
 
+# The member as the anchor: its groups are the list, written through the groups' members.
+MEMBER = Anchor("member_id", "the member's object id", "member", MEMBER_OF_KINDS, GROUP_KINDS,
+                "a group cannot be a member of itself", "add", "remove")
+
+
 class MemberOfProvider(BatchProvider):
-    fixed_arg = "member_id"
-    fixed_what = "the member's object id"
-    fixed_noun = "member"
-    fixed_kinds = MEMBER_OF_KINDS
-    list_kinds = GROUP_KINDS
-    add_op = "add"
-    remove_op = "remove"
+    anchor = MEMBER
+    resource_id, parse_id = staticmethod(member_of_id), staticmethod(parse_member_of_id)
     list_arg = "group_ids"
     list_what = "group object ids"
     protected_arg = "protected_group_ids"
@@ -66,39 +66,30 @@ class MemberOfProvider(BatchProvider):
     removal_noun = "group membership"
     removed_verb = "left"
 
-    def resource_id(self, fixed_id: str) -> str:
-        return member_of_id(fixed_id)
+    def removal_where(self, anchor_id: str) -> str:
+        return f"member {anchor_id}'s groups"
 
-    def fixed_of(self, id_: str) -> str:
-        return parse_member_of_id(id_)
-
-    def self_membership_problem(self, fixed_id: str) -> str:
-        return f"contains the member itself ({fixed_id}); a group cannot be a member of itself"
-
-    def removal_where(self, fixed_id: str) -> str:
-        return f"member {fixed_id}'s groups"
-
-    def progress(self, fixed_id: str, adding: int, removing: int) -> str:
-        return f"{fixed_id}: joining {adding}, leaving {removing} group(s)"
+    def progress(self, anchor_id: str, adding: int, removing: int) -> str:
+        return f"{anchor_id}: joining {adding}, leaving {removing} group(s)"
 
     # -- the member's side: its groups are listed, joined and left from it ---------------------------
 
-    def current(self, fixed_id: str, candidates: set[str]) -> Collection[str]:
-        return groups_holding(self.client, fixed_id, candidates)
+    def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
+        return groups_holding(self.client, anchor_id, candidates)
 
-    def present(self, fixed_id: str, managed: set[str]) -> set[str]:
-        return groups_holding(self.client, fixed_id, managed, wait=True)
+    def present(self, anchor_id: str, managed: set[str]) -> set[str]:
+        return groups_holding(self.client, anchor_id, managed, wait=True)
 
-    def add(self, fixed_id: str, ids: Sequence[str]) -> WriteReport:
-        return self.client.add_to_groups(fixed_id, ids)
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+        return self.client.add_to_groups(anchor_id, ids)
 
-    def remove(self, fixed_id: str, ids: Sequence[str]) -> WriteReport:
-        return self.client.remove_from_groups(fixed_id, ids)
+    def remove(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+        return self.client.remove_from_groups(anchor_id, ids)
 
-    def confirm(self, fixed_id: str, present: set[str], absent: set[str]) -> None:
-        self.client.confirm_member_of(fixed_id, present=present, absent=absent)
+    def confirm(self, anchor_id: str, present: set[str], absent: set[str]) -> None:
+        self.client.confirm_member_of(anchor_id, present=present, absent=absent)
 
-    def hint(self, op: str, fixed_id: str, failed: Optional[dict] = None) -> str:
+    def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
         # A 403 on a role-assignable group needs one more permission than the others.
         for g, err in (failed or {}).items():
             if isinstance(err, E.Forbidden):
@@ -107,10 +98,10 @@ class MemberOfProvider(BatchProvider):
                     return permission_hint(op, info)
         return permission_hint(op)
 
-    def validate(self, fixed_id: str, ids: Sequence[str]) -> None:
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
         """The member exists, and each group exists and can take it. Raises InputError naming
         `member_id` or `group_ids` with every offending group."""
-        c, member_id = self.client, fixed_id
+        c, member_id = self.client, anchor_id
         types = member_types(c, [member_id])
         member_type = types.get(member_id) if types is not None else group_type_fallback(c, member_id)
         if member_type is None and types is not None:

@@ -1,21 +1,45 @@
-"""What the directory must confirm before a membership is written, per container: members of a
-group (`GroupMember`, `GroupMembers`) and members of an administrative unit
-(`AdministrativeUnitMember`, `AdministrativeUnitMembers`). `MemberOf` checks from the member's
-side in member_of.py.
+"""Groups and administrative units as the anchor of a membership resource: how its arguments
+and messages name them, what references may name (graph/references.py), which permission a
+refused write hints at, and what the directory must confirm before members are written.
 
-Each raises `InputError` naming the argument to change, so a preview fails before any write; the
-same check runs again at apply, for inputs a preview could not know.
+`GroupMember`, `GroupMembers`, `AdministrativeUnitMember` and `AdministrativeUnitMembers` are
+anchored on a container (`GROUP`, `UNIT`); `MemberOf` on its member (member_of.py). Each check
+raises `InputError` naming the argument to change, so a preview fails before any write; the same
+check runs again at apply, for inputs a preview could not know.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from ..graph.rules import au_member_problem, unified_member_problem
+from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS, UNIT_KINDS, UNIT_MEMBER_KINDS
+from ..graph.rules import GROUPS, UNITS, au_member_problem, unified_member_problem
 from ._base import InputError, group_type_fallback, member_type_problem, member_types, writable_group
 from ._converge import short_list
 
 if TYPE_CHECKING:
     from ..graph.client import GraphClient
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The one object a membership resource is anchored on, and what links to it."""
+
+    arg: str                    # its argument: "group_id"
+    what: str                   # how a problem with the argument names it: "the group's object id"
+    noun: str                   # how messages name it: "group {id}: ..."
+    kinds: frozenset[str]       # what `arg` may name by reference
+    other_kinds: frozenset[str]  # ... and what the other end may name
+    self_reason: str            # why it cannot be linked to itself
+    add_op: str                 # graph.rules.permission_hint operations for a refused add
+    remove_op: str              # ... and removal
+    kind: Optional[str] = None  # a container's kind (GROUPS, UNITS): whose listing and writes to use
+
+
+GROUP = Anchor("group_id", "the group's object id", "group", GROUP_KINDS, GROUP_MEMBER_KINDS,
+               "a group cannot be a member of itself", "add", "remove", GROUPS)
+UNIT = Anchor("administrative_unit_id", "the administrative unit's object id", "administrative unit", UNIT_KINDS,
+              UNIT_MEMBER_KINDS, "units take users, groups and devices", "au_add", "au_remove", UNITS)
 
 
 def at_most_ten(problems: list[str]) -> str:
