@@ -1,6 +1,6 @@
 """What every membership provider shares: configuration, the shared Graph client, input
 validation that tolerates unknowns, and turning Graph errors into messages that say what to
-change.
+change; and the base of resource classes that share arguments (`MembershipResource`).
 
 The provider object is pickled into state by reference (the class lives in this installed
 package) and must hold nothing: settings and clients are built in the provider process, in
@@ -272,7 +272,7 @@ class MembershipProvider(ResourceProvider):
     """Base of every provider here: configuration and the shared client, nothing stored."""
 
     # The pickled provider holds no secret (a test asserts it), so state need not encrypt it and
-    # large stacks avoid one secret per resource (pulumi/pulumi#15538).
+    # large stacks do not carry one secret per resource.
     serialize_as_secret_always = False
 
     def __getstate__(self) -> dict:

@@ -103,7 +103,7 @@ class BatchProvider(MembershipProvider):
 
     def present(self, anchor_id: str, managed: set[str]) -> set[str]:
         """What is linked now for a refresh: a managed link missing is looked at again before it
-        counts as drift (replication lag). Raises NotFound when the fixed object is gone."""
+        counts as drift (replication lag). Raises NotFound when the anchor is gone."""
         listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
         if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
             listed |= (managed - listed) - self.client.missing_after_wait(self.anchor.kind, anchor_id, managed - listed)
@@ -128,14 +128,14 @@ class BatchProvider(MembershipProvider):
                 ReferenceArg(self.protected_arg, self.anchor.other_kinds, many=True))
 
     def check_inputs(self, olds: dict, news: dict):
-        fixed, many = self.anchor.arg, self.list_arg
+        one, many = self.anchor.arg, self.list_arg
         inputs = {k: v for k, v in news.items() if k in self.args}
         guard_problems = check_guard_args(news, inputs, self.protected_arg, self.list_what)
         problems: list[tuple[str, str]] = []
-        if not has_unknown(news.get(fixed)):
-            inputs[fixed], p = check_guid(news.get(fixed), self.anchor.what)
+        if not has_unknown(news.get(one)):
+            inputs[one], p = check_guid(news.get(one), self.anchor.what)
             if p:
-                problems.append((fixed, p))
+                problems.append((one, p))
         if not is_unknown(news.get(many)):
             value, ps = check_guid_list(news.get(many), self.list_what)
             if not has_unknown(news.get(many)):
@@ -143,7 +143,7 @@ class BatchProvider(MembershipProvider):
                 if not ps and self.diff_key:
                     inputs[self.diff_key] = id_set(value or [])
             problems += [(many, p) for p in ps]
-            anchor_id = inputs.get(fixed)
+            anchor_id = inputs.get(one)
             if not ps and isinstance(anchor_id, str) and anchor_id in (value or []):
                 problems.append((many, f"contains the {self.anchor.noun} itself ({anchor_id}); "
                                        f"{self.anchor.self_reason}"))
@@ -187,7 +187,7 @@ class BatchProvider(MembershipProvider):
         outside: dict[str, str] = {}
         if inputs.get("authoritative"):
             try:
-                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply will see it
+                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply sees it
             except E.NotFound:
                 current = {}  # a container created in this run: nothing to remove
             except E.GraphError as e:
@@ -280,7 +280,7 @@ class BatchProvider(MembershipProvider):
         try:
             listed = self.present(anchor_id, managed)
         except E.NotFound:
-            return ReadResult(None, {})  # the fixed object itself is gone
+            return ReadResult(None, {})  # the anchor itself is gone
         # Authoritative: everything present is drift to show, except protected members outside the list.
         protected = set(props.get(self.protected_arg) or [])
         present = sorted(listed - (protected - managed)) if authoritative else sorted(managed & listed)
@@ -299,7 +299,7 @@ class BatchProvider(MembershipProvider):
         try:
             rep = self.remove(anchor_id, ids)
         except E.NotFound:
-            return  # the container is gone, and its memberships with it
+            return  # the anchor is gone, and its memberships with it
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=self.hint(self.anchor.remove_op, anchor_id))) from None
         if rep.failed:

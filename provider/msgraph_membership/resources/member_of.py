@@ -15,7 +15,7 @@ so each group gets `POST /groups/{g}/members/$ref`, sent through `$batch`; one g
 refuses does not stop the others, and is reported by id. Memberships that already exist are
 adopted (`adopted_group_ids`).
 
-This is the batch resource (_batch.py) seen from the member's side: the member is the fixed
+This is the batch resource (_batch.py) seen from the member's side: the member is the
 object and the groups the list; this module holds the member's validation, listing and writes.
 """
 from __future__ import annotations
