@@ -171,7 +171,7 @@ class LinkRules:
             # An advanced query reads the index, which lags like $count (docs/graph-behaviour.md §5).
             at = who.count_at if q.advanced else who.read_at
             found = self.store.get_objects(self.store.linked_ids(container.id, rel, at))
-            return Listing.of([o for o in found.values() if (not kinds or o.kind in kinds) and predicate(o)])
+            return Listing.of([o for o in found.values() if (not kinds or o.kind in kinds) and predicate(o)], filtered=True)
 
         def fetch(after: str, limit: int):
             return [o for o in self.store.page_links(container.id, rel, who.read_at, after, limit, kinds)

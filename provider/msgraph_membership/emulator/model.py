@@ -77,9 +77,10 @@ class Listing:
 
     fetch: Callable[[str, int], list[Obj]]
     count: Callable[[], int]
+    filtered: bool = False  # by $filter or $search
 
     @classmethod
-    def of(cls, objs: list[Obj]) -> "Listing":
+    def of(cls, objs: list[Obj], filtered: bool = False) -> "Listing":
         """An in-memory list, sorted by id."""
         objs = sorted(objs, key=lambda o: o.id)
-        return cls(lambda after, limit: [o for o in objs if o.id > after][:limit], lambda: len(objs))
+        return cls(lambda after, limit: [o for o in objs if o.id > after][:limit], lambda: len(objs), filtered)

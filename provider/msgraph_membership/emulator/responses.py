@@ -67,6 +67,20 @@ def method_not_allowed() -> errors.GraphError:
     return errors.GraphError(405, "Request_BadRequest", errors.METHOD_NOT_ALLOWED)
 
 
+def segment_not_found(segment: str) -> errors.GraphError:
+    return errors.bad_request(errors.SEGMENT_NOT_FOUND.format(segment=segment), code="BadRequest")
+
+
+def _tail(rest: list[str] | None, cast: str | None, count: bool) -> tuple[str | None, bool, list[str]]:
+    """A ``{rest+}`` after a membership listing: ``[cast][/$count]``; what is left is not found."""
+    rest = list(rest or [])
+    if rest and rest[0] in odata.CASTS:
+        cast, rest = rest[0], rest[1:]
+    if rest == ["$count"]:
+        return cast, True, []
+    return cast, count, rest
+
+
 def _container(group: str | None, au: str | None) -> tuple[str, str]:
     """The container a link route names: ``{group}`` or ``{au}`` in its pattern."""
     return ("group", group) if group is not None else ("administrativeUnit", au)
@@ -197,6 +211,11 @@ class Handlers:
         created = self.model.upsert_group(call.caller, uniqueName.name, call.payload, create)
         return self._created(call, "groups", "groups", *created) if created else Response.no_content()
 
+    def refuse_by_unique_name(self, call: Call, uniqueName) -> Response:
+        """Other methods on a group by its alternate key: 404 when there is none, else 405."""
+        self.model.group_by_unique_name(call.caller, uniqueName.name)
+        raise method_not_allowed()
+
     def delete_group_by_unique_name(self, call: Call, uniqueName) -> Response:
         return self.delete_group(call, self.model.group_by_unique_name(call.caller, uniqueName.name).id)
 
@@ -206,8 +225,9 @@ class Handlers:
         return self._page(call, listing)
 
     def list_refs(self, call: Call, rel: str, group=None, au=None) -> Response:
+        """``.../$ref``: the references; a filtered one lists the objects, as it always has."""
         listing = self.model.list_links(call.caller, *_container(group, au), rel, None, call.query)
-        return self._page(call, listing, refs=True)
+        return self._page(call, listing, refs=not listing.filtered)
 
     def count_links(self, call: Call, rel: str, group=None, au=None, cast=None) -> Response:
         n = self.model.count_links(call.caller, *_container(group, au), rel, _cast(cast), call.query)
@@ -241,12 +261,19 @@ class Handlers:
         return self._created(call, "groups", "groups", *self.model.create_group_in_unit(call.caller, au, call.payload))
 
     # --- memberships (docs/graph-behaviour.md §1.6, §1.9) ----------------------------------------
-    def transitive_members(self, call: Call, id: str, cast=None, count: bool = False) -> Response:
-        return self._objects(call, self.model.transitive_members(call.caller, id, _cast(cast), call.query), count)
+    def transitive_members(self, call: Call, id: str, cast=None, count: bool = False, rest=None) -> Response:
+        cast, count, left = _tail(rest, cast, count)
+        objs = self.model.transitive_members(call.caller, id, _cast(cast), call.query)
+        if left:
+            raise segment_not_found(left[0])
+        return self._objects(call, objs, count)
 
-    def member_of(self, call: Call, id: str, transitive: bool, cast=None, count: bool = False) -> Response:
-        cast_kind = odata.CASTS[cast] if cast else None
-        objs = self.model.member_of(call.caller, id, _kinds(call), cast_kind, transitive, call.query)
+    def member_of(self, call: Call, id: str, transitive: bool, cast=None, count: bool = False,
+                  rest=None) -> Response:
+        cast, count, left = _tail(rest, cast, count)
+        objs = self.model.member_of(call.caller, id, _kinds(call), odata.CASTS.get(cast), transitive, call.query)
+        if left:
+            raise segment_not_found(left[0])
         return self._objects(call, objs, count)
 
     def add_member_of(self, call: Call, id: str) -> Response:

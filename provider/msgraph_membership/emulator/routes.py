@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import errors, odata
+from . import odata
 from .directory import Directory
-from .responses import Call, Handlers, method_not_allowed
+from .responses import Call, Handlers, method_not_allowed, segment_not_found
 from .store import Store
 from .wire import Response
 
@@ -34,69 +34,96 @@ class Route:
     versions: tuple[str, ...] = ("v1.0", "beta")
 
 
-def _r(method: str, pattern: str, handler: str, versions=("v1.0", "beta"), **fixed) -> Route:
-    return Route(method, tuple(pattern.split("/")), handler, fixed, versions)
+# method  pattern (after the version)                   handler                       fixed parameters
+_GRAPH = """
+POST    $batch                                          batch                         # §4.3
+GET     {set}                                           list_entities
+GET     {set}/$count                                    count_entities
+GET     {set}/{id}                                      get_entity
+POST    directoryObjects/getByIds                       get_by_ids                    # §1.6
+POST    {set}/{id}/checkMemberGroups                    check_member                  groups_only=1
+POST    {set}/{id}/checkMemberObjects                   check_member                  groups_only=
+GET     {set}/{id}/memberOf                             member_of                     transitive=
+GET     {set}/{id}/memberOf/$count                      member_of                     transitive= count=1
+GET     {set}/{id}/memberOf/{cast}                      member_of                     transitive=
+GET     {set}/{id}/memberOf/{cast}/$count               member_of                     transitive= count=1
+GET     {set}/{id}/transitiveMemberOf                   member_of                     transitive=1
+GET     {set}/{id}/transitiveMemberOf/$count            member_of                     transitive=1 count=1
+GET     {set}/{id}/transitiveMemberOf/{cast}            member_of                     transitive=1
+GET     {set}/{id}/transitiveMemberOf/{cast}/$count     member_of                     transitive=1 count=1
+GET     {set}/{id}/memberOf/{rest+}                     member_of                     transitive=
+GET     {set}/{id}/transitiveMemberOf/{rest+}           member_of                     transitive=1
+*       {set}/{id}/checkMemberGroups/{rest+}            unknown_segment               at=2
+*       {set}/{id}/checkMemberObjects/{rest+}           unknown_segment               at=2
+*       $batch/{rest+}                                  unknown_segment               at=0
+GET     groups                                          list_entities                 # §1.8
+POST    groups                                          create_group
+GET     groups/{id}                                     get_entity
+PATCH   groups/{id}                                     patch_group
+DELETE  groups/{id}                                     delete_group
+GET     groups/{uniqueName}                             get_group_by_unique_name      # group-upsert
+PATCH   groups/{uniqueName}                             upsert_group
+DELETE  groups/{uniqueName}                             delete_group_by_unique_name
+*       groups/{uniqueName}                             refuse_by_unique_name
+LINKS   groups/{group}/members                          refuse_post_members           rel=members
+LINKS   groups/{group}/owners                           -                             rel=owners
+POST    groups/{id}/memberOf/$ref                       add_member_of                 versions=beta  # §1.9
+GET     groups/{id}/transitiveMembers                   transitive_members
+GET     groups/{id}/transitiveMembers/$count            transitive_members            count=1
+GET     groups/{id}/transitiveMembers/{cast}            transitive_members
+GET     groups/{id}/transitiveMembers/{cast}/$count     transitive_members            count=1
+GET     groups/{id}/transitiveMembers/{rest+}           transitive_members
+GET     directory/administrativeUnits                   list_units                    # §1.7, §1.8
+POST    directory/administrativeUnits                   create_unit
+GET     directory/administrativeUnits/{au}              get_unit
+PATCH   directory/administrativeUnits/{au}              update_unit
+DELETE  directory/administrativeUnits/{au}              delete_unit
+LINKS   directory/administrativeUnits/{au}/members      create_group_in_unit          rel=members
+*       directory/administrativeUnits/{rest+}           unknown_segment               at=3
+*       directory/{rest+}                               unknown_segment               at=0
+"""
+
+# LINKS above: the routes of one link collection (docs/graph-behaviour.md §1.1-§1.5), its handler
+# the one for a POST on the collection itself ("-": none).
+_LINKS = """
+GET     {prefix}                                        list_links
+POST    {prefix}                                        {post}
+GET     {prefix}/$ref                                   list_refs
+POST    {prefix}/$ref                                   add_link
+PATCH   {prefix}/$ref                                   patch_refs
+GET     {prefix}/$count                                 count_links
+GET     {prefix}/{cast}                                 list_links
+GET     {prefix}/{cast}/$count                          count_links
+GET     {prefix}/{member}                               get_link
+DELETE  {prefix}/{member}                               refuse_delete_without_ref
+DELETE  {prefix}/{member}/$ref                          remove_link
+*       {prefix}/{rest+}                                unknown_segment               at=-1
+"""
 
 
-def _links(prefix: str, rel: str, post: str | None) -> list[Route]:
-    """The routes of one link collection (members or owners): docs/graph-behaviour.md §1.1-§1.5."""
-    routes = [
-        _r("GET", prefix, "list_links", rel=rel),
-        _r("GET", f"{prefix}/$ref", "list_refs", rel=rel),
-        _r("POST", f"{prefix}/$ref", "add_link", rel=rel),
-        _r("PATCH", f"{prefix}/$ref", "patch_refs", rel=rel),
-        _r("GET", f"{prefix}/$count", "count_links", rel=rel),
-        _r("GET", f"{prefix}/{{cast}}", "list_links", rel=rel),
-        _r("GET", f"{prefix}/{{cast}}/$count", "count_links", rel=rel),
-        _r("GET", f"{prefix}/{{member}}", "get_link", rel=rel),
-        _r("DELETE", f"{prefix}/{{member}}", "refuse_delete_without_ref", rel=rel),
-        _r("DELETE", f"{prefix}/{{member}}/$ref", "remove_link", rel=rel),
-    ]
-    return routes + ([_r("POST", prefix, post, rel=rel)] if post else [])
+def _table(text: str) -> list[Route]:
+    """Routes from table rows: ``METHOD pattern handler [name=value ...]``; ``#`` starts a comment.
+
+    A fixed value of ``1`` is True and an empty one False; ``versions=a,b`` limits the versions."""
+    routes: list[Route] = []
+    for row in text.splitlines():
+        words = row.partition("#")[0].split()
+        if not words:
+            continue
+        method, pattern, handler, *extra = words
+        raw = dict(w.partition("=")[::2] for w in extra)
+        versions = tuple(raw.pop("versions", "v1.0,beta").split(","))
+        fixed = {k: (v if k == "rel" else int(v) if k == "at" else v == "1") for k, v in raw.items()}
+        if method == "LINKS":
+            links = _LINKS.replace("{prefix}", pattern).replace("{post}", handler)
+            routes += [Route(r.method, r.pattern, r.handler, {**r.fixed, **fixed}, r.versions)
+                       for r in _table(links) if r.handler != "-"]
+            continue
+        routes.append(Route(method, tuple(pattern.split("/")), handler, fixed, versions))
+    return routes
 
 
-def _memberships(nav: str, transitive: bool) -> list[Route]:
-    """``memberOf`` / ``transitiveMemberOf`` of any object, with a cast and ``$count``."""
-    return [_r("GET", f"{{set}}/{{id}}/{nav}{tail}", "member_of", transitive=transitive, **count)
-            for tail, count in (("", {}), ("/$count", {"count": True}), ("/{cast}", {}),
-                                ("/{cast}/$count", {"count": True}))]
-
-
-ROUTES: list[Route] = [
-    _r("POST", "$batch", "batch"),  # docs/graph-behaviour.md §4.3
-    # entity sets: users, groups, devices, servicePrincipals, contacts, directoryObjects
-    _r("GET", "{set}", "list_entities"),
-    _r("GET", "{set}/$count", "count_entities"),
-    _r("GET", "{set}/{id}", "get_entity"),
-    _r("POST", "directoryObjects/getByIds", "get_by_ids"),  # docs/graph-behaviour.md §1.6
-    _r("POST", "{set}/{id}/checkMemberGroups", "check_member", groups_only=True),
-    _r("POST", "{set}/{id}/checkMemberObjects", "check_member", groups_only=False),
-    *_memberships("memberOf", transitive=False),
-    *_memberships("transitiveMemberOf", transitive=True),
-    # groups (docs/graph-behaviour.md §1.8) and their alternate key (group-upsert)
-    _r("GET", "groups", "list_entities"),
-    _r("POST", "groups", "create_group"),
-    _r("GET", "groups/{id}", "get_entity"),
-    _r("PATCH", "groups/{id}", "patch_group"),
-    _r("DELETE", "groups/{id}", "delete_group"),
-    _r("GET", "groups/{uniqueName}", "get_group_by_unique_name"),
-    _r("PATCH", "groups/{uniqueName}", "upsert_group"),
-    _r("DELETE", "groups/{uniqueName}", "delete_group_by_unique_name"),
-    *_links("groups/{group}/members", "members", post="refuse_post_members"),
-    *_links("groups/{group}/owners", "owners", post=None),
-    _r("POST", "groups/{id}/memberOf/$ref", "add_member_of", versions=("beta",)),  # docs/graph-behaviour.md §1.9
-    _r("GET", "groups/{id}/transitiveMembers", "transitive_members"),
-    _r("GET", "groups/{id}/transitiveMembers/$count", "transitive_members", count=True),
-    _r("GET", "groups/{id}/transitiveMembers/{cast}", "transitive_members"),
-    _r("GET", "groups/{id}/transitiveMembers/{cast}/$count", "transitive_members", count=True),
-    # administrative units (docs/graph-behaviour.md §1.7, §1.8)
-    _r("GET", "directory/administrativeUnits", "list_units"),
-    _r("POST", "directory/administrativeUnits", "create_unit"),
-    _r("GET", "directory/administrativeUnits/{au}", "get_unit"),
-    _r("PATCH", "directory/administrativeUnits/{au}", "update_unit"),
-    _r("DELETE", "directory/administrativeUnits/{au}", "delete_unit"),
-    *_links("directory/administrativeUnits/{au}/members", "members", post="create_group_in_unit"),
-]
+ROUTES: list[Route] = _table(_GRAPH)
 
 # beta also serves administrative units at the root (docs/graph-behaviour.md §1.7).
 ALIASES = {("beta", "administrativeUnits"): ["directory", "administrativeUnits"]}
@@ -143,7 +170,13 @@ def _fits(part: str, segment: str) -> int | None:
 
 
 def _score(pattern: tuple[str, ...], segments: list[str]) -> int | None:
-    if len(pattern) != len(segments):
+    """How well a pattern fits all the segments (more literal parts, more), or None."""
+    if pattern[-1] == "{rest+}":
+        if len(segments) < len(pattern):
+            return None
+        segments = segments[:len(pattern) - 1]
+        pattern = pattern[:-1]
+    elif len(pattern) != len(segments):
         return None
     total = 0
     for part, segment in zip(pattern, segments):
@@ -165,24 +198,49 @@ def _reach(segments: list[str]) -> int:
     return best
 
 
+def _best(fitting: list[tuple[int, Route]]) -> list[Route]:
+    """The routes of the best-fitting pattern."""
+    if not fitting:
+        return []
+    top = max(score for score, _ in fitting)
+    pattern = next(r.pattern for score, r in fitting if score == top)
+    return [r for _, r in fitting if r.pattern == pattern]
+
+
+def _params(route: Route, segments: list[str]) -> dict:
+    params = {p[1:-1]: s for p, s in zip(route.pattern, segments) if p.startswith("{") and p not in ("{set}", "{rest+}")}
+    if route.pattern[-1] == "{rest+}":
+        params["rest"] = segments[len(route.pattern) - 1:]
+    return {**params, **route.fixed}
+
+
 def resolve(method: str, version: str, segments: list[str]) -> tuple[Route, dict]:
-    """The route for a call and its parameters; Graph's 405 or 400 when there is none."""
+    """The route for a call and its parameters; Graph's 405 or 400 when there is none.
+
+    The pattern that fits all the segments best serves the method; if it does not, a route for
+    the method whose pattern ends in ``{rest+}`` (one or more further segments, which its handler
+    reads) may; otherwise 405. With no pattern for all the segments, the ``{rest+}`` pattern that
+    fits best answers (``*``: any method), and with none of those either, Graph's 400 names the
+    first segment no pattern reaches.
+    """
     alias = ALIASES.get((version, segments[0])) if segments else None
     if alias:
         segments = alias + segments[1:]
     fitting = [(score, r) for r in ROUTES if (score := _score(r.pattern, segments)) is not None]
-    if not fitting:
-        if not segments:
-            raise errors.bad_request(errors.SEGMENT_NOT_FOUND.format(segment=version), code="BadRequest")
-        at = min(_reach(segments), len(segments) - 1)
-        raise errors.bad_request(errors.SEGMENT_NOT_FOUND.format(segment=segments[at]), code="BadRequest")
-    best = max(score for score, _ in fitting)
-    pattern = next(r.pattern for score, r in fitting if score == best)
-    for route in ROUTES:
-        if route.pattern == pattern and route.method == method and version in route.versions:
-            params = {p[1:-1]: s for p, s in zip(pattern, segments) if p.startswith("{") and p != "{set}"}
-            return route, {**params, **route.fixed}
-    raise method_not_allowed()
+    exact = _best([(score, r) for score, r in fitting if r.pattern[-1] != "{rest+}"])
+    tails = _best([(score, r) for score, r in fitting if r.pattern[-1] == "{rest+}"])
+    for candidates, methods in ((exact, (method,)), (tails if exact else [], (method,)),
+                                (exact, ("*",)), (tails if not exact else [], (method, "*"))):
+        for route in candidates:
+            if route.method in methods and version in route.versions:
+                if route.handler == "unknown_segment":  # a path under a known one that goes nowhere
+                    raise segment_not_found(segments[route.fixed["at"]])
+                return route, _params(route, segments)
+    if exact or tails:
+        raise method_not_allowed()
+    if not segments:
+        raise segment_not_found(version)
+    raise segment_not_found(segments[min(_reach(segments), len(segments) - 1)])
 
 
 class GraphApi:
