@@ -350,9 +350,8 @@ def collection_options(query: dict, eventual: bool, kinds: tuple[str, ...] | Non
     offered. Its ``$filter`` takes the same default operators as an entity set: the list-members page
     asks for the advanced query parameters with ``$filter``
     (https://learn.microsoft.com/graph/api/group-list-members#optional-query-parameters), yet
-    terraform-provider-azuread reads every membership with ``$filter=id eq '{id}'`` and no
-    ``ConsistencyLevel`` (``groupGetMember`` in internal/services/groups/groups.go of
-    https://github.com/hashicorp/terraform-provider-azuread), which Graph answers.
+    ``$filter=id eq '{id}'`` without ``ConsistencyLevel`` works on the real Graph: it is how
+    terraform-provider-azuread reads one membership (docs/graph-behaviour.md §5).
     """
     is_advanced = advanced(query, eventual)
     if "$skip" in query:

@@ -96,6 +96,18 @@ def _cast(cast: str | None) -> tuple[str, ...] | None:
     return (odata.CASTS[cast],) if cast else None
 
 
+def _no_content(operation: str, key: str, body: bool = False):
+    """A handler for a write that answers 204: the model's ``operation`` on the object the path's
+    ``key`` names (and the request body)."""
+
+    def handler(self: "Handlers", call: Call, **params) -> Response:
+        getattr(self.model, operation)(call.caller, params[key], *([call.payload] if body else []))
+        return Response.no_content()
+
+    handler.__name__ = operation
+    return handler
+
+
 class Handlers:
     """The handlers of the route table; ``run_batch(call)`` answers ``$batch`` (app.py)."""
 
@@ -189,16 +201,12 @@ class Handlers:
         return Response.graph(200, {"@odata.context": f"{call.base}/$metadata#directoryObjects", "value": value})
 
     # --- groups ------------------------------------------------------------------------------------
+    patch_group = _no_content("patch_group", "id", body=True)
+    delete_group = _no_content("delete_group", "id")
+
     def create_group(self, call: Call) -> Response:
         return self._created(call, "groups", "groups", *self.model.create_group(call.caller, call.payload))
 
-    def patch_group(self, call: Call, id: str) -> Response:
-        self.model.patch_group(call.caller, id, call.payload)
-        return Response.no_content()
-
-    def delete_group(self, call: Call, id: str) -> Response:
-        self.model.delete_group(call.caller, id)
-        return Response.no_content()
 
     def get_group_by_unique_name(self, call: Call, uniqueName) -> Response:
         found = self.model.group_by_unique_name(call.caller, uniqueName.name, visible_only=True)
@@ -217,7 +225,7 @@ class Handlers:
         raise method_not_allowed()
 
     def delete_group_by_unique_name(self, call: Call, uniqueName) -> Response:
-        return self.delete_group(call, self.model.group_by_unique_name(call.caller, uniqueName.name).id)
+        return self.delete_group(call, id=self.model.group_by_unique_name(call.caller, uniqueName.name).id)
 
     # --- members and owners of groups and administrative units -----------------------------------
     def list_links(self, call: Call, rel: str, group=None, au=None, cast=None) -> Response:
@@ -261,6 +269,8 @@ class Handlers:
         return self._created(call, "groups", "groups", *self.model.create_group_in_unit(call.caller, au, call.payload))
 
     # --- memberships (docs/graph-behaviour.md §1.6, §1.9) ----------------------------------------
+    add_member_of = _no_content("add_member_of", "id", body=True)
+
     def transitive_members(self, call: Call, id: str, cast=None, count: bool = False, rest=None) -> Response:
         cast, count, left = _tail(rest, cast, count)
         objs = self.model.transitive_members(call.caller, id, _cast(cast), call.query)
@@ -276,15 +286,15 @@ class Handlers:
             raise segment_not_found(left[0])
         return self._objects(call, objs, count)
 
-    def add_member_of(self, call: Call, id: str) -> Response:
-        self.model.add_member_of(call.caller, id, call.payload)
-        return Response.no_content()
 
     def check_member(self, call: Call, id: str, groups_only: bool) -> Response:
         value = self.model.check_member(call.caller, id, _kinds(call), groups_only, call.payload)
         return Response.graph(200, {"@odata.context": f"{call.base}/$metadata#Collection(Edm.String)", "value": value})
 
     # --- administrative units (docs/graph-behaviour.md §1.7, §1.8) -------------------------------
+    update_unit = _no_content("update_unit", "au", body=True)
+    delete_unit = _no_content("delete_unit", "au")
+
     def list_units(self, call: Call) -> Response:
         listing, expand = self.model.list_units(call.caller, call.query)
         return self._page(call, listing, "directory/administrativeUnits", limited=False, expand=expand)
@@ -298,10 +308,3 @@ class Handlers:
         return self._created(call, "directory/administrativeUnits", "directory/administrativeUnits",
                              *self.model.create_unit(call.caller, call.payload))
 
-    def update_unit(self, call: Call, au: str) -> Response:
-        self.model.update_unit(call.caller, au, call.payload)
-        return Response.no_content()
-
-    def delete_unit(self, call: Call, au: str) -> Response:
-        self.model.delete_unit(call.caller, au)
-        return Response.no_content()
