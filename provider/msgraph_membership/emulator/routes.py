@@ -3,14 +3,17 @@
 A pattern is the path after the version. ``{name}`` is a parameter passed to the handler:
 ``{id}``, ``{group}``, ``{au}``, ``{member}`` take any segment (``{group}`` and ``{au}`` say which
 container a link route is on); ``{set}`` is an entity set, ``{cast}`` a type cast such as
-``microsoft.graph.user``, ``{uniqueName}`` the group alternate key ``(uniqueName='x')``. Key
-syntax (``groups('id')``, docs/graph-behaviour.md §2) is split into two segments first.
+``microsoft.graph.user``, ``{uniqueName}`` the group alternate key ``(uniqueName='x')``;
+``{rest+}`` ends a pattern that takes one or more further segments (the handler reads them as
+``rest``). Key syntax (``groups('id')``, docs/graph-behaviour.md §2) is split into two segments
+first. Method ``*`` is any method the pattern has no row for; the handler ``unknown_segment``
+answers Graph's 400 "Resource not found for the segment" naming the segment at ``at``.
 
-Matching: the pattern that fits the path with the most literal segments wins; if it has no route
-for the method (or the version), 405; if no pattern fits, Graph's 400 "Resource not found for the
-segment" naming the first segment no pattern reaches. Each call runs in one store transaction
-(``$batch`` excepted: each of its items is a call of its own), so a check and the write it guards
-cannot interleave with another request.
+Matching (``resolve``): the pattern that fits the path with the most literal segments wins; if it
+has no row for the method (or the version), 405; if no pattern fits, Graph's 400 names the first
+segment no pattern reaches. Each call runs in one store transaction (``$batch`` excepted: each of
+its items is a call of its own), so a check and the write it guards cannot interleave with another
+request.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ class Route:
     versions: tuple[str, ...] = ("v1.0", "beta")
 
 
-# method  pattern (after the version)                   handler                       fixed parameters
+# The Graph routes, one a row; a "# §N" comment is a section of docs/graph-behaviour.md.
 _GRAPH = """
+# method pattern (after the version)                    handler                       fixed parameters
 POST    $batch                                          batch                         # §4.3
 GET     {set}                                           list_entities
 GET     {set}/$count                                    count_entities
@@ -247,9 +251,9 @@ class GraphApi:
     """Graph's directory endpoints: ``handle(call)`` answers one authenticated call or raises ``GraphError``.
 
     Error precedence (docs/graph-behaviour.md §3, "Precedence"): 401 (done by the caller), then the
-    path (400 segment, 405), then the path's container (400 invalid id / 404), then 403, then 400 for
-    the body and ``@odata.id`` shape, then 404 for the referenced object, then 400 for a type that
-    is not allowed, then 400 "already exist".
+    path's container (400 invalid id / 404), then 403 (permissions and read-only group kinds), then
+    400 for the body and ``@odata.id`` shape, then 404 for the referenced object, then 400 for a
+    type that is not allowed, then 400 "already exist".
     """
 
     def __init__(self, store: Store, tenant_domain=lambda: "contoso.test", run_batch=None):
