@@ -175,8 +175,11 @@ class Handlers:
 
     # --- $batch (docs/graph-behaviour.md §4.3) ---------------------------------------------------
     def batch(self, call: Call) -> Response:
+        """A batch cannot hold a batch, whatever the item's method; outside one, only POST runs."""
         if call.batch_url is not None:
             raise errors.bad_request(errors.BATCH_ITEM_URL.format(url=call.batch_url, id="$batch"), code="BadRequest")
+        if call.method != "POST":
+            raise method_not_allowed()
         return self.run_batch(call)
 
     # --- entity sets -----------------------------------------------------------------------------

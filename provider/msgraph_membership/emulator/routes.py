@@ -41,6 +41,7 @@ class Route:
 _GRAPH = """
 # method pattern (after the version)                    handler                       fixed parameters
 POST    $batch                                          batch                         # §4.3
+*       $batch                                          batch                         # 405; inside a batch, 400
 GET     {set}                                           list_entities
 GET     {set}/$count                                    count_entities
 GET     {set}/{id}                                      get_entity
