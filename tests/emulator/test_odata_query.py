@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from msgraph_membership.emulator import odata
+from msgraph_membership.emulator import odata_query
 from msgraph_membership.emulator.errors import GraphError
 
 from .conftest import ALICE, AU, BOB, CAROL, EMPTY, M365, SEC, SP, error_of, gid
@@ -262,13 +262,13 @@ class _Obj:
     ("endswith(userPrincipalName,'@C.TEST')", True),
 ])
 def test_compile_filter_evaluates(text, expected):
-    predicate = odata.compile_filter(text, ("user",), advanced=True)
+    predicate = odata_query.compile_filter(text, ("user",), advanced=True)
     assert predicate(_Obj(gid(1), displayName="a", userPrincipalName="a@c.test", mail=None)) is expected
 
 
 def test_compile_filter_rejects_trailing_tokens():
     with pytest.raises(GraphError) as exc:
-        odata.compile_filter("displayName eq 'a' 'b'", ("user",), advanced=False)
+        odata_query.compile_filter("displayName eq 'a' 'b'", ("user",), advanced=False)
     assert exc.value.status == 400 and exc.value.code == "BadRequest"
 
 

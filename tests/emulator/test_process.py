@@ -163,8 +163,9 @@ def test_concurrent_duplicate_adds_succeed_exactly_once(emu):
     assert statuses.count(204) == 1 and statuses.count(400) == 49
 
 
-def test_per_request_overhead_is_a_few_milliseconds(emu):
-    """The emulator's own overhead per request at zero latency (printed; generous bound)."""
+def test_request_log_times_every_graph_request(emu):
+    """The request log times each Graph request (``duration_ms``); the overhead is printed, not
+    bounded: a shared machine gives no wall-clock guarantee."""
     users = [{"id": gid(20000 + i)} for i in range(100)]
     emu.seed({"users": users, "groups": [{"id": gid(20999), "mailNickname": "perf",
                                           "members": [u["id"] for u in users]}]})
@@ -180,11 +181,14 @@ def test_per_request_overhead_is_a_few_milliseconds(emu):
             r = graph.add_member(SEC, BOB) if i % 4 == 0 else graph.remove_member(SEC, BOB)
         round_trips.append((time.perf_counter() - start) * 1000)
         assert r.status_code in (200, 204)
-    server = [e["duration_ms"] for e in emu.requests()]
+    log = emu.requests()
+    assert [e["kind"] for e in log] == ["graph"] * 200
+    assert [e["status"] for e in log] == [204 if i % 2 == 0 else 200 for i in range(200)]
+    server = [e["duration_ms"] for e in log]
+    assert all(isinstance(d, (int, float)) and d >= 0 for d in server)
     rt, sv = statistics.median(round_trips), statistics.median(server)
     print(f"\nemulator overhead: median round trip {rt:.2f} ms (p95 {sorted(round_trips)[189]:.2f} ms), "
           f"median server time {sv:.3f} ms over {len(server)} requests")
-    assert rt < 20 and sv < 5
 
 
 def test_admin_api_is_loopback_only():

@@ -22,7 +22,8 @@ import jwt
 from . import admin, batch, cloudmeta, errors
 from .errors import GraphError
 from .faults import Faults
-from .graph import Call, GraphApi
+from .responses import Call
+from .routes import GraphApi
 from .identity import Identity
 from .requestlog import RequestLog
 from .store import Store
@@ -65,7 +66,8 @@ class Emulator:
         self.log = RequestLog()
         self.tokens = TokenService(store)
         self.identity = Identity(store, self.tokens, self.faults)
-        self.graph = GraphApi(store, tenant_domain=lambda: store.get_meta("domain", "contoso.test"))
+        self.graph = GraphApi(store, tenant_domain=lambda: store.get_meta("domain", "contoso.test"),
+                              run_batch=self._batch)
         self.started = time.time()
 
     # --- entry point -----------------------------------------------------------------------------
@@ -173,10 +175,7 @@ class Emulator:
             return resp
         try:
             claims = self.tokens.verify_graph_token(req.header("authorization"), req.host)
-            if is_batch:
-                resp = self._batch(req, version, claims)
-            else:
-                resp = self.graph.handle(Call(req, version, list(segs), claims, lag_s=self.faults.lag_s))
+            resp = self.graph.handle(Call(req, version, list(segs), claims, lag_s=self.faults.lag_s))
         except GraphError as err:
             resp = self._graph_error(req, err, ids)
         resp.headers["request-id"], resp.headers["client-request-id"] = ids
@@ -188,9 +187,9 @@ class Emulator:
             resp.fault = "cut_body"
         return resp
 
-    def _batch(self, req: Request, version: str, claims: dict) -> Response:
-        if req.method != "POST":
-            raise GraphError(405, "Request_BadRequest", errors.METHOD_NOT_ALLOWED)
+    def _batch(self, call: Call) -> Response:
+        """``POST /$batch``: each item goes through the same route table as a call of its own."""
+        req, version, claims = call.request, call.version, call.claims
         doc = req.json()
         faulted = 0
 
@@ -206,11 +205,9 @@ class Emulator:
                 status, code, message, fheaders = self._fault_response(decision, claims.get("appid"))
                 rid, crid = self._ids(item_req)
                 return status, {"Content-Type": "application/json", **fheaders}, errors.envelope(code, message, rid, crid)
-            item_segs = item_req.segments[1:]
             try:
-                if item_segs == ["$batch"]:
-                    raise GraphError(400, "BadRequest", errors.BATCH_ITEM_URL.format(url=url, id="$batch"))
-                resp = self.graph.handle(Call(item_req, version, item_segs, claims, lag_s=self.faults.lag_s))
+                resp = self.graph.handle(Call(item_req, version, item_req.segments[1:], claims,
+                                              lag_s=self.faults.lag_s, batch_url=url))
             except GraphError as err:
                 resp = self._graph_error(item_req, err)
             out_headers = {k: v for k, v in resp.headers.items()

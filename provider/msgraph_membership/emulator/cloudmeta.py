@@ -8,8 +8,7 @@ URL and the token resource). The emulator answers with itself for both, so such 
 and calls Graph here.
 
 Shapes: api-version ``2022-09-01`` returns one cloud object; ``2019-05-01`` returns an array of
-clouds (the formats of https://management.azure.com/metadata/endpoints, as recorded in
-https://github.com/hashicorp/go-azure-sdk/blob/main/sdk/internal/metadata/client_test.go). Other
+clouds (the formats of https://management.azure.com/metadata/endpoints). Other
 versions, or none, get ARM's 400 ``InvalidApiVersionParameter`` / ``MissingApiVersionParameter``
 (https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors).
 Services the emulator does not provide (storage, key vault, ...) are left out.

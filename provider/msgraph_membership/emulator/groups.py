@@ -11,7 +11,7 @@ import struct
 import uuid
 
 from . import errors
-from .rules import is_unified, mail_nickname_valid
+from .rules import ROLE_MANAGEMENT, check_member_writable, is_unified, mail_nickname_valid, require
 
 # The default properties of a group, in the order of the docs/graph-behaviour.md §1.8 example response.
 GROUP_DEFAULTS = {
@@ -171,3 +171,102 @@ def validate_update(current: dict, body: dict) -> dict:
     if "groupTypes" in changes and ("Unified" in changes["groupTypes"]) != is_unified(current):
         raise _invalid("groupTypes")
     return changes
+
+
+def _invalid_unique_name() -> errors.GraphError:
+    """uniqueName is immutable: a body that tries to change it is refused."""
+    return errors.bad_request(errors.INVALID_PROPERTY_VALUE.format(prop="uniqueName"))
+
+
+class GroupRules:
+    """Creating, updating and deleting groups; mixed into ``Directory`` (directory.py), whose
+    ``store``, ``tenant_domain``, ``load`` and ``resolve_binds`` (links.py) it uses."""
+
+    def _new_group(self, who, payload, body: dict) -> tuple[str, dict, list[tuple[str, str]]]:
+        props = validate_create(body)
+        if props.get("isAssignableToRole") and ROLE_MANAGEMENT not in who.roles:
+            raise errors.denied()
+        binds = self.resolve_binds(who, payload, body, "group", None, props, check_existing=False)
+        new_id = str(uuid.uuid4())
+        full = with_defaults(new_id, props, self.tenant_domain())
+        if full.get("uniqueName") and find_by_unique_name(self.store.list_objects("group"), full["uniqueName"]):
+            raise errors.bad_request(DUPLICATE_UNIQUE_NAME)
+        if full.get("mail"):
+            for other in self.store.list_objects("group"):
+                if (other.props.get("mail") or "").lower() == full["mail"].lower():
+                    raise errors.bad_request(DUPLICATE_PROXY_ADDRESS)
+        return new_id, full, binds
+
+    def _store_group(self, who, new_id: str, full: dict, binds) -> None:
+        self.store.put_object("group", full, new_id, via_graph=True, created_at=who.now)
+        for rel, member in binds:
+            self.store.add_link(new_id, rel, member, who.now)
+
+    def create_group(self, who, payload) -> tuple[str, dict]:
+        """``POST /groups``: the new group's id and properties."""
+        require(who.roles, "group.create")
+        body = payload.object()
+        new_id, full, binds = self._new_group(who, payload, body)
+        self._store_group(who, new_id, full, binds)
+        return new_id, full
+
+    def group_by_unique_name(self, who, unique_name: str, *, visible_only: bool = False):
+        """The group with this alternate key; 404 naming the key when there is none."""
+        found = find_by_unique_name(self.store.list_objects("group"), unique_name)
+        if found is None or (visible_only and not self.visible(found, who)):
+            raise errors.not_found(unique_name)
+        return found
+
+    def upsert_group(self, who, unique_name: str, payload, create_if_missing: bool) -> tuple[str, dict] | None:
+        """``PATCH /groups(uniqueName='...')``: an update, or with ``Prefer: create-if-missing`` an
+        upsert; the new group when it creates one, None when it updates
+        (https://learn.microsoft.com/graph/api/group-upsert)."""
+        found = find_by_unique_name(self.store.list_objects("group"), unique_name)
+        if found is None and create_if_missing:
+            require(who.roles, "group.upsert")
+            body = payload.object()
+            if body.get("uniqueName", unique_name) != unique_name:
+                raise _invalid_unique_name()
+            new_id, full, binds = self._new_group(who, payload, {**body, "uniqueName": unique_name})
+            self._store_group(who, new_id, full, binds)
+            return new_id, full
+        if found is None:
+            raise errors.not_found(unique_name)
+        body = payload.object()
+        if body.get("uniqueName", unique_name) != unique_name:
+            raise _invalid_unique_name()
+        # An upsert sends the whole group; properties set only at creation that it repeats
+        # unchanged are not an update of them [inferred: the page shows no such case].
+        same = {k for k, v in body.items() if k in CREATABLE - UPDATABLE and found.props.get(k) == v}
+        self.patch_group(who, found.id, payload.replaced({k: v for k, v in body.items() if k not in same}))
+        return None
+
+    def patch_group(self, who, raw_id: str, payload) -> None:
+        body = payload.object()
+        has_binds = any(k in body for k in BINDS)
+        group = self.load(who, raw_id, ("group",), write=has_binds)
+        props_in_body = [k for k in body if k not in BINDS and k != "@odata.type"]
+        if has_binds:
+            require(who.roles, "group.members.add")
+            if "members@odata.bind" in body:
+                check_member_writable(group.props, who.roles)
+            elif group.props.get("isAssignableToRole") and ROLE_MANAGEMENT not in who.roles:
+                raise errors.denied()
+        if props_in_body:
+            require(who.roles, "group.update")
+        changes = validate_update(group.props, body)
+        binds = self.resolve_binds(who, payload, body, "group", group.id, group.props,
+                                   check_existing=True) if has_binds else []
+        if changes:
+            self.store.update_props(group.id, {**group.props, **changes})
+        for rel, member in binds:
+            self.store.add_link(group.id, rel, member, who.now)
+
+    def delete_group(self, who, raw_id: str) -> None:
+        group = self.load(who, raw_id, ("group",))
+        require(who.roles, "group.delete")
+        if group.props.get("isAssignableToRole") and ROLE_MANAGEMENT not in who.roles and \
+                who.claims.get("oid") not in self.store.linked_ids(group.id, "owners", who.now):
+            # group-delete: a role-assignable group needs the role permission, or the app as its owner.
+            raise errors.denied()
+        self.store.delete_object(group.id)

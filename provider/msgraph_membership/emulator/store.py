@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 KINDS = ("user", "group", "device", "servicePrincipal", "orgContact", "administrativeUnit")
@@ -60,19 +61,17 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+@dataclass(slots=True, eq=False)
 class Obj:
     """A directory object. ``props`` is parsed from JSON on first use: a ``$select=id`` page of
     999 members then never pays for parsing properties it does not return."""
 
-    __slots__ = ("id", "kind", "_raw", "_props", "created_at", "via_graph")
-
-    def __init__(self, obj_id: str, kind: str, raw: str, created_at: float, via_graph: bool):
-        self.id = obj_id
-        self.kind = kind
-        self._raw = raw
-        self._props = None
-        self.created_at = created_at
-        self.via_graph = via_graph
+    id: str
+    kind: str
+    _raw: str
+    created_at: float
+    via_graph: bool
+    _props: dict | None = None
 
     @property
     def props(self) -> dict:
@@ -245,25 +244,19 @@ class Store:
         return self._q("SELECT COUNT(*) FROM links WHERE container=? AND rel=? AND removed_at IS NULL",
                        (container, rel))[0][0]
 
+    def _ids(self, by: str, wanted: str, value: str, rel: str, at: float | None) -> list[str]:
+        """The ``wanted`` column of the live links (as of ``at``, default now) whose ``by`` is ``value``."""
+        live = "removed_at IS NULL" if at is None else _visible_at()
+        return [r[0] for r in self._q(f"SELECT {wanted} FROM links WHERE {by}=:v AND rel=:r AND {live} ORDER BY {wanted}",
+                                      {"v": value, "r": rel, "at": at})]
+
     def linked_ids(self, container: str, rel: str, at: float | None = None) -> list[str]:
         """Member ids of a container (as of ``at``, default now), sorted."""
-        if at is None:
-            rows = self._q("SELECT member FROM links WHERE container=? AND rel=? AND removed_at IS NULL ORDER BY member",
-                           (container, rel))
-        else:
-            rows = self._q(f"SELECT member FROM links WHERE container=:c AND rel=:r AND {_visible_at()} ORDER BY member",
-                           {"c": container, "r": rel, "at": at})
-        return [r[0] for r in rows]
+        return self._ids("container", "member", container, rel, at)
 
     def container_ids(self, member: str, rel: str, at: float | None = None) -> list[str]:
         """Containers (groups and AUs) that hold ``member`` (as of ``at``), sorted."""
-        if at is None:
-            rows = self._q("SELECT container FROM links WHERE member=? AND rel=? AND removed_at IS NULL ORDER BY container",
-                           (member, rel))
-        else:
-            rows = self._q(f"SELECT container FROM links WHERE member=:m AND rel=:r AND {_visible_at()} ORDER BY container",
-                           {"m": member, "r": rel, "at": at})
-        return [r[0] for r in rows]
+        return self._ids("member", "container", member, rel, at)
 
     def page_links(self, container: str, rel: str, at: float, after: str, limit: int,
                    kinds: tuple[str, ...] | None = None) -> list[Obj]:

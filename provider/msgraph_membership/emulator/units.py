@@ -11,7 +11,11 @@ The error bodies follow the group ones (``groups.py``) with the unit's type and 
 
 from __future__ import annotations
 
-from . import errors
+import uuid
+
+from . import errors, odata_query, rules
+from .links import restricted_unit_error, restricted_unit_refuses
+from .model import Listing
 
 VISIBILITIES = (None, "HiddenMembership", "Public")
 MEMBERSHIP_TYPES = (None, "assigned", "dynamic")
@@ -67,3 +71,56 @@ def with_defaults(props: dict) -> dict:
             "isMemberManagementRestricted": False}
     full.update(props)
     return full
+
+
+class UnitRules:
+    """Administrative units in the directory model; mixed into ``Directory`` (directory.py), whose
+    ``store``, ``load``, ``visible`` and group rules (groups.py ``GroupRules``) it uses."""
+
+    def list_units(self, who, q) -> tuple:
+        rules.require(who.roles, "administrativeUnit.list")
+        predicate, expand = odata_query.collection_options(q.options, q.eventual, ("administrativeUnit",),
+                                                           relationship=False)
+        objs = [o for o in self.store.list_objects("administrativeUnit")
+                if self.visible(o, who) and (predicate is None or predicate(o))]
+        return Listing.of(objs), expand
+
+    def get_unit(self, who, raw_id: str):
+        unit = self.load(who, raw_id, ("administrativeUnit",))
+        rules.require(who.roles, "administrativeUnit.get")
+        return unit
+
+    def create_unit(self, who, payload) -> tuple[str, dict]:
+        """``POST /directory/administrativeUnits``: the new unit's id and properties (directory-post-administrativeunits)."""
+        rules.require(who.roles, "administrativeUnit.create")
+        props = with_defaults(validate(payload.object(), creating=True))
+        new_id = str(uuid.uuid4())
+        self.store.put_object("administrativeUnit", props, new_id, via_graph=True, created_at=who.now)
+        return new_id, props
+
+    def update_unit(self, who, raw_id: str, payload) -> None:
+        """``PATCH /directory/administrativeUnits/{id}`` (administrativeunit-update)."""
+        unit = self.load(who, raw_id, ("administrativeUnit",), write=True)
+        rules.require(who.roles, "administrativeUnit.update")
+        props = validate(payload.object(), creating=False)
+        self.store.update_props(unit.id, {**unit.props, **props})
+
+    def delete_unit(self, who, raw_id: str) -> None:
+        """``DELETE /directory/administrativeUnits/{id}``: its member links go with it."""
+        unit = self.load(who, raw_id, ("administrativeUnit",))
+        rules.require(who.roles, "administrativeUnit.delete")
+        self.store.delete_object(unit.id)
+
+    def create_group_in_unit(self, who, raw_id: str, payload) -> tuple[str, dict]:
+        """``POST /directory/administrativeUnits/{id}/members`` with a group body: a new group in the unit."""
+        unit = self.load(who, raw_id, ("administrativeUnit",), write=True)
+        rules.require(who.roles, "administrativeUnit.createGroup")
+        body = payload.object()
+        if body.get("@odata.type") not in ("#microsoft.graph.group", "microsoft.graph.group"):
+            raise errors.bad_request(errors.AU_CREATE_NEEDS_TYPE, code="BadRequest")
+        new_id, full, binds = self._new_group(who, payload, body)
+        if restricted_unit_refuses(unit.props, full, mail_enabled_counts=False):
+            raise restricted_unit_error("members")
+        self._store_group(who, new_id, full, binds)
+        self.store.add_link(unit.id, "members", new_id, who.now)
+        return new_id, full

@@ -1,0 +1,86 @@
+"""The values the directory model (directory.py) speaks in, none of them HTTP.
+
+- ``Caller``: who calls and when (token claims, replication lag, the time of the call);
+- ``Query``: a collection's query options and the ``ConsistencyLevel`` header's answer;
+- ``Payload``: a request body, read only when a rule needs it (docs/graph-behaviour.md §3, "Precedence");
+- ``Listing``: a collection the handlers page by id (docs/graph-behaviour.md §1.5).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import errors, odata, odata_query
+from .store import Obj
+
+
+@dataclass
+class Caller:
+    """Who calls and when: the token's claims, the replication lag in force, the time of the call."""
+
+    claims: dict
+    lag_s: float = 0.0
+    now: float = field(default_factory=time.time)
+
+    @property
+    def roles(self) -> set:
+        return set(self.claims.get("roles") or [])
+
+    @property
+    def read_at(self) -> float:
+        """Lists show the state as of now minus the replication lag (docs/graph-behaviour.md §5)."""
+        return self.now - self.lag_s
+
+    @property
+    def count_at(self) -> float:
+        """The ``$count`` index lags further than the lists (docs/graph-behaviour.md §5)."""
+        return self.now - 2 * self.lag_s
+
+
+@dataclass
+class Query:
+    """A collection's query options and whether ``ConsistencyLevel: eventual`` was sent."""
+
+    options: dict
+    eventual: bool
+
+    @property
+    def advanced(self) -> bool:
+        return odata_query.advanced(self.options, self.eventual)
+
+
+class Payload:
+    """A request body, read when a rule needs it; ``ref`` reads an ``@odata.id`` (docs/graph-behaviour.md §2)."""
+
+    def __init__(self, read: Callable[[], object], host: str | None):
+        self._read = read
+        self.host = host
+
+    def object(self) -> dict:
+        doc = self._read()
+        if not isinstance(doc, dict):
+            raise errors.bad_request(errors.INVALID_JSON, code="BadRequest")
+        return doc
+
+    def ref(self, value, rel: str) -> tuple[str, str | None]:
+        return odata.parse_ref(value, rel, self.host)
+
+    def replaced(self, doc: dict) -> "Payload":
+        return Payload(lambda: doc, self.host)
+
+
+@dataclass
+class Listing:
+    """A collection to page by id: ``fetch(after_id, limit)`` and ``count()``."""
+
+    fetch: Callable[[str, int], list[Obj]]
+    count: Callable[[], int]
+    filtered: bool = False  # by $filter or $search
+
+    @classmethod
+    def of(cls, objs: list[Obj], filtered: bool = False) -> "Listing":
+        """An in-memory list, sorted by id."""
+        objs = sorted(objs, key=lambda o: o.id)
+        return cls(lambda after, limit: [o for o in objs if o.id > after][:limit], lambda: len(objs), filtered)
