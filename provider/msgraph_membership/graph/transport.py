@@ -26,6 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from .retry import retry
 from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled,
                      Unauthorized, Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
 
@@ -149,6 +150,8 @@ class GraphTransport:
         self._sleep = sleep
         self.stats = {"requests": 0, "retries": 0}
         self._stats_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None  # one per transport, made on first use
+        self._pool_lock = threading.Lock()
         from .coalesce import Coalescer
 
         self._bus = Coalescer(self._send_keyed)
@@ -166,14 +169,14 @@ class GraphTransport:
         `idempotent=False` (creating an object): a request that may have reached Graph is never
         sent again; losing its answer raises AmbiguousWrite for the caller to look first."""
         url = self.url(path)
-        waited = 0.0
+        tries = 0
         refreshed = False
-        attempt = 0
-        while True:
-            attempt += 1
-            token = self.credential.get_token()
+
+        def attempt(n: int) -> tuple[Response | requests.RequestException, float | None]:
+            nonlocal tries, refreshed
+            tries = n
             try:
-                resp = self._send(method, url, token, json=json, params=params, headers=headers)
+                resp = self._send(method, url, self.credential.get_token(), json=json, params=params, headers=headers)
             except requests.RequestException as e:
                 fate = failure_fate(e)
                 if fate == NOT_TRANSIENT:
@@ -182,44 +185,36 @@ class GraphTransport:
                     raise AmbiguousWrite(f"{method} {url}: the exchange failed after the request was sent "
                                          f"({type(e).__name__}); it may have been applied",
                                          method=method, url=url) from None
-                delay = self.retry.backoff(attempt)
-                if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                    why = (connection_failure(_origin(url), self.endpoint_setting, e) if fate == NEVER_SENT
-                           else f"the exchange failed ({type(e).__name__})")
-                    raise Unavailable(f"{method} {url}: {why}, {attempt} attempts", method=method, url=url) from None
-                log.info("%s %s: connection failed (%s); retry %d in %.1fs", method, _short(url),
-                         type(e).__name__, attempt, delay)
-                self._count_retry()
-                self._sleep(delay)
-                waited += delay
-                continue
-            if resp.status < 300:
-                return resp
+                return e, self.retry.backoff(n)
             if resp.status == 401 and not refreshed:
                 # An expired or revoked token: get a new one once, then let the error surface.
                 refreshed = True
-                attempt = 1
                 self.credential.get_token(force_refresh=True)
-                continue
-            if resp.status in RETRYABLE_STATUS:
-                if not idempotent and resp.status in (502, 504):
-                    # A gateway timeout does not say whether Graph applied the write.
-                    raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
-                                         "been applied", status=resp.status, method=method, url=url)
-                delay = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
-                if delay is None:
-                    delay = self.retry.backoff(attempt)
-                delay = max(delay, MIN_RETRY_DELAY_S)  # never straight back (docs/graph-behaviour.md §4.1)
-                if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                    raise classify(resp.status, resp.body, method=method, url=url,
-                                   request_id=resp.headers.get("request-id"))
-                log.info("%s %s -> %d; retry %d in %.1fs", method, _short(url), resp.status, attempt, delay)
-                self._count_retry()
-                self._sleep(delay)
-                waited += delay
-                continue
-            raise classify(resp.status, resp.body, method=method, url=url,
-                           request_id=resp.headers.get("request-id"))
+                return attempt(n)
+            if resp.status not in RETRYABLE_STATUS:
+                return resp, None
+            if not idempotent and resp.status in (502, 504):
+                # A gateway timeout does not say whether Graph applied the write.
+                raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
+                                     "been applied", status=resp.status, method=method, url=url)
+            wait = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
+            # Never straight back (docs/graph-behaviour.md §4.1).
+            return resp, max(self.retry.backoff(n) if wait is None else wait, MIN_RETRY_DELAY_S)
+
+        def say(out: Response | requests.RequestException, wait: float) -> None:
+            what = f"-> {out.status}" if isinstance(out, Response) else f"connection failed ({type(out).__name__})"
+            log.info("%s %s %s; retry %d in %.1fs", method, _short(url), what, tries, wait)
+            self._count_retry()
+
+        out = retry(attempt, total_s=self.retry.max_total_wait_s, tries=self.retry.max_attempts,
+                    sleep=self._sleep, say=say)
+        if isinstance(out, requests.RequestException):
+            why = (connection_failure(_origin(url), self.endpoint_setting, out) if failure_fate(out) == NEVER_SENT
+                   else f"the exchange failed ({type(out).__name__})")
+            raise Unavailable(f"{method} {url}: {why}, {tries} attempts", method=method, url=url)
+        if out.status < 300:
+            return out
+        raise classify(out.status, out.body, method=method, url=url, request_id=out.headers.get("request-id"))
 
     def _send(self, method: str, url: str, token: str, *, json=None, params=None, headers=None) -> Response:
         h = {"Authorization": f"Bearer {token}", "client-request-id": str(uuid.uuid4()),
@@ -288,41 +283,37 @@ class GraphTransport:
         ids = [it.id for it in items]
         if len(set(ids)) != len(ids):
             raise ValueError("batch request ids must be unique")
-        pending = list(items)
         done: dict[str, Response] = {}
-        attempt = 0
-        waited = 0.0
-        while pending:
-            attempt += 1
+        pending = list(items)
+
+        def attempt(n: int) -> tuple[list[BatchRequest], float | None]:
+            nonlocal pending
             keyed = [_Keyed(it) for it in pending]
             answers = self._bus(keyed)
-            retry: list[BatchRequest] = []
-            delays: list[float] = []
+            pending, waits = [], []
             for k in keyed:
                 resp = answers.get(k)
                 if resp is None:  # the server never answered this item: retry it
-                    retry.append(k.item)
+                    pending.append(k.item)
                     continue
                 done[k.item.id] = resp  # a retryable answer stands if the retries run out
                 if resp.status in RETRYABLE_STATUS and CALL_FAILED not in resp.headers:
-                    retry.append(k.item)
+                    pending.append(k.item)
                     ra = parse_retry_after(_header(resp.headers, "Retry-After"))
                     if ra is not None:
-                        delays.append(ra)
-            if not retry:
-                break
-            delay = max(delays) if delays else self.retry.backoff(attempt)
-            if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                for it in retry:
-                    done.setdefault(it.id, Response(503, {}, {"error": {
-                        "code": "NoResponse", "message": "no answer in the batch response"}}))
-                break
-            delay = self._aligned(delay)
-            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs", len(retry), len(items), delay)
+                        waits.append(ra)
+            # The longest Retry-After among them, never straight back (docs/graph-behaviour.md §4.1).
+            wait = max(max(waits) if waits else self.retry.backoff(n), MIN_RETRY_DELAY_S)
+            return pending, self._aligned(wait) if pending else None
+
+        def say(retrying: list[BatchRequest], wait: float) -> None:
+            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs", len(retrying), len(items), wait)
             self._count_retry()
-            self._sleep(delay)
-            waited += delay
-            pending = retry
+
+        retry(attempt, total_s=self.retry.max_total_wait_s, tries=self.retry.max_attempts, sleep=self._sleep, say=say)
+        for it in pending:
+            done.setdefault(it.id, Response(503, {}, {"error": {
+                "code": "NoResponse", "message": "no answer in the batch response"}}))
         return done
 
     def _aligned(self, delay: float) -> float:
@@ -378,24 +369,27 @@ class GraphTransport:
     # -- bounded parallelism -----------------------------------------------------------------
 
     def map_bounded(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """`fn` over items, at most `max_concurrency` at a time, results in input order.
+        """`fn` over items on this transport's one thread pool, results in input order. The
+        caller runs every item no worker has started yet, so a `map_bounded` inside another
+        (a `$batch` inside a chunk of adds) never waits for a worker that is itself waiting.
         The first exception is raised after every started call has finished."""
         items = list(items)
         if len(items) <= 1:
             return [fn(i) for i in items]
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
-            futures = [pool.submit(fn, i) for i in items]
-            out: list[R] = []
-            first_error: BaseException | None = None
-            for f in futures:
-                try:
-                    out.append(f.result())
-                except BaseException as e:  # noqa: BLE001 - re-raised below
-                    if first_error is None:
-                        first_error = e
-            if first_error is not None:
-                raise first_error
-            return out
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="graph")
+        futures = [self._pool.submit(fn, i) for i in items]
+        out: list[R] = []
+        first_error: BaseException | None = None
+        for item, f in zip(items, futures):
+            try:
+                out.append(fn(item) if f.cancel() else f.result())
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                first_error = first_error or e
+        if first_error is not None:
+            raise first_error
+        return out
 
 
 class _Keyed:
