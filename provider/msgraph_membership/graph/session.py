@@ -24,8 +24,8 @@ def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
     """A session whose TLS trust is exactly `verify`.
 
     `trust_env` is off so REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot silently replace a
-    configured CA bundle (docs/guarantees.md, "Secrets, tokens and TLS"); proxies from the environment are
-    still honoured, per URL (HTTPS_PROXY, NO_PROXY).
+    configured CA bundle; proxies from the environment are still honoured, per URL
+    (HTTPS_PROXY, NO_PROXY).
     """
     s = _Session()
     s.trust_env = False
