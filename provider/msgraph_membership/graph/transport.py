@@ -171,8 +171,8 @@ class GraphTransport:
             return resp, max(self.retry.backoff(n) if wait is None else wait, MIN_RETRY_DELAY_S)
 
         def say(out: Response | requests.RequestException, wait: float) -> None:
-            what = f"-> {out.status}" if isinstance(out, Response) else f"connection failed ({type(out).__name__})"
-            log.info("%s %s %s; retry %d in %.1fs", method, _short(url), what, tries, wait)
+            what = f" -> {out.status}" if isinstance(out, Response) else f": connection failed ({type(out).__name__})"
+            log.info("%s %s%s; retry %d in %.1fs", method, _short(url), what, tries, wait)
             self._count_retry()
 
         out = retry(attempt, total_s=self.retry.max_total_wait_s, tries=self.retry.max_attempts,
