@@ -210,6 +210,33 @@ def test_batch_items_that_stay_throttled_keep_their_last_answer():
     assert out["a"].status == 429
 
 
+def test_items_of_concurrent_batch_calls_share_batch_requests():
+    import threading
+
+    sizes = []
+
+    def answer(call):
+        sizes.append(len(call.json["requests"]))
+        ids = [r["id"] for r in call.json["requests"]]
+        assert len(set(ids)) == len(ids)  # callers' ids collide ("0", "1"): renumbered
+        return response(200, {"responses": [{"id": i, "status": 204} for i in ids]})
+
+    t, _ = transport([answer] * 4)
+    t._shared._window_s = 0.2
+    results = {}
+    barrier = threading.Barrier(3)
+
+    def caller(n):
+        barrier.wait()
+        results[n] = t.batch([BatchRequest(str(i), "DELETE", f"/groups/g{n}/members/{i}/$ref") for i in range(3)])
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(3)]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert sizes == [9]
+    assert all(sorted(r) == ["0", "1", "2"] and all(v.status == 204 for v in r.values()) for r in results.values())
+
+
 def test_a_create_that_lost_its_answer_is_not_sent_again():
     t, sleeps = transport([requests.ConnectionError("Connection aborted: RemoteDisconnected")])
     with pytest.raises(E.AmbiguousWrite, match="may have been applied"):
