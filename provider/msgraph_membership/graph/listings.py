@@ -259,7 +259,9 @@ class Listings:
         # agrees with is forgotten, so a later change made outside shows as drift.
         with self._journal_lock:
             for (k, c), entries in self._journal.items():
-                present = self._unconfirmed(entries, member_id, c in out) if k == GROUPS and member_id in entries else None
+                if k != GROUPS or member_id not in entries:
+                    continue
+                present = self._unconfirmed(entries, member_id, c in out)
                 if present:
                     out.add(c)
                 elif present is False:

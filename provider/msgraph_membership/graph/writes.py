@@ -120,7 +120,8 @@ class Writes:
             return self._add_items(GROUPS, group_id, chunk)
 
     def add_unit_members(self, unit_id: str, ids: Sequence[str]) -> WriteReport:
-        """Units take one member per request (docs/graph-behaviour.md §1.7), so adds go through `$batch`, 20 per call."""
+        """Units take one member per request (docs/graph-behaviour.md §1.7), so adds go through
+        `$batch`, 20 per call."""
         ids = list(dict.fromkeys(ids))
         report = self._add_items(UNITS, unit_id, ids) if ids else WriteReport()
         self._record(UNITS, unit_id, report.done | report.unchanged, True)
