@@ -1,8 +1,9 @@
-"""Fixtures for the sign-in tests: a fake identity platform driven through msal's `http_client`,
+"""Fixtures for the sign-in tests: a fake identity platform standing in for the requests session,
 test certificates, a clean environment, and a stub `az`."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import stat
@@ -21,10 +22,11 @@ TENANT = "7f0c4bd5-0000-4000-8000-000000000001"
 CLIENT = "11111111-2222-4333-8444-555555555555"
 SECRET = "s3cr3t-Value~with.odd_chars"
 
-# Every variable settings.py reads, plus the ones msal's managed-identity client reads.
+# Every variable settings.py reads, plus the ones azure-identity's and msal's managed-identity
+# clients read.
 _ENV_VARS = {name for _f, _k, names in _SOURCES for name in names} | {
     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
-    "MSI_ENDPOINT", "MSI_SECRET", "MSAL_FORCE_REGION", "REGION_NAME",
+    "MSI_ENDPOINT", "MSI_SECRET", "MSAL_FORCE_REGION", "REGION_NAME", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
 }
 
 
@@ -63,22 +65,20 @@ def write_stub_az(bin_dir, payload: dict | None = None, *, stderr: str = "", rc:
 
 
 # --------------------------------------------------------------------------------------------
-# A fake identity platform for msal's http_client
+# A fake identity platform in place of the requests session azure-identity sends through
 
 
-class FakeResponse:
-    def __init__(self, status: int, body: Any, headers: dict | None = None):
-        self.status_code = status
-        self.text = body if isinstance(body, str) else json.dumps(body)
-        self.headers = headers or {}
+def FakeResponse(status: int, body: Any, headers: dict | None = None):
+    """A real `requests.Response`, as azure-core's RequestsTransport reads it."""
+    import requests
+    from requests.structures import CaseInsensitiveDict
 
-    def json(self):
-        return json.loads(self.text)
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            import requests
-            raise requests.HTTPError(f"{self.status_code}")
+    r = requests.Response()
+    r.status_code = status
+    r._content = (body if isinstance(body, str) else json.dumps(body)).encode()
+    r.headers = CaseInsensitiveDict({"Content-Type": "application/json", **(headers or {})})
+    r.encoding, r.reason, r.raw = "utf-8", "", io.BytesIO(r._content)
+    return r
 
 
 @dataclass
@@ -134,6 +134,14 @@ class FakeIdP:
             return FakeResponse(*reply) if isinstance(reply, tuple) else FakeResponse(200, reply)
         return FakeResponse(200, {"token_type": "Bearer", "expires_in": self.expires_in,
                                   "access_token": self._mint()})
+
+    def request(self, method, url, data=None, headers=None, **kwargs):
+        """What azure-core's RequestsTransport calls: the query and a form body as dicts."""
+        if isinstance(data, (str, bytes)):
+            data = {k: v[0] for k, v in parse_qs(data if isinstance(data, str) else data.decode()).items()}
+        if method == "GET":
+            return self.get(url, params=parse_query(url), headers=headers, **kwargs)
+        return self.post(url, data=data, headers=headers, **kwargs)
 
     def close(self):
         pass

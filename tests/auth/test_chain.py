@@ -1,4 +1,4 @@
-"""The credential chain, driven through a fake identity platform (msal's `http_client`)."""
+"""The credential chain, driven through a fake identity platform in place of the requests session."""
 from __future__ import annotations
 
 import json
@@ -268,9 +268,8 @@ def test_unreachable_authority_is_a_clear_error():
     import requests
 
     class Down:
-        def get(self, url, **kw):
+        def request(self, method, url, **kw):
             raise requests.ConnectionError(f"cannot connect to {url}")
-        post = get
 
     with pytest.raises(AuthenticationError, match=r"cannot reach https://login.microsoftonline.com: the connection "
                                                   r"failed \(ConnectionError\); the host comes from msgraph:environment"):
@@ -434,7 +433,7 @@ def test_no_managed_identity_endpoint(monkeypatch):
     import requests
 
     class Nothing:
-        def get(self, url, **kw):
+        def request(self, method, url, **kw):
             raise requests.ConnectionError("no route")
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
     with pytest.raises(AuthenticationError, match=r"managed identity.*no managed identity endpoint answered"):
@@ -452,9 +451,10 @@ def test_cli_token_with_resource_and_tenant(tmp_path, monkeypatch):
     cred = credential_for(resolve_settings({"msgraph:tenantId": TENANT, "msgraph:environment": "usgovernmentl5"}, {}),
                           None)
     assert cred.get_token() == cred.get_token() == "cli-token"
-    calls = [json.loads(line) for line in log_file.read_text().splitlines()]
-    assert calls == [["account", "get-access-token", "--resource", "https://dod-graph.microsoft.us",
-                      "--output", "json", "--tenant", TENANT]]
+    call, = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert call[:2] == ["account", "get-access-token"] and len(call) == 8  # one run; options in any order
+    assert {call[i]: call[i + 1] for i in range(2, 8, 2)} == {
+        "--resource": "https://dod-graph.microsoft.us", "--output": "json", "--tenant": TENANT}
 
 
 def test_cli_old_style_local_expiry(tmp_path, monkeypatch):
@@ -494,13 +494,22 @@ def test_a_broken_certificate_stops_the_chain_too(idp, certs, tmp_path, monkeypa
 
 
 def test_service_fabric_gets_the_session_itself_for_thumbprint_pinning(monkeypatch):
+    """On Service Fabric msal derives a session pinning IDENTITY_SERVER_THUMBPRINT from ours."""
+    import msal.managed_identity
     import requests
 
-    session = requests.Session()
-    cred = auth.ManagedIdentityCredential(resolve_settings({"msgraph:useMsi": "true"}, {}), session)
-    assert isinstance(cred._msal_http(), auth._Http)
-    monkeypatch.setenv("IDENTITY_SERVER_THUMBPRINT", "ab" * 20)
-    assert cred._msal_http() is session
+    session, given = requests.Session(), []
+
+    def derive(http_client, endpoint, thumbprint):
+        given.append(http_client)
+        raise msal.managed_identity.ManagedIdentityError("stop here")
+    monkeypatch.setattr(msal.managed_identity, "_create_service_fabric_http_client", derive)
+    for name, value in {"IDENTITY_ENDPOINT": "https://sf.test/token", "IDENTITY_HEADER": "h",
+                        "IDENTITY_SERVER_THUMBPRINT": "ab" * 20}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(AuthenticationError, match="stop here"):
+        credential_for(resolve_settings({"msgraph:useMsi": "true"}, {}), session).get_token()
+    assert given and all(getattr(g, "http_client", g) is session for g in given)  # under msal's throttling
 
 
 def test_a_chosen_user_assigned_identity_that_cannot_be_reached_never_falls_through_to_the_cli(
@@ -510,7 +519,7 @@ def test_a_chosen_user_assigned_identity_that_cannot_be_reached_never_falls_thro
     import requests
 
     class Nothing:
-        def get(self, url, **kw):
+        def request(self, method, url, **kw):
             raise requests.ConnectionError("no route")
     write_stub_az(tmp_path / "bin", {"accessToken": "developer-token", "expires_on": int(time.time()) + 3600})
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))

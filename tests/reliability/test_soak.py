@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from reliability.soak import FAULTS, MAX_REQUEST_RATIO, Profile, run_once, run_soak, unit_members_supported
+from reliability.soak import FAULTS, MAX_REQUEST_RATIO, Profile, run_once, run_soak
 
 PROFILES = [
     pytest.param("small", id="small"),
@@ -32,9 +32,12 @@ def soak(request, emulator):
     return result
 
 
-def test_administrative_units_are_in_the_soak():
-    """AdministrativeUnitMembers is public, so units are part of the soak, not left out."""
-    assert unit_members_supported()
+def test_administrative_units_are_in_the_soak(soak):
+    """Administrative units are part of the soak, not left out: each run declared unit
+    memberships, and after up the units held every one of them."""
+    for run in (soak.clean, soak.faulted):
+        assert run.unit_memberships > 0
+        assert run.unit_memberships_after_up == run.unit_memberships
 
 
 def test_faults_were_injected_in_the_faulted_run(soak):

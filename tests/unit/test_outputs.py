@@ -36,14 +36,14 @@ def test_every_resource_declares_its_documented_outputs():
 
 
 def test_importing_the_package_loads_no_graph_client_dependencies():
-    """The program side stays light: requests, pydantic and msal load in the provider process
-    only (importing the package adds little to importing pulumi; the benchmark measures it)."""
+    """The program side stays light: requests, pydantic, azure-identity and msal load in the provider
+    process only (importing the package adds little to importing pulumi; the benchmark measures it)."""
     import subprocess
     import sys
 
     code = ("import sys, pulumi; before = set(sys.modules); import msgraph_membership; "
             "print(sorted(m for m in set(sys.modules) - before "
-            "if m.split('.')[0] in ('requests', 'pydantic', 'msal', 'msgraph_membership')))")
+            "if m.split('.')[0] in ('requests', 'pydantic', 'azure', 'msal', 'msgraph_membership')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     loaded = eval(out.stdout)

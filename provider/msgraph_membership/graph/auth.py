@@ -1,157 +1,74 @@
-"""Sign-in: a credential chain on msal that yields Graph bearer tokens.
+"""Sign-in (docs/authentication.md): which credential kinds are tried, in what order, each mapped onto
+azure-identity; the token cache; and errors that name the setting to fix.
 
-Kinds, in chain order (README.md, "Configuration and sign-in"; the kinds azuread supports):
-
-1. client secret            `clientId` + `clientSecret`
-2. certificate              `clientId` + `clientCertificatePath` (PEM with key and certificate,
-                            or PKCS#12 .pfx/.p12) [+ `clientCertificatePassword`]
-3. federated assertion      `clientId` + one of `oidcToken`, `oidcTokenFilePath` (re-read on every
-                            token request: Kubernetes rotates it), or GitHub Actions'
-                            `ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`
-4. managed identity         `useMsi` (system assigned) [+ `msiClientId`: user assigned]
-5. Azure CLI                `az account get-access-token`; the fallback when nothing else is set
-
-`useOidc`, `useMsi`, `useCli` set to true select exactly those kinds; set to false they remove
-that kind. Otherwise every kind whose settings are present is a candidate, then the CLI.
-
-The chain tries candidates in order on the first token request and keeps the first that works.
-A kind whose inputs are missing, or whose environment cannot serve it (no `az`, not logged in),
-is skipped, unless its own settings chose it (`msiClientId` or `useMsi` for a managed identity):
-then not reaching it stops the chain like a rejection. A kind that the identity platform *rejects* (wrong secret, unregistered certificate)
-stops the chain: falling through to the developer's own CLI login would silently deploy as
-somebody else. Either way the one `AuthenticationError` lists every kind and why it failed.
-
-Tokens live in this process only: never logged, never put in an exception message (every
-message goes through `_scrub`), never on a provider object or an output.
+Chain order: client secret, certificate, federated token, managed identity, Azure CLI. A kind whose inputs
+are missing, or that cannot work here (no `az`), is skipped; one the identity platform rejects stops the
+chain, and so does a failing managed identity (only tried when its own settings chose it): a run never
+silently signs in as somebody else. Tokens stay in this process: never logged, never in a message (`_scrub`).
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
 import os
 import re
-import shutil
-import subprocess
 import threading
 import time
-from typing import Any, Callable, Iterable, Protocol
+from typing import Callable
 
 import requests
+from azure.core.pipeline.transport import RequestsTransport
+from azure.identity import (AzureCliCredential, CertificateCredential, ClientAssertionCredential,
+                            ClientSecretCredential, CredentialUnavailableError, ManagedIdentityCredential)
 
-from .errors import (TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure, docs_link,
-                     tls_failure)
+from .errors import (FEDERATION_AUDIENCE, TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure,
+                     docs_link, first_line, identity_platform_error, tls_failure)
 from .settings import GraphSettings
+from .transport import new_session
 
 log = logging.getLogger("msgraph_membership.graph.auth")
-
-# Refresh this long before expiry (at most half the lifetime, for short-lived tokens) so a token
-# never dies in the middle of a call sequence.
-REFRESH_MARGIN_S = 300.0
-# msal sends no timeout of its own; a stalled login host must not hang an apply for ever.
-HTTP_TIMEOUT_S = (10.0, 60.0)
-CLI_TIMEOUT_S = 60.0
-# The audience Entra expects on federated assertions (the default of every federated
-# credential, and what azuread and azure/login request from GitHub).
-FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
-
-KIND_SECRET = "client secret"
-KIND_CERTIFICATE = "client certificate"
-KIND_FEDERATED = "federated token (OIDC)"
-KIND_MSI = "managed identity"
-KIND_CLI = "Azure CLI"
-
-
-class Credential(Protocol):
-    """Gives a bearer token for Graph; thread-safe; cached until shortly before expiry."""
-
-    description: str
-
-    def get_token(self, *, force_refresh: bool = False) -> str: ...
+# azure-identity warns about each failed credential; the chain reports them all in one error instead, so
+# without a handler of the user's they must not reach stderr through logging's last-resort handler.
+logging.getLogger("azure.identity").addHandler(logging.NullHandler())
+REFRESH_MARGIN_S = 300.0  # refresh this long before expiry (at most half the lifetime)
+HTTP_TIMEOUT_S = (10.0, 60.0)  # a stalled login host must not hang an apply for ever
+KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED = "client secret", "client certificate", "federated token (OIDC)"
+KIND_MSI, KIND_CLI = "managed identity", "Azure CLI"
+KINDS = (KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED, KIND_MSI, KIND_CLI)  # the chain's order
+_TURNED_ON_BY = dict(zip(KINDS, ("client_secret", "client_certificate_path", "oidc_token", "use_msi", "use_cli")))
 
 
 class CredentialUnavailable(Exception):
-    """This kind cannot even be tried here (inputs missing, no `az`): the chain moves on."""
+    """This kind cannot be tried here (inputs missing, no `az`): the chain moves on."""
 
 
 class CredentialRejected(Exception):
-    """This kind was tried and failed for good (wrong secret, unreadable certificate): the chain
-    stops. `code` is the AADSTS code when the identity platform gave one."""
+    """This kind was tried and failed for good: the chain stops. `code`: the AADSTS code, if any."""
 
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.code = code
 
 
-# --------------------------------------------------------------------------------------------
-# Plumbing shared by every kind
-
-
-class _Http:
-    """What msal calls for HTTP: the caller's session, with TLS trust and a timeout passed on
-    every request, so REQUESTS_CA_BUNDLE can never replace the configured CA bundle
-    (docs/guarantees.md, "Secrets, tokens and TLS") and verification is never turned off."""
-
-    def __init__(self, session: requests.Session, verify: str | bool):
-        self._session = session
-        self._verify = verify if verify is not False else True
-
-    def get(self, url, **kwargs):
-        return self._session.get(url, **self._kw(kwargs))
-
-    def post(self, url, **kwargs):
-        return self._session.post(url, **self._kw(kwargs))
-
-    def close(self):  # msal may call it; the session belongs to the caller
-        pass
-
-    def _kw(self, kwargs: dict) -> dict:
-        kwargs["verify"] = self._verify
-        kwargs.setdefault("timeout", HTTP_TIMEOUT_S)
-        return kwargs
-
-
-def _secrets_of(settings: GraphSettings) -> list[str]:
-    out = []
-    for name in ("client_secret", "client_certificate_password", "oidc_token", "oidc_request_token"):
-        v = getattr(settings, name)
-        if v is not None and v.get_secret_value():
-            out.append(v.get_secret_value())
-    return out
-
-
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every known secret, and anything shaped like a JWT, masked."""
-    for s in secrets:
-        if s and len(s) >= 4:
-            text = text.replace(s, "***")
+def _scrub(text: str, s: GraphSettings) -> str:
+    """`text` with every secret of `s`, and anything shaped like a JWT, masked."""
+    for v in (s.client_secret, s.client_certificate_password, s.oidc_token, s.oidc_request_token):
+        text = text.replace(v.get_secret_value(), "***") if v and len(v.get_secret_value()) >= 4 else text
     return re.sub(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*", "<jwt>", text)
 
 
-def _first_line(text: str | None, limit: int = 300) -> str:
-    """The first non-empty line, without Entra's trailing "Trace ID: ... Timestamp: ..." (noise
-    on a single line in some answers)."""
-    for line in (text or "").splitlines():
-        line = re.split(r"\s+Trace ID:", line, maxsplit=1)[0].strip()
-        if line:
-            return line if len(line) <= limit else line[:limit] + "..."
-    return ""
+def _oidc_source(s: GraphSettings) -> str:
+    fields = ("oidc_token", "oidc_token_file_path", "oidc_request_url")
+    return next((s.sources[f] for f in fields if f in s.sources), s.key_for("oidc_token"))
 
 
 class _CachedToken:
-    """A token cache for one credential: one token, refreshed ahead of expiry, one lock.
-
-    Subclasses implement `_acquire(force)` -> (token, expires_in_s, refresh_in_s | None) and
-    raise CredentialRejected / CredentialUnavailable on failure.
-    """
-
+    """One token, refreshed ahead of expiry, one lock. Subclasses implement `_acquire(force)` ->
+    (token, expires_in_s, refresh_in_s | None), raising CredentialRejected/CredentialUnavailable."""
     description = "credential"
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._refresh_at = 0.0
+        self._lock, self._token, self._expires_at, self._refresh_at = threading.Lock(), None, 0.0, 0.0
 
     def get_token(self, *, force_refresh: bool = False) -> str:
         with self._lock:
@@ -161,566 +78,242 @@ class _CachedToken:
             try:
                 token, expires_in, refresh_in = self._acquire(force_refresh)
             except (CredentialRejected, CredentialUnavailable) as e:
-                # A failed refresh of a still-valid token is not worth failing a call for.
                 if self._token and not force_refresh and now < self._expires_at - 5:
-                    log.warning("%s: token refresh failed, using the current token until it "
-                                "expires: %s", self.description, e)
+                    log.warning("%s: token refresh failed, using the current token until it expires: %s",
+                                self.description, e)
                     return self._token
                 raise
-            self._token = token
             lifetime = max(0.0, float(expires_in))
-            self._expires_at = now + lifetime
+            self._token, self._expires_at = token, now + lifetime
             self._refresh_at = now + lifetime - min(REFRESH_MARGIN_S, lifetime / 2)
             if refresh_in is not None:  # the identity platform's own advice
                 self._refresh_at = min(self._refresh_at, now + float(refresh_in))
             return token
 
-    def _acquire(self, force: bool) -> tuple[str, float, float | None]:
-        raise NotImplementedError
 
+class _Identity(_CachedToken):
+    """One kind on azure-identity. Each token request builds a fresh azure-identity credential, so our
+    cache alone decides when to refresh: azure-identity has no force-refresh, keeps a token for 30 s
+    after a request whatever its lifetime, and its Azure CLI credential caches nothing."""
 
-# Which setting to change for the AADSTS codes users actually meet.
-_AADSTS_HINTS = {
-    "7000215": "the client secret is wrong (use the secret's value, not its id): fix {secret}",
-    "7000222": "the client secret has expired: create a new one and set {secret}",
-    "700016": "no such application in this tenant: check {client_id} and {tenant_id}",
-    "90002": "no such tenant in this cloud: check {tenant_id} and {environment}",
-    "900023": "the tenant id is malformed: check {tenant_id}",
-    "700027": "the certificate is not registered on the application: upload it, or fix {cert}",
-    "700024": "the client assertion has expired or is not yet valid: check this machine's clock, "
-              "or give a fresh federated token ({oidc})",
-    "70021": "no federated credential on the application matches the token's issuer, subject "
-             "and audience: add one, or fix {oidc}",
-    "700211": "no federated credential on the application has the token's issuer: add one, or "
-              "fix {oidc}",
-    "700213": "no federated credential on the application has the token's subject: add one, or "
-              "fix {oidc}",
-    "700212": "no federated credential on the application has the token's audience "
-              f"({FEDERATION_AUDIENCE}): add one, or fix {{oidc}}",
-    "500011": "Graph is not known in this tenant's cloud: check {environment}",
-    "7000112": "the application is disabled: enable it, or use another {client_id}",
-}
-
-
-def _describe(result: dict, settings: GraphSettings, default_hint: str) -> CredentialRejected:
-    """An msal error dict as one line: error, AADSTS code, first line, what to change."""
-    err = str(result.get("error") or "unknown_error")
-    desc = _first_line(result.get("error_description"))
-    codes = result.get("error_codes") or []
-    m = re.search(r"AADSTS(\d+)", desc)
-    code = str(codes[0]) if codes else (m.group(1) if m else None)
-    keys = {f: settings.key_for(f) for f in ("client_id", "tenant_id", "environment")}
-    keys.update(secret=settings.key_for("client_secret"), cert=settings.key_for("client_certificate_path"),
-                oidc=_oidc_source(settings))
-    hint = _AADSTS_HINTS.get(code or "", default_hint).format(**keys)
-    if code and f"AADSTS{code}" not in desc:
-        desc = f"AADSTS{code}: {desc}"
-    msg = _scrub(f"{err}: {desc} -> {hint}", _secrets_of(settings))
-    return CredentialRejected(msg, code=f"AADSTS{code}" if code else err)
-
-
-def _oidc_source(settings: GraphSettings) -> str:
-    for f in ("oidc_token", "oidc_token_file_path", "oidc_request_url"):
-        if f in settings.sources:
-            return settings.sources[f]
-    return settings.key_for("oidc_token")
-
-
-# --------------------------------------------------------------------------------------------
-# Confidential clients: secret, certificate, federated assertion
-
-
-class MsalClientCredential(_CachedToken):
-    """The client-credentials flow of msal's ConfidentialClientApplication. Built on first use,
-    because msal fetches the authority's OIDC metadata in its constructor."""
-
-    def __init__(self, settings: GraphSettings, http: requests.Session, kind: str,
-                 client_credential: Callable[[], Any], default_hint: str):
+    def __init__(self, s: GraphSettings, http, kind: str, description: str, build: Callable, hint: str = ""):
         super().__init__()
-        self.kind = kind
-        self.description = f"{kind} for application {settings.client_id}"
-        self._settings = settings
-        self._http = _Http(http, settings.verify)
-        self._client_credential = client_credential
-        self._default_hint = default_hint
-        self._app = None
-        self._cache = None
-
-    def _build(self):
-        import msal  # lazily: keeps `import msgraph_membership` fast on the program side
-
-        s = self._settings
-        authority = f"{s.login_host}/{s.tenant_id}"
-        self._cache = msal.TokenCache()
-        try:
-            return msal.ConfidentialClientApplication(
-                s.client_id,
-                client_credential=self._client_credential(),
-                authority=authority,
-                http_client=self._http,
-                # Instance discovery asks login.microsoftonline.com about the authority; an
-                # overridden host (the emulator, a private cloud) cannot be known there.
-                instance_discovery=not s.authority_overridden,
-                token_cache=self._cache,
-            )
-        except (CredentialRejected, CredentialUnavailable):
-            raise
-        except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure(authority, TLS_SETTING, e, s.ca_in_use)) from None
-        except requests.RequestException as e:
-            raise CredentialRejected(connection_failure(s.login_host, s.login_host_setting, e)) from None
-        except ValueError as e:
-            raise CredentialRejected(
-                f"cannot use the authority {authority}: {_scrub(_first_line(str(e)), _secrets_of(s))} "
-                f"-> check {s.key_for('tenant_id')} and {s.key_for('authority_host')}") from None
+        self.kind, self.description, self._s, self._http, self._build, self._hint = (
+            kind, description, s, http, build, hint)
 
     def _acquire(self, force: bool):
-        import msal
+        answers: list[dict] = []  # azure-identity keeps only an error's description; its code names the fix
 
-        if self._app is None:
-            self._app = self._build()
-        if force:
-            # msal's acquire_token_for_client refuses force_refresh; emptying our own cache
-            # (it holds only this application's tokens) has the same effect.
-            for at in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
-                self._cache.remove_at(at)
+        def keep(pipeline_response):
+            r = pipeline_response.http_response
+            try:
+                answers.extend([json.loads(r.text())] if r.status_code >= 400 else [])
+            except ValueError:
+                pass
+        kw = {} if self.kind == KIND_CLI else {"transport": RequestsTransport(  # our session: our TLS trust rule
+            session=self._http or new_session(self._s.verify), session_owner=False, connection_verify=self._s.verify,
+            connection_timeout=HTTP_TIMEOUT_S[0], read_timeout=HTTP_TIMEOUT_S[1])}
+        if self.kind not in (KIND_CLI, KIND_MSI):  # (Service Fabric warns that it ignores hooks)
+            kw["raw_response_hook"] = keep
         try:
-            result = self._app.acquire_token_for_client([self._settings.scope])
+            info = self._build(**kw).get_token_info(self._s.scope)
         except (CredentialRejected, CredentialUnavailable):
-            raise  # from our assertion callable
-        except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure("the token endpoint", TLS_SETTING, e,
-                                                 self._settings.ca_in_use)) from None
-        except requests.RequestException as e:
-            raise CredentialRejected(connection_failure(self._settings.login_host, self._settings.login_host_setting,
-                                                        e)) from None
-        except msal.exceptions.MsalServiceError as e:  # 5xx from the token endpoint
-            raise CredentialRejected(f"the token endpoint failed: {_first_line(str(e))}") from None
-        if not result or "access_token" not in result:
-            raise _describe(result or {}, self._settings, self._default_hint)
-        return result["access_token"], float(result.get("expires_in", 3600)), _refresh_in(result)
+            raise
+        except Exception as e:  # noqa: BLE001 - azure-identity's and msal's errors, each told in one line
+            raise self._explain(e, answers) from None
+        now = time.time()
+        return info.token, info.expires_on - now, (info.refresh_on - now) if info.refresh_on else None
+
+    def _explain(self, e: Exception, answers: list[dict]) -> Exception:
+        s, net, text = self._s, e, first_line(str(getattr(e, "message", None) or e))
+        while net is not None and not isinstance(net, requests.RequestException):  # under azure-core's wrappers
+            net = getattr(net, "inner_exception", None) or net.__cause__
+        if net is not None and self.kind == KIND_MSI:  # chosen by its settings: never fall through
+            chosen_by = " and ".join(s.key_for(k) for k in ("use_msi", "msi_client_id") if getattr(s, k))
+            return CredentialRejected(f"no managed identity endpoint answered ({type(net).__name__}): not running "
+                                      f"on Azure, or no identity assigned (chosen by {chosen_by})")
+        if isinstance(net, requests.exceptions.SSLError):
+            return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use))
+        if net is not None:
+            return CredentialRejected(connection_failure(s.login_host, s.login_host_setting, net))
+        if self.kind == KIND_CLI and isinstance(e, CredentialUnavailableError):
+            return CredentialUnavailable("`az` is not on PATH (install the Azure CLI and run `az login`)"
+                                         if "not found" in text else f"not logged in: run `az login` ({text})"
+                                         if "az login" in text else text)
+        if self.kind == KIND_CLI:
+            lines = [ln.strip() for ln in str(getattr(e, "message", e)).splitlines()]
+            text = "`az account get-access-token` failed: " + next((ln for ln in lines if ln.startswith("ERROR:")),
+                                                                   text)[:300]
+        elif answers:
+            keys = {f: s.key_for(f) for f in ("client_id", "tenant_id", "environment")}
+            keys.update(secret=s.key_for("client_secret"), cert=s.key_for("client_certificate_path"),
+                        oidc=_oidc_source(s))
+            message, code = identity_platform_error(answers[-1], keys, self._hint)
+            return CredentialRejected(_scrub(message, s), code=code)
+        return CredentialRejected(_scrub(f"{text} -> {self._hint}" if self._hint else text, s))
 
 
-def _refresh_in(result: dict) -> float | None:
-    """The identity platform's refresh advice: `refresh_in`, which msal turns into an absolute
-    `refresh_on` in what it returns."""
-    if result.get("refresh_in"):
-        return float(result["refresh_in"])
-    if result.get("refresh_on"):
-        return max(0.0, float(result["refresh_on"]) - time.time())
-    return None
-
-
-def _need(settings: GraphSettings, *fields: str) -> None:
-    missing = [settings.key_for(f) for f in fields if not getattr(settings, f)]
-    if missing:
+def _credential(kind: str, s: GraphSettings, http) -> _Identity:
+    """One kind mapped onto azure-identity; CredentialUnavailable when its inputs are missing."""
+    if kind == KIND_MSI:
+        client_id = s.msi_client_id or (s.client_id if s.use_msi else None)  # with use_msi, as azuread does
+        return _Identity(s, http, kind, f"{kind} ({f'user-assigned {client_id}' if client_id else 'system-assigned'})",
+                         lambda **kw: ManagedIdentityCredential(client_id=client_id, **kw),
+                         f"check {s.key_for('msi_client_id')}" if client_id else
+                         "assign a system identity, or set msgraph:msiClientId")
+    if kind == KIND_CLI:
+        return _Identity(s, http, kind, kind + (f" (tenant {s.tenant_id})" if s.tenant_id else ""),
+                         lambda: AzureCliCredential(tenant_id=s.tenant_id or "", process_timeout=60))
+    assertion = federated_assertion(s, http) if kind == KIND_FEDERATED else None
+    if missing := [s.key_for(f) for f in ("client_id", "tenant_id") if not getattr(s, f)]:
         raise CredentialUnavailable("not configured: set " + " and ".join(missing))
+    # Instance discovery asks login.microsoftonline.com about the authority: an overridden host is unknown there.
+    app = dict(authority=s.login_host, disable_instance_discovery=s.authority_overridden)
+    app_id, secret = f"application {s.client_id} ({s.key_for('client_id')})", s.client_secret
+    build, hint = {
+        KIND_SECRET: (lambda **kw: ClientSecretCredential(s.tenant_id, s.client_id, secret.get_secret_value(),
+                                                          **app, **kw),
+                      f"check {s.key_for('client_secret')}, {s.key_for('client_id')} and {s.key_for('tenant_id')}"),
+        KIND_CERTIFICATE: (lambda **kw: _certificate(s, **app, **kw), f"check that the certificate in "
+                           f"{s.key_for('client_certificate_path')} is registered on {app_id}"),
+        KIND_FEDERATED: (lambda **kw: ClientAssertionCredential(s.tenant_id, s.client_id, assertion, **app, **kw),
+                         f"check the federated credentials of {app_id} and {_oidc_source(s)}")}[kind]
+    return _Identity(s, http, kind, f"{kind} for application {s.client_id}", build, hint)
 
 
-def client_secret_credential(settings: GraphSettings, http: requests.Session) -> MsalClientCredential:
-    _need(settings, "client_secret", "client_id", "tenant_id")
-    secret = settings.client_secret
-    return MsalClientCredential(
-        settings, http, KIND_SECRET, lambda: secret.get_secret_value(),
-        f"check {settings.key_for('client_secret')}, {settings.key_for('client_id')} and "
-        f"{settings.key_for('tenant_id')}")
-
-
-def load_certificate(path: str, password: str | None) -> dict:
-    """msal's certificate credential from a PEM (key and certificate) or PKCS#12 file.
-
-    Loaded here with `cryptography` (so both formats, encrypted or not, give the same clear
-    errors), and handed to msal as an unencrypted PKCS#8 key, the SHA-1 thumbprint (`x5t`, what
-    every msal version and Entra accept) and the certificate (sent as `x5c`, which also allows
-    subject-name/issuer authentication).
-    """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
+def _certificate(s: GraphSettings, **kw) -> CertificateCredential:
+    """From the file, read here so that a missing file or a bad password names the settings."""
+    path = os.path.expanduser(s.client_certificate_path)
+    pw = s.client_certificate_password.get_secret_value() if s.client_certificate_password else None
+    where = f"{s.key_for('client_certificate_path')}, {s.key_for('client_certificate_password')}"
     try:
         with open(path, "rb") as f:
             data = f.read()
+        # send_certificate_chain sends x5c, which also allows subject-name/issuer authentication.
+        return CertificateCredential(s.tenant_id, s.client_id, certificate_data=data, password=pw,
+                                     send_certificate_chain=True, **kw)
     except OSError as e:
-        raise CredentialRejected(f"cannot read the certificate file {path}: {e.strerror}") from None
-    pw = password.encode() if password else None
-    key = cert = None
-    if b"-----BEGIN" in data:
-        block = _pem_block(data, b"PRIVATE KEY")
-        if block is None:
-            raise CredentialRejected(f"{path} holds no private key: put the key and the "
-                                     "certificate in one PEM file")
-        try:
-            key = serialization.load_pem_private_key(block, pw)
-        except TypeError:  # encrypted without a password, or a password for a plain key
-            raise CredentialRejected(f"the private key in {path} is "
-                                     + ("encrypted: set the password" if pw is None else "not encrypted: "
-                                        "remove the password")) from None
-        except ValueError:
-            raise CredentialRejected(f"cannot load the private key in {path} (wrong password?)") from None
-        certs = x509.load_pem_x509_certificates(data) if b"CERTIFICATE-----" in data else []
-        cert = certs[0] if certs else None
-    else:
-        try:
-            key, cert, _ = pkcs12.load_key_and_certificates(data, pw)
-        except ValueError:
-            raise CredentialRejected(f"cannot open the PKCS#12 file {path}: wrong password, or not a "
-                                     ".pfx/.p12 file") from None
-    if key is None or cert is None:
-        raise CredentialRejected(f"{path} must hold both the private key and its certificate")
-    return {
-        "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()).decode(),
-        "thumbprint": cert.fingerprint(hashes.SHA1()).hex().upper(),
-        "public_certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
-    }
+        raise CredentialRejected(f"cannot read the certificate file {path}: {e.strerror} ({where})") from None
+    except (TypeError, ValueError) as e:  # cryptography: TypeError for a missing or needless password
+        why = ("holds no private key: put the key and the certificate in one PEM file"
+               if b"-----BEGIN" in data and b"PRIVATE KEY" not in data else "holds a key that is "
+               + ("encrypted: set the password" if not pw else "not encrypted: remove the password")
+               if isinstance(e, TypeError) else "cannot be opened: wrong password, or not a PEM or "
+               "PKCS#12 (.pfx/.p12) file holding an RSA key and its certificate")
+        raise CredentialRejected(f"the certificate file {path} {why} ({where})") from None
 
 
-def _pem_block(data: bytes, label: bytes) -> bytes | None:
-    """The first PEM block whose label ends with `label` (PRIVATE KEY, RSA PRIVATE KEY, ...)."""
-    m = re.search(rb"-----BEGIN ([A-Z ]*" + label + rb")-----.*?-----END \1-----", data, re.S)
-    return m.group(0) if m else None
+def federated_assertion(s: GraphSettings, http) -> Callable[[], str]:
+    """A fresh federated assertion on every token request: the token, the token file (re-read:
+    Kubernetes rotates it), or, as azure-identity has no GitHub Actions credential, one from GitHub."""
+    if s.oidc_token is not None:
+        return lambda: s.oidc_token.get_secret_value().strip()
+    if s.oidc_token_file_path:
+        return lambda: _token_file(os.path.expanduser(s.oidc_token_file_path), s.key_for("oidc_token_file_path"))
+    if s.oidc_request_url and s.oidc_request_token:
+        return lambda: _github_token(s, http, s.key_for("oidc_request_url"))
+    raise CredentialUnavailable(f"not configured: set {s.key_for('oidc_token')}, {s.key_for('oidc_token_file_path')}, "
+                                "or run in GitHub Actions with `permissions: id-token: write`")
 
 
-def certificate_credential(settings: GraphSettings, http: requests.Session) -> MsalClientCredential:
-    _need(settings, "client_certificate_path", "client_id", "tenant_id")
-    path = os.path.expanduser(settings.client_certificate_path)
-    pw = settings.client_certificate_password
-    where = settings.key_for("client_certificate_path")
-
-    def credential():
-        try:
-            return load_certificate(path, pw.get_secret_value() if pw else None)
-        except CredentialRejected as e:
-            raise CredentialRejected(f"{e} ({where}, {settings.key_for('client_certificate_password')})") from None
-
-    return MsalClientCredential(
-        settings, http, KIND_CERTIFICATE, credential,
-        f"check that the certificate in {where} is registered on application "
-        f"{settings.client_id} ({settings.key_for('client_id')})")
+def _token_file(path: str, where: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            if value := f.read().strip():
+                return value
+    except OSError as e:
+        raise CredentialRejected(f"cannot read the token file {path} ({where}): {e.strerror}") from None
+    raise CredentialRejected(f"the token file {path} ({where}) is empty")
 
 
-def federated_assertion(settings: GraphSettings, http: requests.Session) -> Callable[[], str]:
-    """A callable giving a fresh federated assertion on every token request: the token string,
-    the token file (re-read: Kubernetes rotates it), or a token from GitHub Actions."""
-    if settings.oidc_token is not None:
-        token = settings.oidc_token
-        return lambda: token.get_secret_value().strip()
-    if settings.oidc_token_file_path:
-        path = os.path.expanduser(settings.oidc_token_file_path)
-        where = settings.key_for("oidc_token_file_path")
-
-        def from_file() -> str:
-            try:
-                with open(path, encoding="utf-8") as f:
-                    value = f.read().strip()
-            except OSError as e:
-                raise CredentialRejected(f"cannot read the token file {path} ({where}): {e.strerror}") from None
-            if not value:
-                raise CredentialRejected(f"the token file {path} ({where}) is empty")
-            return value
-        return from_file
-    if settings.oidc_request_url and settings.oidc_request_token:
-        return _github_assertion(settings, _Http(http, settings.verify))
-    raise CredentialUnavailable(
-        f"not configured: set {settings.key_for('oidc_token')}, {settings.key_for('oidc_token_file_path')}, "
-        "or run in GitHub Actions with `permissions: id-token: write`")
+def _github_token(s: GraphSettings, http, where: str) -> str:
+    url = f"{s.oidc_request_url}{'&' if '?' in s.oidc_request_url else '?'}audience={FEDERATION_AUDIENCE}"
+    try:
+        r = http.get(url, headers={"Authorization": f"Bearer {s.oidc_request_token.get_secret_value()}",
+                                   "Accept": "application/json"}, verify=s.verify, timeout=HTTP_TIMEOUT_S)
+        value = r.json().get("value") if r.status_code == 200 else None
+    except requests.exceptions.SSLError as e:
+        raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})", TLS_SETTING, e,
+                                             s.ca_in_use)) from None
+    except requests.RequestException as e:
+        raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): {type(e).__name__}") from None
+    except (ValueError, AttributeError):
+        value = None
+    if not value:
+        raise CredentialRejected(f"the OIDC token request URL ({where}) " + (
+            f"answered {r.status_code}: check {s.key_for('oidc_request_token')}" if r.status_code != 200
+            else "gave no token"))
+    return value
 
 
-def _github_assertion(settings: GraphSettings, http: _Http) -> Callable[[], str]:
-    url = settings.oidc_request_url
-    # GitHub's URL already carries `?api-version=...`.
-    url = f"{url}{'&' if '?' in url else '?'}audience={FEDERATION_AUDIENCE}"
-    request_token = settings.oidc_request_token
-    where = settings.key_for("oidc_request_url")
-
-    def from_github() -> str:
-        try:
-            r = http.get(url, headers={"Authorization": f"Bearer {request_token.get_secret_value()}",
-                                       "Accept": "application/json"})
-        except requests.exceptions.SSLError as e:
-            raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})",
-                                                 TLS_SETTING, e, settings.ca_in_use)) from None
-        except requests.RequestException as e:
-            raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): "
-                                     f"{type(e).__name__}") from None
-        if r.status_code != 200:
-            raise CredentialRejected(f"the OIDC token request URL ({where}) answered {r.status_code}: "
-                                     f"check {settings.key_for('oidc_request_token')}")
-        try:
-            value = r.json()["value"]
-        except (ValueError, KeyError, TypeError):
-            raise CredentialRejected(f"the OIDC token request URL ({where}) gave no token") from None
-        return value
-
-    return from_github
-
-
-def federated_credential(settings: GraphSettings, http: requests.Session) -> MsalClientCredential:
-    assertion = federated_assertion(settings, http)
-    _need(settings, "client_id", "tenant_id")
-    return MsalClientCredential(
-        settings, http, KIND_FEDERATED, lambda: {"client_assertion": assertion},
-        f"check the federated credentials of application {settings.client_id} "
-        f"({settings.key_for('client_id')}) and {_oidc_source(settings)}")
-
-
-# --------------------------------------------------------------------------------------------
-# Managed identity
-
-
-class ManagedIdentityCredential(_CachedToken):
-    """msal's ManagedIdentityClient (App Service / Functions, Azure ML, Arc, Service Fabric,
-    VM IMDS: msal picks the endpoint from the environment). The resource is the cloud's Graph
-    host."""
-
-    def __init__(self, settings: GraphSettings, http: requests.Session):
-        super().__init__()
-        # azuread takes the user-assigned identity from client_id when use_msi is set.
-        self.client_id = settings.msi_client_id or (settings.client_id if settings.use_msi else None)
-        which = f"user-assigned {self.client_id}" if self.client_id else "system-assigned"
-        self.description = f"{KIND_MSI} ({which})"
-        self._settings = settings
-        self._session = http
-        self._client = None
-        self._cache = None
-
-    def _msal_http(self):
-        """Our TLS-pinned wrapper, except on Service Fabric: there msal needs the
-        `requests.Session` itself, to derive one that pins the endpoint's certificate thumbprint
-        (IDENTITY_SERVER_THUMBPRINT) instead of trusting a CA."""
-        if os.environ.get("IDENTITY_SERVER_THUMBPRINT") and isinstance(self._session, requests.Session):
-            return self._session
-        return _Http(self._session, self._settings.verify)
-
-    def _acquire(self, force: bool):
-        import msal
-
-        if self._client is None:
-            mi = (msal.UserAssignedManagedIdentity(client_id=self.client_id) if self.client_id
-                  else msal.SystemAssignedManagedIdentity())
-            self._cache = msal.TokenCache()
-            self._client = msal.ManagedIdentityClient(mi, http_client=self._msal_http(), token_cache=self._cache)
-        if force:
-            for at in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
-                self._cache.remove_at(at)
-        try:
-            result = self._client.acquire_token_for_client(resource=self._settings.cloud.resource)
-        except requests.RequestException as e:
-            why = (f"no managed identity endpoint answered ({type(e).__name__}): "
-                   "not running on Azure, or no identity assigned")
-            if self._settings.msi_client_id or self._settings.use_msi:
-                # Chosen by its settings: failing to reach it must not hand the run to the next
-                # identity in the chain (the developer's own Azure CLI login).
-                raise CredentialRejected(f"{why} (chosen by {self._chosen_by()})") from None
-            raise CredentialUnavailable(why) from None
-        except ValueError as e:  # msal's ManagedIdentityError and JSON decode errors
-            raise CredentialRejected(f"the managed identity endpoint failed: {_first_line(str(e))}") from None
-        if not result or "access_token" not in result:
-            hint = (f"check {self._settings.key_for('msi_client_id')}" if self.client_id
-                    else "assign a system identity, or set msgraph:msiClientId")
-            raise _describe(result or {}, self._settings, hint)
-        return result["access_token"], float(result.get("expires_in", 3600)), _refresh_in(result)
-
-
-    def _chosen_by(self) -> str:
-        s = self._settings
-        return " and ".join(s.key_for(k) for k in ("use_msi", "msi_client_id") if getattr(s, k))
-
-
-def managed_identity_credential(settings: GraphSettings, http: requests.Session) -> ManagedIdentityCredential:
-    return ManagedIdentityCredential(settings, http)
-
-
-# --------------------------------------------------------------------------------------------
-# Azure CLI
-
-
-class AzureCliCredential(_CachedToken):
-    """`az account get-access-token --resource <graph host> [--tenant T] --output json`."""
-
-    def __init__(self, settings: GraphSettings):
-        super().__init__()
-        self.description = KIND_CLI + (f" (tenant {settings.tenant_id})" if settings.tenant_id else "")
-        self._settings = settings
-
-    def _acquire(self, force: bool):
-        az = shutil.which("az")
-        if not az:
-            raise CredentialUnavailable("`az` is not on PATH (install the Azure CLI and run `az login`)")
-        args = [az, "account", "get-access-token", "--resource", self._settings.cloud.resource,
-                "--output", "json"]
-        if self._settings.tenant_id:
-            args += ["--tenant", self._settings.tenant_id]
-        try:
-            p = subprocess.run(args, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
-                               stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise CredentialRejected(f"`az account get-access-token` took longer than {CLI_TIMEOUT_S:.0f} s") from None
-        except OSError as e:
-            raise CredentialUnavailable(f"cannot run `az`: {e.strerror}") from None
-        if p.returncode != 0:
-            err = _scrub(_cli_error(p.stderr), _secrets_of(self._settings))
-            if "az login" in p.stderr or "az account set" in p.stderr:
-                raise CredentialUnavailable(f"not logged in: run `az login` ({err})")
-            raise CredentialRejected(f"`az account get-access-token` failed: {err}")
-        try:
-            out = json.loads(p.stdout)
-            token = out["accessToken"]
-            expires_at = _cli_expiry(out)
-        except (ValueError, KeyError, TypeError):
-            raise CredentialRejected("`az account get-access-token` printed no token") from None
-        return token, expires_at - time.time(), None
-
-
-def _cli_error(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    for ln in lines:
-        if ln.startswith("ERROR:"):
-            return ln[:300]
-    return (lines[0][:300] if lines else "no error output")
-
-
-def _cli_expiry(out: dict) -> float:
-    """`expires_on` (POSIX seconds, az >= 2.54) or `expiresOn` (local time, older az)."""
-    if out.get("expires_on") not in (None, ""):
-        return float(out["expires_on"])
-    text = str(out["expiresOn"])
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return _dt.datetime.strptime(text, fmt).timestamp()  # naive = local time, like az
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def azure_cli_credential(settings: GraphSettings, http: requests.Session) -> AzureCliCredential:
-    return AzureCliCredential(settings)
-
-
-# --------------------------------------------------------------------------------------------
-# The chain
-
-
-_FACTORIES: list[tuple[str, Callable[[GraphSettings, requests.Session], Credential]]] = [
-    (KIND_SECRET, client_secret_credential),
-    (KIND_CERTIFICATE, certificate_credential),
-    (KIND_FEDERATED, federated_credential),
-    (KIND_MSI, managed_identity_credential),
-    (KIND_CLI, azure_cli_credential),
-]
-
-
-def selected_kinds(settings: GraphSettings) -> list[str]:
-    """The kinds the chain tries, in order (README.md, "Configuration and sign-in")."""
-    flags = {KIND_FEDERATED: settings.use_oidc, KIND_MSI: settings.use_msi, KIND_CLI: settings.use_cli}
-    chosen = [k for k, on in flags.items() if on]
-    if chosen:
-        return [k for k, _ in _FACTORIES if k in chosen]
-    present = {
-        KIND_SECRET: settings.client_secret is not None,
-        KIND_CERTIFICATE: bool(settings.client_certificate_path),
-        KIND_FEDERATED: bool(settings.oidc_token is not None or settings.oidc_token_file_path
-                             or (settings.oidc_request_url and settings.oidc_request_token)),
-        KIND_MSI: bool(settings.msi_client_id),
-        KIND_CLI: True,  # the fallback, as in azuread
-    }
-    return [k for k, _ in _FACTORIES if present[k] and flags.get(k) is not False]
-
-
-_HOW_TO_ENABLE: dict[str, Callable[[GraphSettings], str]] = {
-    KIND_SECRET: lambda s: f"set {s.key_for('client_secret')}",
-    KIND_CERTIFICATE: lambda s: f"set {s.key_for('client_certificate_path')}",
-    KIND_FEDERATED: lambda s: f"set {s.key_for('oidc_token')} or {s.key_for('oidc_token_file_path')}",
-    KIND_MSI: lambda s: f"set {s.key_for('use_msi')}",
-    KIND_CLI: lambda s: f"set {s.key_for('use_cli')}",
-}
+def selected_kinds(s: GraphSettings) -> list[str]:
+    """The kinds the chain tries, in order (docs/authentication.md, "Which credential is used")."""
+    flags = {KIND_FEDERATED: s.use_oidc, KIND_MSI: s.use_msi, KIND_CLI: s.use_cli}
+    if any(flags.values()):
+        return [k for k in KINDS if flags.get(k)]
+    present = {KIND_SECRET: s.client_secret is not None, KIND_CERTIFICATE: bool(s.client_certificate_path),
+               KIND_FEDERATED: bool(s.oidc_token is not None or s.oidc_token_file_path
+                                    or (s.oidc_request_url and s.oidc_request_token)),
+               KIND_MSI: bool(s.msi_client_id), KIND_CLI: True}  # the CLI is the fallback, as in azuread
+    return [k for k in KINDS if present[k] and flags.get(k) is not False]
 
 
 class ChainCredential:
-    """Tries the selected kinds in order on the first token request; keeps the first that works
-    for the life of the process. Thread-safe."""
+    """Tries the selected kinds in order on the first token request and keeps the first that works.
+    Our own loop: azure-identity's ChainedTokenCredential would move on after a rejection too."""
 
-    def __init__(self, settings: GraphSettings, http: requests.Session, kinds: list[str]):
-        self._settings = settings
-        self._http = http
-        self.kinds = kinds
-        # Kinds left out, so the all-failed error can say how to turn each one on.
-        explicit = settings.use_oidc or settings.use_msi or settings.use_cli
-        off = {KIND_CLI} if settings.use_cli is False else set()
-        self.unconfigured = [] if explicit else [k for k, _ in _FACTORIES if k not in kinds and k not in off]
-        self._built: dict[str, Credential] = {}
-        self._chosen: Credential | None = None
-        self._lock = threading.Lock()
+    def __init__(self, s: GraphSettings, http, kinds: list[str]):
+        self._s, self._http, self.kinds, self._chosen, self._lock = s, http, kinds, None, threading.Lock()
 
     @property
     def description(self) -> str:
         return self._chosen.description if self._chosen else "credential chain: " + ", ".join(self.kinds)
 
     def get_token(self, *, force_refresh: bool = False) -> str:
-        chosen = self._chosen
-        if chosen is not None:
-            return self._one(chosen, force_refresh)
         with self._lock:
-            if self._chosen is None:
-                self._choose()
-        return self._one(self._chosen, force_refresh)
-
-    def _one(self, cred: Credential, force_refresh: bool) -> str:
+            chosen = self._chosen or self._choose()
         try:
-            return cred.get_token(force_refresh=force_refresh)
+            return chosen.get_token(force_refresh=force_refresh)
         except (CredentialRejected, CredentialUnavailable) as e:
-            raise AuthenticationError(f"{cred.description}: {e}", code=getattr(e, "code", None)) from None
+            raise AuthenticationError(f"{chosen.description}: {e}", code=getattr(e, "code", None)) from None
 
-    def _choose(self) -> None:
-        factories = dict(_FACTORIES)
-        tried: list[tuple[str, str]] = []   # (kind, why), kept on the error as `attempts`
-        lines: list[str] = []
-        code, rejected = None, False
+    def _choose(self) -> _Identity:
+        s, tried, lines, code, rejected = self._s, [], [], None, False
         for kind in self.kinds:
-            cred = self._built.get(kind)
+            cred = None
             try:
-                if cred is None:
-                    cred = self._built[kind] = factories[kind](self._settings, self._http)
+                cred = _credential(kind, s, self._http)
                 cred.get_token()  # leaves the token in the credential's cache
             except CredentialUnavailable as e:
                 why = f"skipped: {e}"
             except CredentialRejected as e:
                 why, code, rejected = str(e), e.code, True
             else:
-                self._chosen = cred
-                for line in lines:
+                for line in lines + [f"using {cred.description}"]:
                     log.info("sign-in: %s", line)
-                log.info("sign-in: using %s", cred.description)
-                return
+                self._chosen = cred
+                return cred
             tried.append((kind, why))
             lines.append(f"{cred.description if cred else kind}: {why}")
             if rejected:
                 break  # never fall through to another identity (the developer's own az login)
-        text = "\n".join(f"  - {line}" for line in lines)
-        if self.unconfigured and not rejected:
-            text += "\n  not configured: " + "; ".join(
-                f"{k} ({_HOW_TO_ENABLE[k](self._settings)})" for k in self.unconfigured)
-        err = AuthenticationError(
-            _scrub(f"could not sign in to Microsoft Graph; tried, in order:\n{text}"
-                   + docs_link("authentication.md"), _secrets_of(self._settings)),
-            code=code)
+        text = "".join(f"\n  - {line}" for line in lines)
+        off = [] if s.use_oidc or s.use_msi or s.use_cli or rejected else [  # kinds left out: how to turn them on
+            k for k in KINDS if k not in self.kinds and not (k == KIND_CLI and s.use_cli is False)]
+        if off:
+            text += "\n  not configured: " + "; ".join(f"{k} (set {s.key_for(_TURNED_ON_BY[k])})" for k in off)
+        err = AuthenticationError(_scrub("could not sign in to Microsoft Graph; tried, in order:" + text
+                                         + docs_link("authentication.md"), s), code=code)
         err.attempts = tried
         raise err
 
 
-def credential_for(settings: GraphSettings, http: requests.Session) -> Credential:
-    """The credential the settings select (README.md, "Configuration and sign-in"). Cheap: nothing is
-    sent until the first `get_token()`.
-
-    >>> cred = credential_for(resolve_settings(), new_session(True))   # doctest: +SKIP
-    >>> headers = {"Authorization": f"Bearer {cred.get_token()}"}      # doctest: +SKIP
-    """
-    kinds = selected_kinds(settings)
-    if not kinds:
+def credential_for(s: GraphSettings, http) -> ChainCredential:
+    """The credential the settings select; nothing is sent until the first `get_token()`."""
+    if not (kinds := selected_kinds(s)):
         raise ConfigurationError(
-            f"no credential left to try: {settings.key_for('use_cli')} is false and no other credential is "
-            f"configured; set {settings.key_for('client_id')} with {settings.key_for('client_secret')} (or "
-            f"{settings.key_for('client_certificate_path')}, {settings.key_for('oidc_token')}, "
-            f"{settings.key_for('use_msi')}), or allow the Azure CLI login" + docs_link("authentication.md"))
-    return ChainCredential(settings, http, kinds)
+            f"no credential left to try: {s.key_for('use_cli')} is false and no other credential is configured; set "
+            f"{s.key_for('client_id')} with {s.key_for('client_secret')} (or {s.key_for('client_certificate_path')}, "
+            f"{s.key_for('oidc_token')}, {s.key_for('use_msi')}), or allow the Azure CLI login"
+            + docs_link("authentication.md"))
+    return ChainCredential(s, http, kinds)

@@ -71,7 +71,7 @@ class _HintedTransport(GraphTransport):
 
 
 class _LazyCredential:
-    """Builds the credential on first use (msal does network discovery when constructed)."""
+    """Builds the credential on first use (azure-identity is imported only when a token is needed)."""
 
     def __init__(self, settings: GraphSettings, session):
         self._settings = settings

@@ -5,6 +5,7 @@ Callers catch by type. The message texts matched here are the only way Graph dis
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 
@@ -146,6 +147,48 @@ def connection_failure(host: str, setting: str, error: BaseException) -> str:
     else:
         why = f"the connection failed ({type(error).__name__})"
     return f"cannot reach {host}: {why}; the host comes from {setting}: check it"
+
+
+def first_line(text: str | None) -> str:
+    """The first non-empty line, without Entra's trailing "Trace ID: ... Timestamp: ..."."""
+    lines = [re.split(r"\s+Trace ID:", ln, maxsplit=1)[0].strip() for ln in (text or "").splitlines()]
+    line = next((ln for ln in lines if ln), "")
+    return line if len(line) <= 300 else line[:300] + "..."
+
+
+# The audience Entra expects on federated assertions (what azuread and azure/login ask GitHub for).
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+_NO_FEDERATED = "no federated credential on the application {}: add one, or fix {{oidc}}"
+# Which setting to change, for the AADSTS codes users actually meet (docs/authentication.md).
+_AADSTS_HINTS = {
+    "7000215": "the client secret is wrong (use the secret's value, not its id): fix {secret}",
+    "7000222": "the client secret has expired: create a new one and set {secret}",
+    "700016": "no such application in this tenant: check {client_id} and {tenant_id}",
+    "90002": "no such tenant in this cloud: check {tenant_id} and {environment}",
+    "900023": "the tenant id is malformed: check {tenant_id}",
+    "700027": "the certificate is not registered on the application: upload it, or fix {cert}",
+    "700024": "the client assertion has expired or is not yet valid: check this machine's clock, or give a "
+              "fresh federated token ({oidc})",
+    "70021": _NO_FEDERATED.format("matches the token's issuer, subject and audience"),
+    "700211": _NO_FEDERATED.format("has the token's issuer"),
+    "700213": _NO_FEDERATED.format("has the token's subject"),
+    "700212": _NO_FEDERATED.format(f"has the token's audience ({FEDERATION_AUDIENCE})"),
+    "500011": "Graph is not known in this tenant's cloud: check {environment}",
+    "7000112": "the application is disabled: enable it, or use another {client_id}",
+}
+
+
+def identity_platform_error(answer: Mapping[str, Any], keys: Mapping[str, str],
+                            default_hint: str) -> tuple[str, str | None]:
+    """The identity platform's error answer as one line, "error: AADSTSnnn: first line -> what to
+    change", and its code. `keys` name the settings: secret, cert, oidc, client_id, tenant_id, environment."""
+    desc = first_line(answer.get("error_description") or answer.get("message"))
+    m = re.search(r"AADSTS(\d+)", desc)
+    code = str((answer.get("error_codes") or [""])[0] or (m.group(1) if m else "")) or None
+    desc = desc if not code or f"AADSTS{code}" in desc else f"AADSTS{code}: {desc}"
+    err = answer.get("error") or f"HTTP {answer.get('statusCode', 'error')}"
+    return (f"{err}: {desc} -> {_AADSTS_HINTS.get(code or '', default_hint).format(**keys)}",
+            f"AADSTS{code}" if code else err)
 
 
 # The one place TLS trust is added (docs/authentication.md, "TLS trust"): REQUESTS_CA_BUNDLE is

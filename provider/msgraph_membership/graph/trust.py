@@ -1,8 +1,9 @@
 """TLS trust: `caBundle` adds to the usual trust store instead of replacing it.
 
-requests (and so msal) take one CA file in `verify`, which *replaces* the trust store. A
-configured bundle (the emulator's test CA, a corporate proxy's CA) is meant as extra trust, so
-the client verifies against one file holding both: certifi's store and the configured bundle.
+requests (and so sign-in, whose azure-identity credentials send through our requests session)
+take one CA file in `verify`, which *replaces* the trust store. A configured bundle (the
+emulator's test CA, a corporate proxy's CA) is meant as extra trust, so the client verifies
+against one file holding both: certifi's store and the configured bundle.
 Verification is never turned off.
 """
 from __future__ import annotations

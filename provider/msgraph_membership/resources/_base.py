@@ -1,6 +1,6 @@
 """What every membership provider shares: configuration, the shared Graph client, input
 validation that tolerates unknowns, and turning Graph errors into messages that say what to
-change.
+change; and the base of resource classes that share arguments (`MembershipResource`).
 
 The provider object is pickled into state by reference (the class lives in this installed
 package) and must hold nothing: settings and clients are built in the provider process, in
@@ -16,7 +16,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, Resource, ResourceProvider
 from pulumi.output import Unknown
 
 from ..graph import errors as E
@@ -272,7 +272,7 @@ class MembershipProvider(ResourceProvider):
     """Base of every provider here: configuration and the shared client, nothing stored."""
 
     # The pickled provider holds no secret (a test asserts it), so state need not encrypt it and
-    # large stacks avoid one secret per resource (pulumi/pulumi#15538).
+    # large stacks do not carry one secret per resource.
     serialize_as_secret_always = False
 
     def __getstate__(self) -> dict:
@@ -360,3 +360,15 @@ class MembershipProvider(ResourceProvider):
                                                         "grant one (admin consent)" + docs_link("permissions.md")))]
         except E.GraphError as e:  # throttled or unavailable past every retry, or refused
             return [("provider", f"could not check the directory: {graph_message(e)}")]
+
+
+class MembershipResource(Resource):
+    """Base of resource classes that share arguments and outputs (_single.py, _batch.py). Each
+    class still lists every output among its own annotations, its own first: documentation and
+    tools read a resource class's `__annotations__`."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        shared = {k: v for base in reversed(cls.__mro__[1:]) if issubclass(base, MembershipResource)
+                  for k, v in vars(base).get("__annotations__", {}).items()}
+        cls.__annotations__ = {**vars(cls).get("__annotations__", {}), **shared}

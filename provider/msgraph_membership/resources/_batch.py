@@ -1,20 +1,26 @@
-"""What `GroupMembers` and `AdministrativeUnitMembers` share: a managed set of members of one
-container (a group or a unit), converged from the directory's actual state.
+"""What `GroupMembers`, `AdministrativeUnitMembers` and `MemberOf` share: a managed set of
+links from one object (the anchor) to many, converged from the directory's actual state.
 
-A subclass names its container argument and kind, and says how to validate and add members;
-listing, removing, planning, adoption, drift, and errors are here once.
+The batch pair are anchored on a container (a group or a unit, _containers.py) and manage a list
+of its members (`member_ids`); `MemberOf` is the same set seen from the member's side: anchored
+on one member, it manages the list of its groups. A subclass names its anchor, ids and list, and
+says how to validate and add; check (with the guard against mass removal, _guard.py), diff,
+planning, adoption, confirmation, drift, and errors are here once. Listing and writing through
+the container are the defaults; `MemberOf` lists and writes through the member instead
+(docs/resources.md).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..graph import errors as E
 from ..graph.rules import permission_hint
-from ._base import (ApplyError, InputError, MembershipProvider, check_bool, check_guid, check_guid_list,
-                    graph_message, has_unknown, is_unknown)
+from ._base import (ApplyError, InputError, MembershipProvider, MembershipResource, check_bool, check_guid,
+                    check_guid_list, graph_message, has_unknown, is_unknown)
+from ._containers import Anchor
 from ._converge import describe_failures, plan, short_list
 from ._refs import ReferenceArg, carry
 from ._guard import MAX_REMOVALS, check_guard_args, guard_outputs, too_many, unprotected
@@ -24,10 +30,10 @@ if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider proce
 
 
 DIFF_KEY = "members"  # the checked input that `pulumi preview --diff` shows instead of member_ids
-PROTECTED = "protected_member_ids"
 # With authoritative=True, the members outside member_ids that the run would remove (id -> type),
 # found by listing the container at preview: a checked input, so `pulumi preview --diff` shows it.
 OUTSIDE_KEY = "outside_members_to_remove"
+Ids = pulumi.Input[Sequence[pulumi.Input[str]]]  # a list argument of object ids, as a program gives it
 
 
 def id_set(ids) -> dict[str, str]:
@@ -50,67 +56,98 @@ def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.Resou
     return pulumi.ResourceOptions.merge(opts, hidden)
 
 
-class BatchMembersProvider(MembershipProvider):
-    container_arg: str            # "group_id"
-    container_what: str           # "the group's object id"
-    container_noun: str           # "group"
-    kind: str                     # graph.rules.GROUPS or UNITS
-    add_op: str                   # permission_hint operation for adds
-    remove_op: str                # ... and removals
+class BatchProvider(MembershipProvider):
+    anchor: Anchor                # the one object: a group or unit (_containers.py), or MemberOf's member
+    list_arg = "member_ids"       # the many
+    list_what = "member object ids"
+    protected_arg = "protected_member_ids"
+    adopted_arg = "adopted_member_ids"
+    takes_authoritative = True    # the `authoritative` argument (MemberOf has none)
+    diff_key: Optional[str] = DIFF_KEY
+    item_noun = "member"          # what one link is called in failures
+    removal_noun = "member"       # ... and in a max_removals refusal
+    removed_verb = "removed"
 
-    # -- what differs per container ---------------------------------------------------------------
+    # -- what differs per resource ----------------------------------------------------------------
 
-    def resource_id(self, container_id: str) -> str:
-        raise NotImplementedError
+    # The id format, as two functions of the resource's module set with staticmethod: the id of
+    # the resource anchored on an object, and the anchor's id an id names.
+    resource_id: Callable[[str], str]
+    parse_id: Callable[[str], str]
 
-    def container_of(self, id_: str) -> str:
-        raise NotImplementedError
-
-    def validate_members(self, container_id: str, member_ids: Sequence[str]) -> None:
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
         """Raise InputError for what the directory would refuse (before any write)."""
         raise NotImplementedError
 
-    def add_members(self, container_id: str, member_ids: Sequence[str]) -> WriteReport:
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
         raise NotImplementedError
 
-    def self_membership_problem(self, container_id: str) -> str:
-        return f"contains the {self.container_noun} itself ({container_id})"
+    def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
+        """What a 403 most likely means is missing; `failed` holds the per-item failures, if any."""
+        return permission_hint(op)
 
-    # -- the lifecycle ------------------------------------------------------------------------------
+    def subject(self, anchor_id: str) -> str:
+        return f"{self.anchor.noun} {anchor_id}"
+
+    def removal_where(self, anchor_id: str) -> str:
+        return self.subject(anchor_id)
+
+    def progress(self, anchor_id: str, adding: int, removing: int) -> str:
+        return f"{self.subject(anchor_id)}: adding {adding}, removing {removing} member(s)"
+
+    # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
+
+    def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
+        """What is linked now, fresh from Graph (as an apply must see it)."""
+        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)
+
+    def present(self, anchor_id: str, managed: set[str]) -> set[str]:
+        """What is linked now for a refresh: a managed link missing is looked at again before it
+        counts as drift (replication lag). Raises NotFound when the anchor is gone."""
+        listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
+        if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
+            listed |= (managed - listed) - self.client.missing_after_wait(self.anchor.kind, anchor_id, managed - listed)
+        return listed
+
+    def remove(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+        return self.client.remove_members(self.anchor.kind, anchor_id, ids)
+
+    def confirm(self, anchor_id: str, present: set[str], absent: set[str]) -> None:
+        self.client.confirm(self.anchor.kind, anchor_id, present=present, absent=absent)
+
+    # -- check ----------------------------------------------------------------------------------------
 
     @property
-    def args(self) -> tuple[str, str, str]:
-        return (self.container_arg, "member_ids", "authoritative")
-
-    member_kinds: frozenset[str]  # what member_ids may name (graph/references.py)
-    container_kinds: frozenset[str]
+    def args(self) -> tuple[str, ...]:
+        return (self.anchor.arg, self.list_arg) + (("authoritative",) if self.takes_authoritative else ())
 
     @property
     def reference_args(self) -> tuple[ReferenceArg, ...]:
-        return (ReferenceArg(self.container_arg, self.container_kinds),
-                ReferenceArg("member_ids", self.member_kinds, many=True),
-                ReferenceArg(PROTECTED, self.member_kinds, many=True))
+        return (ReferenceArg(self.anchor.arg, self.anchor.kinds),
+                ReferenceArg(self.list_arg, self.anchor.other_kinds, many=True),
+                ReferenceArg(self.protected_arg, self.anchor.other_kinds, many=True))
 
     def check_inputs(self, olds: dict, news: dict):
-        cid_arg = self.container_arg
+        one, many = self.anchor.arg, self.list_arg
         inputs = {k: v for k, v in news.items() if k in self.args}
-        guard_problems = check_guard_args(news, inputs, PROTECTED, "member object ids")
+        guard_problems = check_guard_args(news, inputs, self.protected_arg, self.list_what)
         problems: list[tuple[str, str]] = []
-        if not has_unknown(news.get(cid_arg)):
-            inputs[cid_arg], p = check_guid(news.get(cid_arg), self.container_what)
+        if not has_unknown(news.get(one)):
+            inputs[one], p = check_guid(news.get(one), self.anchor.what)
             if p:
-                problems.append((cid_arg, p))
-        if not is_unknown(news.get("member_ids")):
-            value, ps = check_guid_list(news.get("member_ids"), "member object ids")
-            if not has_unknown(news.get("member_ids")):
-                inputs["member_ids"] = value
-                if not ps:
-                    inputs[DIFF_KEY] = id_set(value or [])
-            problems += [("member_ids", p) for p in ps]
-            cid = inputs.get(cid_arg)
-            if not ps and isinstance(cid, str) and cid in (value or []):
-                problems.append(("member_ids", self.self_membership_problem(cid)))
-        if not is_unknown(news.get("authoritative")):
+                problems.append((one, p))
+        if not is_unknown(news.get(many)):
+            value, ps = check_guid_list(news.get(many), self.list_what)
+            if not has_unknown(news.get(many)):
+                inputs[many] = value
+                if not ps and self.diff_key:
+                    inputs[self.diff_key] = id_set(value or [])
+            problems += [(many, p) for p in ps]
+            anchor_id = inputs.get(one)
+            if not ps and isinstance(anchor_id, str) and anchor_id in (value or []):
+                problems.append((many, f"contains the {self.anchor.noun} itself ({anchor_id}); "
+                                       f"{self.anchor.self_reason}"))
+        if self.takes_authoritative and not is_unknown(news.get("authoritative")):
             inputs["authoritative"], p = check_bool(news.get("authoritative"), False)
             if p:
                 problems.append(("authoritative", p))
@@ -122,153 +159,165 @@ class BatchMembersProvider(MembershipProvider):
             problems = self._removal_problems(olds, inputs)
         return self.check_result(inputs, problems)
 
-    # -- the guard against mass removal (_guard.py) ----------------------------------------------------
+    def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
+        new_ids = set(inputs.get(self.list_arg) or [])
+        if olds.get(self.anchor.arg) == inputs.get(self.anchor.arg):
+            new_ids -= set(olds.get(self.list_arg) or [])  # only what changed needs the directory
+        self.validate(inputs[self.anchor.arg], sorted(new_ids))
+        return []
 
+    def _refusal(self, removals, guard: dict, anchor_id: str) -> str | None:
+        return too_many(unprotected(removals, guard.get(self.protected_arg) or []), guard.get(MAX_REMOVALS),
+                        where=self.removal_where(anchor_id), noun=self.removal_noun,
+                        protected_arg=self.protected_arg, list_arg=self.list_arg)
 
     def _removal_problems(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
-        """What this run would remove, known before any write: members dropped from member_ids
-        and, with authoritative=True, the members outside the list (one listing of the container).
-        Those outside are added to the checked inputs and named in a warning; more removals than
+        """What this run would remove, known before any write: links dropped from the list and,
+        with authoritative=True, the members outside it (one listing of the container). Those
+        outside are added to the checked inputs and named in a warning; more removals than
         max_removals fail the preview. Unknown inputs leave it to the same check at apply."""
-        keys = (self.container_arg, "member_ids", "authoritative", PROTECTED, MAX_REMOVALS)
+        keys = (self.anchor.arg, self.list_arg, "authoritative", self.protected_arg, MAX_REMOVALS)
         if any(has_unknown(inputs.get(k)) for k in keys):
             return []
-        cid = inputs[self.container_arg]
-        desired = set(inputs.get("member_ids") or [])
-        protected = set(inputs.get(PROTECTED) or [])
+        anchor_id = inputs[self.anchor.arg]
+        desired = set(inputs.get(self.list_arg) or [])
         dropped: set[str] = set()
-        if olds.get(self.container_arg) == cid:
-            dropped = set(olds.get("member_ids") or []) - desired
+        if olds.get(self.anchor.arg) == anchor_id:
+            dropped = set(olds.get(self.list_arg) or []) - desired
         outside: dict[str, str] = {}
         if inputs.get("authoritative"):
             try:
-                current = self.client.member_ids(self.kind, cid, max_age_s=0)  # as the apply will see it
+                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply sees it
             except E.NotFound:
                 current = {}  # a container created in this run: nothing to remove
             except E.GraphError as e:
-                return [("provider", f"could not list the {self.container_noun}'s members to show what "
+                return [("provider", f"could not list the {self.anchor.noun}'s members to show what "
                                      f"authoritative=True would remove: {graph_message(e, hint=permission_hint('read'))}")]
             dropped &= set(current)
+            protected = set(inputs.get(self.protected_arg) or [])
             outside = {m: t for m, t in sorted(current.items()) if m not in desired and m not in protected}
         if outside:
             inputs[OUTSIDE_KEY] = outside
-            pulumi.log.warn(f"{self.container_noun} {cid}: authoritative=True will remove {len(outside)} member(s) "
+            pulumi.log.warn(f"{self.subject(anchor_id)}: authoritative=True will remove {len(outside)} member(s) "
                             f"not in member_ids: {short_list(outside, 20)}")
-        refusal = too_many(unprotected(dropped | set(outside), protected), inputs.get(MAX_REMOVALS),
-                           where=f"{self.container_noun} {cid}")
+        refusal = self._refusal(dropped | set(outside), inputs, anchor_id)
         return [(MAX_REMOVALS, refusal)] if refusal else []
 
-    def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
-        new_ids = set(inputs.get("member_ids") or [])
-        if olds.get(self.container_arg) == inputs.get(self.container_arg):
-            new_ids -= set(olds.get("member_ids") or [])  # only what changed needs the directory
-        self.validate_members(inputs[self.container_arg], sorted(new_ids))
-        return []
+    # -- diff, create, update, read, delete -----------------------------------------------------------
 
     def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
-        cid = self.container_arg
-        replaces = [cid] if has_unknown(news.get(cid)) or olds.get(cid) != news.get(cid) else []
+        def differs(k: str, norm=lambda v: v) -> bool:
+            return has_unknown(news.get(k)) or norm(olds.get(k)) != norm(news.get(k))
+
+        def as_set(v):
+            return sorted(v or [])
+
+        replaces = [self.anchor.arg] if differs(self.anchor.arg) else []
         changed = list(replaces)
-        if has_unknown(news.get("member_ids")) or \
-                sorted(olds.get("member_ids") or []) != sorted(news.get("member_ids") or []):
-            changed.append("member_ids")
-        if has_unknown(news.get("authoritative")) or bool(olds.get("authoritative")) != bool(news.get("authoritative")):
-            changed.append("authoritative")
-        if has_unknown(news.get(PROTECTED)) or sorted(olds.get(PROTECTED) or []) != sorted(news.get(PROTECTED) or []):
-            changed.append(PROTECTED)
-        if has_unknown(news.get(MAX_REMOVALS)) or olds.get(MAX_REMOVALS) != news.get(MAX_REMOVALS):
-            changed.append(MAX_REMOVALS)
+        changed += [k for k, norm in ((self.list_arg, as_set), ("authoritative", bool), (self.protected_arg, as_set),
+                                      (MAX_REMOVALS, lambda v: v)) if differs(k, norm)]
         if news.get(OUTSIDE_KEY):  # authoritative and members outside the list: the update removes them
             changed.append(OUTSIDE_KEY)
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def create(self, props: dict) -> CreateResult:
-        cid = props[self.container_arg]
-        outs = self._converge(cid, list(props.get("member_ids") or []), bool(props.get("authoritative")),
-                              managed_before=set(), adopted_before=set(), guard=props)
-        return carry(CreateResult(self.resource_id(cid), outs), props)
+        anchor_id = props[self.anchor.arg]
+        outs = self._converge(anchor_id, props, managed_before=set(), adopted_before=set())
+        return carry(CreateResult(self.resource_id(anchor_id), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
-        outs = self._converge(news[self.container_arg], list(news.get("member_ids") or []),
-                              bool(news.get("authoritative")),
-                              managed_before=set(olds.get("member_ids") or []),
-                              adopted_before=set(olds.get("adopted_member_ids") or []), guard=news)
+        outs = self._converge(news[self.anchor.arg], news, managed_before=set(olds.get(self.list_arg) or []),
+                              adopted_before=set(olds.get(self.adopted_arg) or []))
         return carry(UpdateResult(outs), news)
 
-    def _converge(self, cid: str, desired: list[str], authoritative: bool, *, managed_before: set[str],
-                  adopted_before: set[str], guard: dict) -> dict:
+    def _converge(self, anchor_id: str, props: dict, *, managed_before: set[str], adopted_before: set[str]) -> dict:
         """Make the directory match from its actual state, so a half-done earlier apply converges.
-        Protected members are never removed; more removals than max_removals stop before any write."""
-        c = self.client
-        subject = f"{self.container_noun} {cid}"
+        Protected links are never removed; more removals than max_removals stop before any write."""
+        desired = set(props.get(self.list_arg) or [])
+        authoritative = bool(props.get("authoritative"))
         try:
-            self.validate_members(cid, sorted(set(desired) - managed_before))
+            self.validate(anchor_id, sorted(desired - managed_before))
         except InputError as e:
             raise ApplyError(f"{e.prop}: {e.reason}") from None
         try:
-            current = c.member_ids(self.kind, cid, max_age_s=0)
+            current = self.current(anchor_id, desired | managed_before)
         except E.GraphError as e:
             raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
-        p = plan(current.keys(), desired, managed_before=managed_before, adopted_before=adopted_before,
+        p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before,
                  authoritative=authoritative)
-        protected = guard.get(PROTECTED) or []
-        to_remove = unprotected(p.to_remove, protected)
-        refusal = too_many(to_remove, guard.get(MAX_REMOVALS), where=subject)
+        to_remove = unprotected(p.to_remove, props.get(self.protected_arg) or [])
+        refusal = self._refusal(to_remove, props, anchor_id)
         if refusal:
             raise ApplyError(f"{MAX_REMOVALS}: {refusal} (nothing was changed)")
         if p.to_add or to_remove:
-            pulumi.log.info(f"{subject}: adding {len(p.to_add)}, removing {len(to_remove)} member(s)")
+            pulumi.log.info(self.progress(anchor_id, len(p.to_add), len(to_remove)))
         try:
-            added = self.add_members(cid, p.to_add)
-            removed = c.remove_members(self.kind, cid, to_remove)
+            added = self.add(anchor_id, p.to_add)
+            removed = self.remove(anchor_id, to_remove)
         except E.Forbidden as e:
-            raise ApplyError(graph_message(e, hint=self.hint(self.add_op, cid))) from None
+            raise ApplyError(graph_message(e, hint=self.hint(self.anchor.add_op, anchor_id))) from None
         except E.GraphError as e:
             raise ApplyError(graph_message(e)) from None
         # Adopted: there before this resource managed it. "Already exists" on our add also means
-        # that, except for members this resource managed already (their add was lagging).
-        adopted = p.adopted | ((added.unchanged & set(desired)) - managed_before)
-        c.confirm(self.kind, cid, present=added.done, absent=removed.done)
+        # that, except for links this resource managed already (their add was lagging).
+        adopted = p.adopted | ((added.unchanged & desired) - managed_before)
+        self.confirm(anchor_id, present=added.done, absent=removed.done)
         failed = {**added.failed, **removed.failed}
         if failed:
-            raise ApplyError(describe_failures(subject, failed, "changed", hint=self.hint(self.add_op, cid)))
-        return {self.container_arg: cid, "member_ids": sorted(set(desired)), "authoritative": authoritative,
-                "adopted_member_ids": sorted(adopted), **guard_outputs(guard, PROTECTED)}
+            raise ApplyError(describe_failures(self.subject(anchor_id), failed, "changed", noun=self.item_noun,
+                                               hint=self.hint(self.anchor.add_op, anchor_id, failed)))
+        return self._outputs(anchor_id, sorted(desired), authoritative, sorted(adopted), props)
 
-    def hint(self, op: str, cid: str) -> str:
-        return permission_hint(op)
+    def _outputs(self, anchor_id: str, ids: list[str], authoritative: bool, adopted: list[str], props: dict) -> dict:
+        return {self.anchor.arg: anchor_id, self.list_arg: ids,
+                **({"authoritative": authoritative} if self.takes_authoritative else {}),
+                self.adopted_arg: adopted, **guard_outputs(props, self.protected_arg)}
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        cid = props.get(self.container_arg) or self.container_of(id_)
+        anchor_id = props.get(self.anchor.arg) or self.parse_id(id_)
         authoritative = bool(props.get("authoritative"))
+        managed = set(props.get(self.list_arg) or [])
         try:
-            current = self.client.member_ids(self.kind, cid)
+            listed = self.present(anchor_id, managed)
         except E.NotFound:
-            return ReadResult(None, {})
-        managed = set(props.get("member_ids") or [])
-        listed = set(current)
-        if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
-            listed |= (managed - listed) - self.client.missing_after_wait(self.kind, cid, managed - listed)
+            return ReadResult(None, {})  # the anchor itself is gone
         # Authoritative: everything present is drift to show, except protected members outside the list.
-        protected = set(props.get(PROTECTED) or [])
+        protected = set(props.get(self.protected_arg) or [])
         present = sorted(listed - (protected - managed)) if authoritative else sorted(managed & listed)
-        outs = {self.container_arg: cid, "member_ids": present, "authoritative": authoritative,
-                "adopted_member_ids": sorted(set(props.get("adopted_member_ids") or []) & set(present)),
-                **guard_outputs(props, PROTECTED)}
-        return carry(ReadResult(id_, outs, inputs={self.container_arg: cid, "member_ids": present, DIFF_KEY: id_set(present),
-                                             "authoritative": authoritative, **guard_outputs(props, PROTECTED)}), props)
+        outs = self._outputs(anchor_id, present, authoritative,
+                             sorted(set(props.get(self.adopted_arg) or []) & set(present)), props)
+        inputs = {k: v for k, v in outs.items() if k != self.adopted_arg}
+        if self.diff_key:
+            inputs[self.diff_key] = id_set(present)
+        return carry(ReadResult(id_, outs, inputs=inputs), props)
 
     def delete(self, id_: str, props: dict) -> None:
-        cid = props.get(self.container_arg) or self.container_of(id_)
-        ids = unprotected(props.get("member_ids") or [], props.get(PROTECTED) or [])
+        anchor_id = props.get(self.anchor.arg) or self.parse_id(id_)
+        ids = unprotected(props.get(self.list_arg) or [], props.get(self.protected_arg) or [])
         if not ids:
             return
         try:
-            rep = self.client.remove_members(self.kind, cid, ids)
+            rep = self.remove(anchor_id, ids)
         except E.NotFound:
-            return  # the container is gone, and its memberships with it
+            return  # the anchor is gone, and its memberships with it
         except E.Forbidden as e:
-            raise ApplyError(graph_message(e, hint=self.hint(self.remove_op, cid))) from None
+            raise ApplyError(graph_message(e, hint=self.hint(self.anchor.remove_op, anchor_id))) from None
         if rep.failed:
-            raise ApplyError(describe_failures(f"{self.container_noun} {cid}", rep.failed, "removed",
-                                               hint=self.hint(self.remove_op, cid)))
+            raise ApplyError(describe_failures(self.subject(anchor_id), rep.failed, self.removed_verb,
+                                               noun=self.item_noun,
+                                               hint=self.hint(self.anchor.remove_op, anchor_id, rep.failed)))
+
+
+class BatchMembersResource(MembershipResource):
+    """The arguments and outputs `GroupMembers` and `AdministrativeUnitMembers` share; each names
+    its container argument and provider."""
+
+    member_ids: pulumi.Output[list]
+    authoritative: pulumi.Output[bool]
+    adopted_member_ids: pulumi.Output[list]
+    protected_member_ids: pulumi.Output[Optional[list]]
+    max_removals: pulumi.Output[Optional[int]]
+
+    def __init__(self, provider: BatchProvider, resource_name: str, opts: Optional[pulumi.ResourceOptions],
+                 **args):
+        super().__init__(provider, resource_name, {**args, "adopted_member_ids": None}, hide_member_ids_diff(opts))

@@ -1,5 +1,5 @@
-"""Converging a managed set of links (members of a unit, groups of a member) from the
-directory's actual state, shared by `AdministrativeUnitMembers` and `MemberOf`.
+"""Converging a managed set of links (members of a group or unit, groups of a member) from the
+directory's actual state: the plan and the messages of the batch resources (_batch.py).
 
 Plans are computed from what Graph lists now, not from what the last apply recorded, so an
 apply that stopped halfway converges on the next `pulumi up` with no manual step.

@@ -13,65 +13,47 @@ Id: `/directory/administrativeUnits/{au_id}/members`. `member_ids` and `authorit
 place; `administrative_unit_id` replaces. Units take one member per request (docs/graph-behaviour.md
 §1.7), so adds and removals go through `$batch`, 20 per call. Members already present are
 adopted (`adopted_member_ids`). Without `authoritative`, only the listed members are managed;
-with it, others are removed and show as drift on refresh.
+with it, others are removed and show as drift on refresh. What every batch resource does is in
+_batch.py; this module holds what is a unit's.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from ..graph.rules import UNITS
-from ..graph.references import UNIT_KINDS, UNIT_MEMBER_KINDS
-from ._batch import BatchMembersProvider, hide_member_ids_diff
-from .administrative_unit_member import validate_unit_members
+from ._batch import BatchMembersResource, BatchProvider, Ids
+from ._containers import UNIT, validate_unit_members
+from .administrative_unit_member import UNITS_PREFIX
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
 
-_PREFIX = "/directory/administrativeUnits/"
-
 
 def unit_members_id(unit_id: str) -> str:
-    return f"{_PREFIX}{unit_id}/members"
+    return f"{UNITS_PREFIX}{unit_id}/members"
 
 
 def parse_unit_members_id(id_: str) -> str:
-    if not (id_.startswith(_PREFIX) and id_.endswith("/members")):
-        raise ValueError(f"{id_!r} is not an AdministrativeUnitMembers id (/directory/administrativeUnits/{{au_id}}/members)")
-    return id_[len(_PREFIX):-len("/members")]
+    if not (id_.startswith(UNITS_PREFIX) and id_.endswith("/members")):
+        raise ValueError(f"{id_!r} is not an AdministrativeUnitMembers id "
+                         "(/directory/administrativeUnits/{au_id}/members)")
+    return id_[len(UNITS_PREFIX):-len("/members")]
 
 
-class AdministrativeUnitMembersProvider(BatchMembersProvider):
-    container_arg = "administrative_unit_id"
-    container_what = "the administrative unit's object id"
-    container_noun = "administrative unit"
-    container_kinds = UNIT_KINDS
-    member_kinds = UNIT_MEMBER_KINDS
-    kind = UNITS
-    add_op = "au_add"
-    remove_op = "au_remove"
+class AdministrativeUnitMembersProvider(BatchProvider):
+    anchor = UNIT
+    resource_id, parse_id = staticmethod(unit_members_id), staticmethod(parse_unit_members_id)
 
-    def resource_id(self, container_id: str) -> str:
-        return unit_members_id(container_id)
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
+        validate_unit_members(self.client, anchor_id, ids, prop="member_ids")
 
-    def container_of(self, id_: str) -> str:
-        return parse_unit_members_id(id_)
-
-    def self_membership_problem(self, container_id: str) -> str:
-        return (f"contains the administrative unit itself ({container_id}); "
-                "units take users, groups and devices")
-
-    def validate_members(self, unit_id: str, member_ids: Sequence[str]) -> None:
-        validate_unit_members(self.client, unit_id, member_ids, prop="member_ids")
-
-    def add_members(self, container_id: str, member_ids: Sequence[str]) -> WriteReport:
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
         # Units take one member per request (docs/graph-behaviour.md §1.7): $batch of 20.
-        return self.client.add_unit_members(container_id, member_ids)
+        return self.client.add_unit_members(anchor_id, ids)
 
 
-class AdministrativeUnitMembers(Resource, module="msgraph", name="AdministrativeUnitMembers"):
+class AdministrativeUnitMembers(BatchMembersResource, module="msgraph", name="AdministrativeUnitMembers"):
     """Several members of one Entra ID administrative unit, managed together with batched writes.
 
     Arguments: `administrative_unit_id`, `member_ids` (users, groups, devices; order and
@@ -87,19 +69,11 @@ class AdministrativeUnitMembers(Resource, module="msgraph", name="Administrative
     """
 
     administrative_unit_id: pulumi.Output[str]
-    member_ids: pulumi.Output[list]
-    authoritative: pulumi.Output[bool]
-    adopted_member_ids: pulumi.Output[list]
-    protected_member_ids: pulumi.Output[Optional[list]]
-    max_removals: pulumi.Output[Optional[int]]
 
-    def __init__(self, resource_name: str, administrative_unit_id: pulumi.Input[str],
-                 member_ids: pulumi.Input[Sequence[pulumi.Input[str]]], authoritative: pulumi.Input[bool] = False,
-                 opts: Optional[pulumi.ResourceOptions] = None, *,
-                 protected_member_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
-                 max_removals: Optional[pulumi.Input[int]] = None):
-        super().__init__(AdministrativeUnitMembersProvider(), resource_name,
-                         {"administrative_unit_id": administrative_unit_id, "member_ids": member_ids,
-                          "authoritative": authoritative, "adopted_member_ids": None,
-                          "protected_member_ids": protected_member_ids, "max_removals": max_removals},
-                         hide_member_ids_diff(opts))
+    def __init__(self, resource_name: str, administrative_unit_id: pulumi.Input[str], member_ids: Ids,
+                 authoritative: pulumi.Input[bool] = False, opts: Optional[pulumi.ResourceOptions] = None, *,
+                 protected_member_ids: Optional[Ids] = None, max_removals: Optional[pulumi.Input[int]] = None):
+        super().__init__(AdministrativeUnitMembersProvider(), resource_name, opts,
+                         administrative_unit_id=administrative_unit_id, member_ids=member_ids,
+                         authoritative=authoritative, protected_member_ids=protected_member_ids,
+                         max_removals=max_removals)

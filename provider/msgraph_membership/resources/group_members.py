@@ -12,72 +12,47 @@ Example::
 Id: `{group_id}/members`. `member_ids` and `authoritative` change in place; `group_id` replaces.
 Adds use `PATCH members@odata.bind` 20 at a time; removals `$batch` 20 at a time. Members already
 present are adopted (listed in `adopted_member_ids`). Without `authoritative`, only the listed
-members are managed; with it, others are removed and show as drift on refresh.
+members are managed; with it, others are removed and show as drift on refresh. What every batch
+resource does is in _batch.py; this module holds what is a group's.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from ..graph.rules import GROUPS, permission_hint, unified_member_problem
-from ._base import InputError, member_type_problem, member_types, writable_group
-from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS
-from ._batch import BatchMembersProvider, hide_member_ids_diff
-from ._converge import short_list
+from ..graph.rules import permission_hint
+from ._batch import BatchMembersResource, BatchProvider, Ids
+from ._containers import GROUP, validate_group_members
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
 
 
-class GroupMembersProvider(BatchMembersProvider):
-    container_arg = "group_id"
-    container_what = "the group's object id"
-    container_noun = "group"
-    container_kinds = GROUP_KINDS
-    member_kinds = GROUP_MEMBER_KINDS
-    kind = GROUPS
-    add_op = "add"
-    remove_op = "remove"
-
-    def resource_id(self, container_id: str) -> str:
-        return f"{container_id}/members"
-
-    def container_of(self, id_: str) -> str:
-        return id_.rsplit("/members", 1)[0]
-
-    def self_membership_problem(self, container_id: str) -> str:
-        return f"contains the group itself ({container_id}); a group cannot be a member of itself"
-
-    def add_members(self, container_id: str, member_ids: Sequence[str]) -> WriteReport:
-        return self.client.add_group_members(container_id, member_ids)
-
-    def hint(self, op: str, cid: str) -> str:
-        return permission_hint(op, self.client.get_group(cid) if op == "add" else None)
-
-    def validate_members(self, group_id: str, member_ids: Sequence[str]) -> None:
-        c = self.client
-        group = writable_group(c, group_id)
-        types = member_types(c, list(member_ids))
-        if types is None:  # no Directory.Read.All: Graph judges the members on write
-            return
-        missing = [m for m in member_ids if m not in types]
-        if missing:
-            raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: "
-                                           f"{short_list(missing)}; correct them or remove them from member_ids")
-        bad = []
-        for m in member_ids:
-            p = group.member_problem(m, types[m]) or member_type_problem(c, m, types[m])
-            if not p and c.is_unified_group(m):
-                p = unified_member_problem(m)
-            if p:
-                bad.append(p)
-        if bad:
-            raise InputError("member_ids", "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else ""))
+def group_members_id(group_id: str) -> str:
+    return f"{group_id}/members"
 
 
-class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
+def parse_group_members_id(id_: str) -> str:
+    return id_.rsplit("/members", 1)[0]
+
+
+class GroupMembersProvider(BatchProvider):
+    anchor = GROUP
+    resource_id, parse_id = staticmethod(group_members_id), staticmethod(parse_group_members_id)
+
+    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
+        validate_group_members(self.client, anchor_id, ids)
+
+    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+        return self.client.add_group_members(anchor_id, ids)  # PATCH members@odata.bind, 20 per request
+
+    def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
+        # An add to a role-assignable group needs one more permission.
+        return permission_hint(op, self.client.get_group(anchor_id) if op == "add" else None)
+
+
+class GroupMembers(BatchMembersResource, module="msgraph", name="GroupMembers"):
     """Several direct members of one Entra ID group, managed together with batched writes.
 
     Arguments: `group_id`, `member_ids` (list; order and duplicates do not matter),
@@ -91,19 +66,10 @@ class GroupMembers(Resource, module="msgraph", name="GroupMembers"):
     """
 
     group_id: pulumi.Output[str]
-    member_ids: pulumi.Output[list]
-    authoritative: pulumi.Output[bool]
-    adopted_member_ids: pulumi.Output[list]
-    protected_member_ids: pulumi.Output[Optional[list]]
-    max_removals: pulumi.Output[Optional[int]]
 
-    def __init__(self, resource_name: str, group_id: pulumi.Input[str],
-                 member_ids: pulumi.Input[Sequence[pulumi.Input[str]]], authoritative: pulumi.Input[bool] = False,
-                 opts: Optional[pulumi.ResourceOptions] = None, *,
-                 protected_member_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
-                 max_removals: Optional[pulumi.Input[int]] = None):
-        super().__init__(GroupMembersProvider(), resource_name,
-                         {"group_id": group_id, "member_ids": member_ids, "authoritative": authoritative,
-                          "adopted_member_ids": None,
-                          "protected_member_ids": protected_member_ids, "max_removals": max_removals},
-                         hide_member_ids_diff(opts))
+    def __init__(self, resource_name: str, group_id: pulumi.Input[str], member_ids: Ids,
+                 authoritative: pulumi.Input[bool] = False, opts: Optional[pulumi.ResourceOptions] = None, *,
+                 protected_member_ids: Optional[Ids] = None, max_removals: Optional[pulumi.Input[int]] = None):
+        super().__init__(GroupMembersProvider(), resource_name, opts, group_id=group_id, member_ids=member_ids,
+                         authoritative=authoritative, protected_member_ids=protected_member_ids,
+                         max_removals=max_removals)
