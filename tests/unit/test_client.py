@@ -20,8 +20,7 @@ USER = "0a000001-0000-4000-8000-000000000001"
 
 def client(script):
     sleeps = []
-    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), sleep=sleeps.append,
-                       retry_alignment_s=0)
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), sleep=sleeps.append)
     return GraphClient(resolve_settings({}, environ={}), transport=t, sleep=sleeps.append,
                        consistency=ConsistencyPolicy()), sleeps
 
@@ -161,7 +160,7 @@ def test_looking_again_for_missing_memberships_is_said_in_one_line():
 def test_the_look_again_can_be_turned_off():
     sleeps = []
     t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})]),
-                       sleep=sleeps.append, retry_alignment_s=0)
+                       sleep=sleeps.append)
     settings = resolve_settings({}, environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "0"})
     c = GraphClient(settings, transport=t, sleep=sleeps.append)
     said = []
@@ -174,7 +173,7 @@ def test_a_shorter_look_again_waits_only_that_long():
     settings = resolve_settings({"msgraph:recheckMissingSeconds": "1"}, environ={})
     sleeps = []
     t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})] * 3),
-                       sleep=sleeps.append, retry_alignment_s=0)
+                       sleep=sleeps.append)
     c = GraphClient(settings, transport=t, sleep=sleeps.append)
     c.notice = lambda line: None
     c.missing_after_wait(GROUPS, GROUP, [USER])
@@ -185,7 +184,7 @@ def test_a_look_again_under_a_second_still_looks_once():
     settings = resolve_settings({"msgraph:recheckMissingSeconds": "0.5"}, environ={})
     sleeps = []
     t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})] * 3),
-                       sleep=sleeps.append, retry_alignment_s=0)
+                       sleep=sleeps.append)
     c = GraphClient(settings, transport=t, sleep=sleeps.append)
     said = []
     c.notice = said.append

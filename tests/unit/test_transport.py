@@ -15,7 +15,6 @@ GRAPH = "https://graph.example/v1.0"
 
 
 def transport(script, **kw):
-    kw.setdefault("retry_alignment_s", 0)  # exact sleeps; alignment has its own test
     sleeps = []
     t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), verify="/tmp/ca.pem",
                        sleep=sleeps.append, **kw)
@@ -211,14 +210,6 @@ def test_batch_items_that_stay_throttled_keep_their_last_answer():
     assert out["a"].status == 429
 
 
-def test_batch_retry_rounds_start_on_a_shared_clock_tick():
-    t, _ = transport([], retry_alignment_s=0.25)
-    for d in (0.0, 0.1, 1.0, 2.37):
-        aligned = t._aligned(d)
-        assert d <= aligned < d + 0.25 + 1e-6
-        assert abs(((time.time() + aligned) / 0.25) - round((time.time() + aligned) / 0.25)) < 0.05
-
-
 def test_items_of_concurrent_batch_calls_share_batch_requests():
     import threading
 
@@ -231,7 +222,7 @@ def test_items_of_concurrent_batch_calls_share_batch_requests():
         return response(200, {"responses": [{"id": i, "status": 204} for i in ids]})
 
     t, _ = transport([answer] * 4)
-    t._bus._window_s = 0.2
+    t._shared._window_s = 0.2
     results = {}
     barrier = threading.Barrier(3)
 
@@ -362,8 +353,7 @@ class _RefusedCredential:
 
 
 def test_a_sign_in_failure_inside_a_batch_surfaces_as_a_sign_in_failure():
-    t = GraphTransport(GRAPH, _RefusedCredential(), session=FakeSession([]), sleep=lambda s: None,
-                       retry_alignment_s=0)
+    t = GraphTransport(GRAPH, _RefusedCredential(), session=FakeSession([]), sleep=lambda s: None)
     with pytest.raises(E.AuthenticationError, match="msgraph:clientSecret"):
         t.batch([BatchRequest("a", "DELETE", "/groups/g/members/1/$ref")])
 

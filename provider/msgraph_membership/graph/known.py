@@ -75,12 +75,15 @@ class Known:
 
     # -- properties ---------------------------------------------------------------------------
 
-    def group(self, group_id: str, max_age_s: float) -> GroupInfo | None:
+    def _fresh(self, object_id: str, prop: str, max_age_s: float):
+        """A group's or unit's properties (`prop`), when read less than `max_age_s` ago."""
         with self._lock:
-            f = self._facts.get(group_id)
-            if f is not None and f.group is not None and time.monotonic() - f.read_at < max_age_s:
-                return f.group
-            return None
+            f = self._facts.get(object_id)
+            value = getattr(f, prop, None)
+            return value if value is not None and time.monotonic() - f.read_at < max_age_s else None
+
+    def group(self, group_id: str, max_age_s: float) -> GroupInfo | None:
+        return self._fresh(group_id, "group", max_age_s)
 
     def learn_group(self, group_id: str, info: GroupInfo) -> None:
         with self._lock:
@@ -95,11 +98,7 @@ class Known:
                 f.group = None
 
     def unit(self, unit_id: str, max_age_s: float) -> dict | None:
-        with self._lock:
-            f = self._facts.get(unit_id)
-            if f is not None and f.unit is not None and time.monotonic() - f.read_at < max_age_s:
-                return f.unit
-            return None
+        return self._fresh(unit_id, "unit", max_age_s)
 
     def learn_unit(self, unit_id: str, unit: dict) -> None:
         with self._lock:

@@ -1,9 +1,10 @@
 """HTTPS to Graph: bearer tokens, bounded concurrency, retries that honour Retry-After, paging,
 and JSON batching. Knows nothing of memberships or of Pulumi.
 
-Retries (docs/graph-behaviour.md §4): 429, 503 and 504 are retried after `Retry-After` (delta-seconds
-or an HTTP-date), else after an exponential backoff with jitter. A 401 is retried once with a
-fresh token. Every exception `requests` raises is sorted by `failure_fate`: never sent (retried),
+Retries (docs/graph-behaviour.md §4), through the one retry helper (retry.py): 429, 503 and 504
+are retried after `Retry-After` (delta-seconds or an HTTP-date), else after an exponential
+backoff with jitter. A 401 is retried once with a fresh token. Every exception `requests`
+raises is sorted by `failure_fate` (session.py): never sent (retried),
 maybe applied (retried when the call is safe to repeat, else AmbiguousWrite), or not transient
 (a ConfigurationError). Every other answer is classified once (errors.classify). Nothing but a
 GraphError leaves this module.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import math
 import random
 import threading
 import time
@@ -23,11 +23,13 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from .coalesce import Coalescer
 from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled,
                      Unauthorized, Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
+from .retry import retry
+from .session import MAYBE_APPLIED, NEVER_SENT, NOT_TRANSIENT, failure_fate, new_session
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -38,32 +40,6 @@ BATCH_LIMIT = 20  # docs/graph-behaviour.md §4.3
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _Session(requests.Session):
-    """A session that takes nothing from the environment but its proxies, chosen per URL so
-    that NO_PROXY is honoured (`trust_env` off would otherwise drop it)."""
-
-    def request(self, method, url, **kwargs):  # type: ignore[override]
-        if kwargs.get("proxies") is None:
-            kwargs["proxies"] = requests.utils.get_environ_proxies(url)
-        return super().request(method, url, **kwargs)
-
-
-def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
-    """A session whose TLS trust is exactly `verify`.
-
-    `trust_env` is off so REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot silently replace a
-    configured CA bundle (docs/guarantees.md, "Secrets, tokens and TLS"); proxies from the environment are
-    still honoured, per URL (HTTPS_PROXY, NO_PROXY).
-    """
-    s = _Session()
-    s.trust_env = False
-    s.verify = verify
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-    s.mount("https://", adapter)
-    s.mount("http://", adapter)
-    return s
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -116,9 +92,10 @@ class Response:
         return self.body
 
 
-@dataclass
+@dataclass(eq=False)
 class BatchRequest:
-    """One request inside a `$batch`. `url` is relative to the version root: /groups/{id}/..."""
+    """One request inside a `$batch`. `url` is relative to the version root: /groups/{id}/...
+    Equal only to itself: concurrent callers' items may share an id, never an identity."""
 
     id: str
     method: str
@@ -134,8 +111,7 @@ class GraphTransport:
                  verify: str | bool = True, max_concurrency: int = 8,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  tls_setting: str = TLS_SETTING, tls_in_use: str | None = None,
-                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT (else msgraph:environment)",
-                 retry_alignment_s: float = 0.25):
+                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT (else msgraph:environment)"):
         self.graph_url = graph_url.rstrip("/")
         self.tls_setting = tls_setting  # where users add trust, named in TLS errors
         self.tls_in_use = tls_in_use  # the extra CA bundle in use and its source, if any
@@ -149,10 +125,10 @@ class GraphTransport:
         self._sleep = sleep
         self.stats = {"requests": 0, "retries": 0}
         self._stats_lock = threading.Lock()
-        from .coalesce import Coalescer
-
-        self._bus = Coalescer(self._send_keyed)
-        self.retry_alignment_s = retry_alignment_s
+        self._pool: ThreadPoolExecutor | None = None  # one per transport, made on first use
+        self._pool_lock = threading.Lock()
+        # Concurrent callers' `$batch` items share calls: small soak 1.42x faulted/fault-free requests, 1.56x without.
+        self._shared = Coalescer(self._send_round)
 
     # -- single requests ---------------------------------------------------------------------
 
@@ -166,14 +142,14 @@ class GraphTransport:
         `idempotent=False` (creating an object): a request that may have reached Graph is never
         sent again; losing its answer raises AmbiguousWrite for the caller to look first."""
         url = self.url(path)
-        waited = 0.0
+        tries = 0
         refreshed = False
-        attempt = 0
-        while True:
-            attempt += 1
-            token = self.credential.get_token()
+
+        def attempt(n: int) -> tuple[Response | requests.RequestException, float | None]:
+            nonlocal tries, refreshed
+            tries = n
             try:
-                resp = self._send(method, url, token, json=json, params=params, headers=headers)
+                resp = self._send(method, url, self.credential.get_token(), json=json, params=params, headers=headers)
             except requests.RequestException as e:
                 fate = failure_fate(e)
                 if fate == NOT_TRANSIENT:
@@ -182,44 +158,36 @@ class GraphTransport:
                     raise AmbiguousWrite(f"{method} {url}: the exchange failed after the request was sent "
                                          f"({type(e).__name__}); it may have been applied",
                                          method=method, url=url) from None
-                delay = self.retry.backoff(attempt)
-                if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                    why = (connection_failure(_origin(url), self.endpoint_setting, e) if fate == NEVER_SENT
-                           else f"the exchange failed ({type(e).__name__})")
-                    raise Unavailable(f"{method} {url}: {why}, {attempt} attempts", method=method, url=url) from None
-                log.info("%s %s: connection failed (%s); retry %d in %.1fs", method, _short(url),
-                         type(e).__name__, attempt, delay)
-                self._count_retry()
-                self._sleep(delay)
-                waited += delay
-                continue
-            if resp.status < 300:
-                return resp
+                return e, self.retry.backoff(n)
             if resp.status == 401 and not refreshed:
                 # An expired or revoked token: get a new one once, then let the error surface.
                 refreshed = True
-                attempt = 1
                 self.credential.get_token(force_refresh=True)
-                continue
-            if resp.status in RETRYABLE_STATUS:
-                if not idempotent and resp.status in (502, 504):
-                    # A gateway timeout does not say whether Graph applied the write.
-                    raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
-                                         "been applied", status=resp.status, method=method, url=url)
-                delay = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
-                if delay is None:
-                    delay = self.retry.backoff(attempt)
-                delay = max(delay, MIN_RETRY_DELAY_S)  # never straight back (docs/graph-behaviour.md §4.1)
-                if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                    raise classify(resp.status, resp.body, method=method, url=url,
-                                   request_id=resp.headers.get("request-id"))
-                log.info("%s %s -> %d; retry %d in %.1fs", method, _short(url), resp.status, attempt, delay)
-                self._count_retry()
-                self._sleep(delay)
-                waited += delay
-                continue
-            raise classify(resp.status, resp.body, method=method, url=url,
-                           request_id=resp.headers.get("request-id"))
+                return attempt(n)
+            if resp.status not in RETRYABLE_STATUS:
+                return resp, None
+            if not idempotent and resp.status in (502, 504):
+                # A gateway timeout does not say whether Graph applied the write.
+                raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
+                                     "been applied", status=resp.status, method=method, url=url)
+            wait = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
+            # Never straight back (docs/graph-behaviour.md §4.1).
+            return resp, max(self.retry.backoff(n) if wait is None else wait, MIN_RETRY_DELAY_S)
+
+        def say(out: Response | requests.RequestException, wait: float) -> None:
+            what = f" -> {out.status}" if isinstance(out, Response) else f": connection failed ({type(out).__name__})"
+            log.info("%s %s%s; retry %d in %.1fs", method, _short(url), what, tries, wait)
+            self._count_retry()
+
+        out = retry(attempt, total_s=self.retry.max_total_wait_s, tries=self.retry.max_attempts,
+                    sleep=self._sleep, say=say)
+        if isinstance(out, requests.RequestException):
+            why = (connection_failure(_origin(url), self.endpoint_setting, out) if failure_fate(out) == NEVER_SENT
+                   else f"the exchange failed ({type(out).__name__})")
+            raise Unavailable(f"{method} {url}: {why}, {tries} attempts", method=method, url=url)
+        if out.status < 300:
+            return out
+        raise classify(out.status, out.body, method=method, url=url, request_id=out.headers.get("request-id"))
 
     def _send(self, method: str, url: str, token: str, *, json=None, params=None, headers=None) -> Response:
         h = {"Authorization": f"Bearer {token}", "client-request-id": str(uuid.uuid4()),
@@ -280,171 +248,108 @@ class GraphTransport:
 
         Runs in rounds: items answered 429/503/504 (each with its own Retry-After) are sent again
         together after the longest Retry-After among them. Items from concurrent `batch` calls
-        (other resources working at the same moment) share `$batch` calls, and retry rounds
-        start on a common clock tick so that they meet, so retries cost as few calls as the
-        failures need. Every other answer is returned as is: batches are not atomic, callers
-        classify per item.
+        (other resources working at the same moment) share `$batch` calls, so retries cost as
+        few calls as the failures need. Every other answer is returned as is: batches are not
+        atomic, callers classify per item.
         """
         ids = [it.id for it in items]
         if len(set(ids)) != len(ids):
             raise ValueError("batch request ids must be unique")
-        pending = list(items)
         done: dict[str, Response] = {}
-        attempt = 0
-        waited = 0.0
-        while pending:
-            attempt += 1
-            keyed = [_Keyed(it) for it in pending]
-            answers = self._bus(keyed)
-            retry: list[BatchRequest] = []
-            delays: list[float] = []
-            for k in keyed:
-                resp = answers.get(k)
+        pending = list(items)
+
+        def attempt(n: int) -> tuple[list[BatchRequest], float | None]:
+            nonlocal pending
+            answers = self._shared(pending)
+            sent, pending, waits = pending, [], []
+            for it in sent:
+                resp = answers.get(it)
                 if resp is None:  # the server never answered this item: retry it
-                    retry.append(k.item)
+                    pending.append(it)
                     continue
-                done[k.item.id] = resp  # a retryable answer stands if the retries run out
+                done[it.id] = resp  # a retryable answer stands if the retries run out
                 if resp.status in RETRYABLE_STATUS and CALL_FAILED not in resp.headers:
-                    retry.append(k.item)
+                    pending.append(it)
                     ra = parse_retry_after(_header(resp.headers, "Retry-After"))
                     if ra is not None:
-                        delays.append(ra)
-            if not retry:
-                break
-            delay = max(delays) if delays else self.retry.backoff(attempt)
-            if attempt >= self.retry.max_attempts or waited + delay > self.retry.max_total_wait_s:
-                for it in retry:
-                    done.setdefault(it.id, Response(503, {}, {"error": {
-                        "code": "NoResponse", "message": "no answer in the batch response"}}))
-                break
-            delay = self._aligned(delay)
-            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs", len(retry), len(items), delay)
+                        waits.append(ra)
+            # The longest Retry-After among them, never straight back (docs/graph-behaviour.md §4.1).
+            return pending, max(max(waits) if waits else self.retry.backoff(n), MIN_RETRY_DELAY_S) if pending else None
+
+        def say(retrying: list[BatchRequest], wait: float) -> None:
+            log.info("$batch: %d of %d items throttled or unavailable; retry in %.1fs", len(retrying), len(items), wait)
             self._count_retry()
-            self._sleep(delay)
-            waited += delay
-            pending = retry
+
+        retry(attempt, total_s=self.retry.max_total_wait_s, tries=self.retry.max_attempts, sleep=self._sleep, say=say)
+        for it in pending:
+            done.setdefault(it.id, Response(503, {}, {"error": {
+                "code": "NoResponse", "message": "no answer in the batch response"}}))
         return done
 
-    def _aligned(self, delay: float) -> float:
-        """`delay`, stretched to the next tick of a shared clock, so retries that concurrent
-        operations schedule for about the same time start together and share `$batch` calls."""
-        tick = self.retry_alignment_s
-        if tick <= 0:
-            return delay
-        now = time.time()
-        return math.ceil((now + delay) / tick) * tick - now
-
-    def _send_keyed(self, keyed: list["_Keyed"]) -> dict["_Keyed", Response]:
-        """One round of `$batch` calls for items gathered from every concurrent caller."""
-        # Callers number their items independently; renumber only when two of them collide.
-        unique = len({k.item.id for k in keyed}) == len(keyed)
-        local = {(k.item.id if unique else str(i)): k for i, k in enumerate(keyed)}
-        chunks = [list(local.items())[i:i + BATCH_LIMIT] for i in range(0, len(local), BATCH_LIMIT)]
-        out: dict[_Keyed, Response] = {}
-        for part in self.map_bounded(self._batch_call_isolated, chunks):
-            for lid, resp in part.items():
-                out[local[lid]] = resp
+    def _send_round(self, items: list[BatchRequest]) -> dict[BatchRequest, Response]:
+        """One round of `$batch` calls for the items of every concurrent caller. Callers number
+        their items independently: they are renumbered only when two of them collide."""
+        names = [it.id for it in items]
+        by_name = dict(zip(names if len(set(names)) == len(names) else map(str, range(len(items))), items))
+        named = list(by_name.items())
+        out: dict[BatchRequest, Response] = {}
+        for part in self.map_bounded(self._batch_call, [named[i:i + BATCH_LIMIT]
+                                                        for i in range(0, len(named), BATCH_LIMIT)]):
+            out.update((by_name[name], resp) for name, resp in part.items())
         return out
 
-    def _batch_call_isolated(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
-        """`_batch_call`, with a call that failed as a whole answering its own items only: other
-        resources' items in the same round keep their answers. Each item keeps the call's typed
-        error (`Response.error`), so `raise_for_item` raises it as it was: a 403 stays a 403, a
-        lost connection stays Unavailable. A failure to sign in or to trust Graph's certificate
-        is the configuration's, not the items': it is raised, naming the setting."""
+    def _batch_call(self, chunk: list[tuple[str, BatchRequest]]) -> dict[str, Response]:
+        """One `$batch` call of (id, item) pairs: the answers by id; unanswered ids are absent. A call that failed as
+        a whole answers each of its items with the call's typed error (`Response.error`), so
+        `raise_for_item` raises it as it was: a 403 stays a 403, a lost connection stays
+        Unavailable. A failure to sign in or to trust Graph's certificate is the
+        configuration's, not the items': it is raised, naming the setting."""
         try:
-            return self._batch_call(chunk)
+            resp = self.request("POST", "/$batch", json={"requests": [_batch_item(name, it) for name, it in chunk]})
         except (AuthenticationError, ConfigurationError):
             raise
         except GraphError as e:
             status = e.status if e.status and e.status >= 400 else 503
             body = {"error": {"code": e.code or "BatchFailed", "message": e.graph_message or str(e)}}
             # The call already used its own retries: its items are final, not retried again.
-            return {lid: Response(status, {CALL_FAILED: "1"}, body, error=e) for lid, _ in chunk}
-
-    def _batch_call(self, chunk: list[tuple[str, "_Keyed"]]) -> dict[str, Response]:
-        """One `$batch` call: its answers by (local) id; unanswered ids are absent."""
-        payload = {"requests": [_batch_item(k.item, lid) for lid, k in chunk]}
-        resp = self.request("POST", "/$batch", json=payload)
-        wanted = {lid for lid, _ in chunk}
+            return {name: Response(status, {CALL_FAILED: "1"}, body, error=e) for name, _ in chunk}
+        wanted = {name for name, _ in chunk}
         answered: dict[str, Response] = {}
         for r in (resp.body or {}).get("responses", []):
-            rid = str(r.get("id"))
-            if rid in wanted and rid not in answered:
+            name = str(r.get("id"))
+            if name in wanted and name not in answered:
                 headers = {str(k): str(v) for k, v in (r.get("headers") or {}).items()}
-                answered[rid] = Response(int(r.get("status", 0)), headers, r.get("body"))
+                answered[name] = Response(int(r.get("status", 0)), headers, r.get("body"))
         return answered
 
     # -- bounded parallelism -----------------------------------------------------------------
 
     def map_bounded(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """`fn` over items, at most `max_concurrency` at a time, results in input order.
+        """`fn` over items on this transport's one thread pool, results in input order. The
+        caller runs every item no worker has started yet, so a `map_bounded` inside another
+        (a `$batch` inside a chunk of adds) never waits for a worker that is itself waiting.
         The first exception is raised after every started call has finished."""
         items = list(items)
         if len(items) <= 1:
             return [fn(i) for i in items]
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
-            futures = [pool.submit(fn, i) for i in items]
-            out: list[R] = []
-            first_error: BaseException | None = None
-            for f in futures:
-                try:
-                    out.append(f.result())
-                except BaseException as e:  # noqa: BLE001 - re-raised below
-                    if first_error is None:
-                        first_error = e
-            if first_error is not None:
-                raise first_error
-            return out
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="graph")
+        futures = [self._pool.submit(fn, i) for i in items]
+        out: list[R] = []
+        first_error: BaseException | None = None
+        for item, f in zip(items, futures):
+            try:
+                out.append(fn(item) if f.cancel() else f.result())
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                first_error = first_error or e
+        if first_error is not None:
+            raise first_error
+        return out
 
 
-class _Keyed:
-    """A batch item as one caller's own (items of concurrent callers may share an id)."""
-
-    __slots__ = ("item",)
-
-    def __init__(self, item: BatchRequest):
-        self.item = item
-
-
-# What a failure of `requests` says about the request that raised it.
-NEVER_SENT = "never sent"        # no connection was made: safe to send again, whatever the method
-MAYBE_APPLIED = "maybe applied"  # the request may have reached Graph: only a repeatable call is resent
-NOT_TRANSIENT = "not transient"  # sending again cannot help (an untrusted certificate, a malformed URL)
-
-# Failures decided before anything is sent. InvalidHeader and InvalidJSONError are ValueErrors
-# raised while preparing the request; TooManyRedirects means Graph's answer made no sense.
-_NOT_TRANSIENT = (requests.exceptions.SSLError, requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                  requests.exceptions.InvalidSchema, requests.exceptions.URLRequired,
-                  requests.exceptions.InvalidHeader, requests.exceptions.InvalidJSONError,
-                  requests.exceptions.TooManyRedirects)
-
-
-def failure_fate(e: requests.RequestException) -> str:
-    """NEVER_SENT, MAYBE_APPLIED or NOT_TRANSIENT for any exception `requests` raises.
-
-    Everything not known to be harmless to repeat counts as MAYBE_APPLIED: a read timeout, a
-    connection reset after the request was written, an answer cut off mid-body
-    (ChunkedEncodingError), a body that cannot be decoded (ContentDecodingError), and any
-    `RequestException` added later."""
-    if isinstance(e, _NOT_TRANSIENT) or (isinstance(e, requests.ConnectionError) and name_not_resolved(e)):
-        return NOT_TRANSIENT  # a host name that does not resolve is a typo far more often than an outage
-    if isinstance(e, requests.exceptions.ConnectTimeout) or _never_sent(e):
-        return NEVER_SENT
-    return MAYBE_APPLIED
-
-
-def _never_sent(e: Exception) -> bool:
-    """Whether a connection error happened before the request could reach the server."""
-    if not isinstance(e, requests.ConnectionError) or isinstance(e, requests.exceptions.ChunkedEncodingError):
-        return False
-    text = str(e)
-    return ("NewConnectionError" in text or "Connection refused" in text or "Name or service not known" in text
-            or "NameResolutionError" in text or "Failed to resolve" in text)
-
-
-def _batch_item(it: BatchRequest, local_id: str | None = None) -> dict:
-    d: dict[str, Any] = {"id": local_id or it.id, "method": it.method, "url": it.url}
+def _batch_item(name: str, it: BatchRequest) -> dict:
+    d: dict[str, Any] = {"id": name, "method": it.method, "url": it.url}
     if it.body is not None:
         d["body"] = it.body
         d["headers"] = {"Content-Type": "application/json", **it.headers}
@@ -479,5 +384,5 @@ def raise_for_item(resp: Response, method: str, url: str) -> None:
                        request_id=_header(resp.headers, "request-id"))
 
 
-__all__ = ["GraphTransport", "BatchRequest", "Response", "RetryPolicy", "new_session",
+__all__ = ["GraphTransport", "BatchRequest", "Response", "RetryPolicy", "new_session", "failure_fate",
            "parse_retry_after", "raise_for_item", "GraphError", "Throttled", "Unauthorized"]
