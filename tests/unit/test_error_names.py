@@ -35,3 +35,19 @@ def test_errors_keep_their_types_for_code():
     assert issubclass(E.Forbidden, E.GraphError) and E.Forbidden.__name__ == "Forbidden"
     with pytest.raises(E.Forbidden):
         raise E.Forbidden("x")
+
+
+@pytest.mark.parametrize("error", [
+    E.Forbidden("PATCH /groups/g -> 403", status=403, code="Authorization_RequestDenied"),
+    E.AuthenticationError("could not sign in", code="AADSTS7000215"),
+    InputError("member_ids", "not a GUID"),
+    ApplyError("could not finish"),
+], ids=lambda e: type(e).__name__)
+def test_renamed_errors_survive_a_pickle_with_their_type_and_fields(error):
+    import copy
+    import pickle
+
+    for back in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
+        assert type(back) is type(error)
+        assert str(back) == str(error)
+        assert vars(back) == vars(error)

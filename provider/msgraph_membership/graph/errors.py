@@ -5,6 +5,7 @@ Callers catch by type. The message texts matched here are the only way Graph dis
 """
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any, Mapping
 
@@ -15,10 +16,22 @@ def plain_name(cls: type) -> type:
     Pulumi shows a dynamic provider's failure as the provider's traceback, whose last line is
     "<module>.<class>: <message>" (`traceback.format_exception_only`). The class path means
     nothing to a user, so these exceptions present themselves as `error: <message>`, the way
-    Pulumi prints its own errors. `__name__` stays, for code and logs."""
+    Pulumi prints its own errors. `__name__` stays, for code and logs; pickling goes through
+    `_restore`, since pickle finds a class by the path this hides."""
+    where = (cls.__module__, cls.__name__)
+    cls.__reduce__ = lambda self: (_restore, (*where, self.args, dict(self.__dict__)))
     cls.__module__ = "builtins"
     cls.__qualname__ = "error"
     return cls
+
+
+def _restore(module: str, name: str, args: tuple, state: dict) -> Exception:
+    """An exception of a class `plain_name` renamed, back from a pickle."""
+    cls = getattr(importlib.import_module(module), name)
+    e = cls.__new__(cls, *args)
+    e.args = args
+    e.__dict__.update(state)
+    return e
 
 
 class GraphError(Exception):
