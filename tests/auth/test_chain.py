@@ -145,12 +145,12 @@ def test_refresh_in_from_the_identity_platform_is_honoured(idp):
     assert 55 < cred._chosen._refresh_at - time.time() <= 60
 
 
-class _Clocked(auth._CachedToken):
+class _Clocked(auth._Identity):
     def __init__(self, replies):
-        super().__init__()
+        super().__init__(None, None, "clocked", "clocked", None)
         self.replies = list(replies)
 
-    def _acquire(self, force):
+    def _acquire(self):
         r = self.replies.pop(0)
         if isinstance(r, Exception):
             raise r

@@ -62,12 +62,15 @@ def _oidc_source(s: GraphSettings) -> str:
     return next((s.sources[f] for f in fields if f in s.sources), s.key_for("oidc_token"))
 
 
-class _CachedToken:
-    """One token, refreshed ahead of expiry, one lock. Subclasses implement `_acquire(force)` ->
-    (token, expires_in_s, refresh_in_s | None), raising CredentialRejected/CredentialUnavailable."""
-    description = "credential"
+class _Identity:
+    """One kind on azure-identity, and its token: one token, refreshed ahead of expiry, one lock.
+    Each token request builds a fresh azure-identity credential, so this cache alone decides when to
+    refresh: azure-identity has no force-refresh, keeps a token for 30 s after a request whatever its
+    lifetime, and its Azure CLI credential caches nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, s: GraphSettings, http, kind: str, description: str, build: Callable, hint: str = ""):
+        self.kind, self.description, self._s, self._http, self._build, self._hint = (
+            kind, description, s, http, build, hint)
         self._lock, self._token, self._expires_at, self._refresh_at = threading.Lock(), None, 0.0, 0.0
 
     def get_token(self, *, force_refresh: bool = False) -> str:
@@ -76,7 +79,7 @@ class _CachedToken:
             if self._token and not force_refresh and now < self._refresh_at:
                 return self._token
             try:
-                token, expires_in, refresh_in = self._acquire(force_refresh)
+                token, expires_in, refresh_in = self._acquire()
             except (CredentialRejected, CredentialUnavailable) as e:
                 if self._token and not force_refresh and now < self._expires_at - 5:
                     log.warning("%s: token refresh failed, using the current token until it expires: %s",
@@ -90,18 +93,8 @@ class _CachedToken:
                 self._refresh_at = min(self._refresh_at, now + float(refresh_in))
             return token
 
-
-class _Identity(_CachedToken):
-    """One kind on azure-identity. Each token request builds a fresh azure-identity credential, so our
-    cache alone decides when to refresh: azure-identity has no force-refresh, keeps a token for 30 s
-    after a request whatever its lifetime, and its Azure CLI credential caches nothing."""
-
-    def __init__(self, s: GraphSettings, http, kind: str, description: str, build: Callable, hint: str = ""):
-        super().__init__()
-        self.kind, self.description, self._s, self._http, self._build, self._hint = (
-            kind, description, s, http, build, hint)
-
-    def _acquire(self, force: bool):
+    def _acquire(self) -> tuple[str, float, float | None]:
+        """(token, expires_in_s, refresh_in_s | None), or CredentialRejected/CredentialUnavailable."""
         answers: list[dict] = []  # azure-identity keeps only an error's description; its code names the fix
 
         def keep(pipeline_response):
@@ -136,15 +129,15 @@ class _Identity(_CachedToken):
             return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use))
         if net is not None:
             return CredentialRejected(connection_failure(s.login_host, s.login_host_setting, net))
-        if self.kind == KIND_CLI and isinstance(e, CredentialUnavailableError):
-            return CredentialUnavailable("`az` is not on PATH (install the Azure CLI and run `az login`)"
-                                         if "not found" in text else f"not logged in: run `az login` ({text})"
-                                         if "az login" in text else text)
-        if self.kind == KIND_CLI:
+        if self.kind == KIND_CLI and isinstance(e, CredentialUnavailableError):  # its text names no fix
+            if "not found" in text:
+                return CredentialUnavailable("`az` is not on PATH (install the Azure CLI and run `az login`)")
+            return CredentialUnavailable("not logged in: run `az login`" if "az login" in text else text)
+        if self.kind == KIND_CLI:  # az's own error line, not its warnings
             lines = [ln.strip() for ln in str(getattr(e, "message", e)).splitlines()]
-            text = "`az account get-access-token` failed: " + next((ln for ln in lines if ln.startswith("ERROR:")),
-                                                                   text)[:300]
-        elif answers:
+            error = next((ln for ln in lines if ln.startswith("ERROR:")), text)
+            return CredentialRejected(_scrub("`az account get-access-token` failed: " + error[:300], s))
+        if answers:
             keys = {f: s.key_for(f) for f in ("client_id", "tenant_id", "environment")}
             keys.update(secret=s.key_for("client_secret"), cert=s.key_for("client_certificate_path"),
                         oidc=_oidc_source(s))
@@ -157,10 +150,10 @@ def _credential(kind: str, s: GraphSettings, http) -> _Identity:
     """One kind mapped onto azure-identity; CredentialUnavailable when its inputs are missing."""
     if kind == KIND_MSI:
         client_id = s.msi_client_id or (s.client_id if s.use_msi else None)  # with use_msi, as azuread does
-        return _Identity(s, http, kind, f"{kind} ({f'user-assigned {client_id}' if client_id else 'system-assigned'})",
-                         lambda **kw: ManagedIdentityCredential(client_id=client_id, **kw),
-                         f"check {s.key_for('msi_client_id')}" if client_id else
-                         "assign a system identity, or set msgraph:msiClientId")
+        who, hint = ((f"user-assigned {client_id}", f"check {s.key_for('msi_client_id')}") if client_id
+                     else ("system-assigned", "assign a system identity, or set msgraph:msiClientId"))
+        return _Identity(s, http, kind, f"{kind} ({who})",
+                         lambda **kw: ManagedIdentityCredential(client_id=client_id, **kw), hint)
     if kind == KIND_CLI:
         return _Identity(s, http, kind, kind + (f" (tenant {s.tenant_id})" if s.tenant_id else ""),
                          lambda: AzureCliCredential(tenant_id=s.tenant_id or "", process_timeout=60))
@@ -195,11 +188,13 @@ def _certificate(s: GraphSettings, **kw) -> CertificateCredential:
     except OSError as e:
         raise CredentialRejected(f"cannot read the certificate file {path}: {e.strerror} ({where})") from None
     except (TypeError, ValueError) as e:  # cryptography: TypeError for a missing or needless password
-        why = ("holds no private key: put the key and the certificate in one PEM file"
-               if b"-----BEGIN" in data and b"PRIVATE KEY" not in data else "holds a key that is "
-               + ("encrypted: set the password" if not pw else "not encrypted: remove the password")
-               if isinstance(e, TypeError) else "cannot be opened: wrong password, or not a PEM or "
-               "PKCS#12 (.pfx/.p12) file holding an RSA key and its certificate")
+        if b"-----BEGIN" in data and b"PRIVATE KEY" not in data:
+            why = "holds no private key: put the key and the certificate in one PEM file"
+        elif isinstance(e, TypeError):
+            why = "holds a key that is " + ("not encrypted: remove the password" if pw else "encrypted: set the password")
+        else:
+            why = ("cannot be opened: wrong password, or not a PEM or PKCS#12 (.pfx/.p12) file holding an RSA key "
+                   "and its certificate")
         raise CredentialRejected(f"the certificate file {path} {why} ({where})") from None
 
 
@@ -298,9 +293,8 @@ class ChainCredential:
             if rejected:
                 break  # never fall through to another identity (the developer's own az login)
         text = "".join(f"\n  - {line}" for line in lines)
-        off = [] if s.use_oidc or s.use_msi or s.use_cli or rejected else [  # kinds left out: how to turn them on
-            k for k in KINDS if k not in self.kinds and not (k == KIND_CLI and s.use_cli is False)]
-        if off:
+        off = [k for k in KINDS[:-1] if k not in self.kinds]  # the CLI is left out only by useCli=false
+        if off and not (rejected or s.use_oidc or s.use_msi or s.use_cli):  # say how to turn the others on
             text += "\n  not configured: " + "; ".join(f"{k} (set {s.key_for(_TURNED_ON_BY[k])})" for k in off)
         err = AuthenticationError(_scrub("could not sign in to Microsoft Graph; tried, in order:" + text
                                          + docs_link("authentication.md"), s), code=code)
