@@ -124,6 +124,8 @@ class FakeIdP:
                                       "token_type": "Bearer"})
         if u.path == "/github/token":
             return FakeResponse(200, {"value": self.github_value})
+        if u.path == "/github/not-json":  # a proxy's page in place of GitHub's answer
+            return FakeResponse(200, "<html>sign in to the proxy</html>")
         return FakeResponse(404, {"error": "not_found"})
 
     def post(self, url, data=None, headers=None, **kwargs):

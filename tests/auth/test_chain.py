@@ -548,3 +548,34 @@ def test_a_sign_in_host_that_does_not_resolve_names_the_full_host_and_the_settin
 def test_without_an_authority_host_the_environment_is_named():
     s = resolve_settings({"msgraph:environment": "usgovernmentl4"}, {})
     assert s.login_host_setting.startswith("msgraph:environment (usgovernmentl4 cloud")
+
+
+def test_an_az_that_hangs_stops_the_chain_saying_so(tmp_path, monkeypatch):
+    """`az account get-access-token` past its 60 s is a failure of the chosen login, not a skip."""
+    import subprocess
+
+    import azure.identity._credentials.azure_cli as azure_cli
+
+    write_stub_az(tmp_path / "bin", {"accessToken": "never", "expires_on": int(time.time()) + 3600})
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+
+    def hang(args, **kw):
+        raise subprocess.TimeoutExpired(args, kw.get("timeout"))
+    monkeypatch.setattr(azure_cli.subprocess, "check_output", hang)
+    with pytest.raises(AuthenticationError, match=r"Azure CLI.*`az account get-access-token` took longer than 60 s"):
+        credential_for(resolve_settings({}, {}), None).get_token()
+
+
+@pytest.mark.parametrize("kind", ["clientSecret", "clientCertificatePath"])
+def test_a_malformed_tenant_id_names_the_tenant_setting(idp, certs, kind):
+    value = SECRET if kind == "clientSecret" else certs.pem
+    with pytest.raises(AuthenticationError) as e:
+        credential_for(settings(tenantId="contoso tenant/1", **{kind: value}), idp).get_token()
+    assert "msgraph:tenantId ('contoso tenant/1') is not a tenant id" in str(e.value)
+    assert "certificate file" not in str(e.value) and not idp.token_posts()
+
+
+def test_a_github_answer_that_is_not_json_is_said_plainly(idp):
+    env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh.test/github/not-json", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": SECRET}
+    with pytest.raises(AuthenticationError, match=r"OIDC token request URL \(ACTIONS_ID_TOKEN_REQUEST_URL\) gave no token"):
+        credential_for(resolve_settings({**BASE, "msgraph:useOidc": "true"}, env), idp).get_token()

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import threading
 import time
 from typing import Callable
@@ -129,6 +130,8 @@ class _Identity:
             return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use))
         if net is not None:
             return CredentialRejected(connection_failure(s.login_host, s.login_host_setting, net))
+        if self.kind == KIND_CLI and isinstance(e.__cause__, subprocess.TimeoutExpired):  # its text says "failed"
+            return CredentialRejected("`az account get-access-token` took longer than 60 s")
         if self.kind == KIND_CLI and isinstance(e, CredentialUnavailableError):  # its text names no fix
             if "not found" in text:
                 return CredentialUnavailable("`az` is not on PATH (install the Azure CLI and run `az login`)")
@@ -160,8 +163,12 @@ def _credential(kind: str, s: GraphSettings, http) -> _Identity:
     assertion = federated_assertion(s, http) if kind == KIND_FEDERATED else None
     if missing := [s.key_for(f) for f in ("client_id", "tenant_id") if not getattr(s, f)]:
         raise CredentialUnavailable("not configured: set " + " and ".join(missing))
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", s.tenant_id):  # azure-identity's rule, said with the setting's name
+        raise CredentialRejected(f"{s.key_for('tenant_id')} ({s.tenant_id!r}) is not a tenant id: give the "
+                                 "directory's id (a GUID) or one of its domain names")
     # Instance discovery asks login.microsoftonline.com about the authority: an overridden host is unknown there.
-    app = dict(authority=s.login_host, disable_instance_discovery=s.authority_overridden)
+    # One read retry (azure-core's default is three): a login host that never answers fails within two reads.
+    app = dict(authority=s.login_host, disable_instance_discovery=s.authority_overridden, retry_read=1)
     app_id, secret = f"application {s.client_id} ({s.key_for('client_id')})", s.client_secret
     build, hint = {
         KIND_SECRET: (lambda **kw: ClientSecretCredential(s.tenant_id, s.client_id, secret.get_secret_value(),
@@ -226,12 +233,13 @@ def _github_token(s: GraphSettings, http, where: str) -> str:
     try:
         r = http.get(url, headers={"Authorization": f"Bearer {s.oidc_request_token.get_secret_value()}",
                                    "Accept": "application/json"}, verify=s.verify, timeout=HTTP_TIMEOUT_S)
-        value = r.json().get("value") if r.status_code == 200 else None
     except requests.exceptions.SSLError as e:
         raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})", TLS_SETTING, e,
                                              s.ca_in_use)) from None
     except requests.RequestException as e:
         raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): {type(e).__name__}") from None
+    try:
+        value = r.json().get("value") if r.status_code == 200 else None
     except (ValueError, AttributeError):
         value = None
     if not value:
