@@ -2,7 +2,6 @@
 group through Graph with the token."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time

@@ -10,7 +10,7 @@ import pytest
 from msgraph_membership.emulator import odata_query
 from msgraph_membership.emulator.errors import GraphError
 
-from .conftest import ALICE, AU, BOB, CAROL, EMPTY, M365, SEC, SP, error_of, gid
+from .conftest import ALICE, AU, BOB, CAROL, EMPTY, M365, SEC, error_of, gid
 
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 OPERATOR_MISSING = ("Operator '{op}' is not supported because the required parameters might be missing. Try adding "

@@ -7,7 +7,6 @@ Each test module sets `EXAMPLE = "<name>"` (a directory under examples/ with `__
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

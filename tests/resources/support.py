@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import requests
 
 from harness.server import ProviderServer, urn_for
 

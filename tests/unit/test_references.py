@@ -7,7 +7,7 @@ import pytest
 
 from msgraph_membership.graph import errors as E
 from msgraph_membership.graph.lookup import LookupRefused, resolve
-from msgraph_membership.graph.references import (GROUP_KINDS, GROUP_MEMBER_KINDS, Reference, kind_problem,
+from msgraph_membership.graph.references import (GROUP_KINDS, GROUP_MEMBER_KINDS, kind_problem,
                                                   parse_reference)
 from msgraph_membership.resources.group_members import GroupMembersProvider
 from msgraph_membership.resources.member_of import MemberOfProvider

@@ -32,6 +32,23 @@ def test_stops_after_the_given_number_of_tries():
     assert sleeps == [1.0, 1.0]
 
 
+def test_with_a_clock_the_time_the_tries_take_counts_too():
+    """A deadline from the end of the first try: tries of 10 s each (on a fake clock) and waits
+    of 1 s use up a 25 s bound after three waits."""
+    now, sleeps = [0.0], []
+
+    def slow(n):
+        now[0] += 10.0
+        return n, 1.0
+
+    def sleep(s):
+        sleeps.append(s)
+        now[0] += s
+    assert retry(slow, total_s=25, sleep=sleep, clock=lambda: now[0]) == 4 and sleeps == [1.0] * 3
+    sleeps.clear()
+    assert retry(lambda n: (n, 1.0), total_s=25, sleep=sleeps.append) == 26  # without: waits alone
+
+
 def test_a_wait_of_zero_ends_it():
     sleeps = []
     assert retry(lambda n: (n, 0.0), total_s=100, sleep=sleeps.append) == 1 and sleeps == []

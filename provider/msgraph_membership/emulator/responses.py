@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NoReturn
 
 from . import errors, odata, odata_query
 from .directory import Directory
@@ -210,7 +210,6 @@ class Handlers:
     def create_group(self, call: Call) -> Response:
         return self._created(call, "groups", "groups", *self.model.create_group(call.caller, call.payload))
 
-
     def get_group_by_unique_name(self, call: Call, uniqueName) -> Response:
         found = self.model.group_by_unique_name(call.caller, uniqueName.name, visible_only=True)
         return self.get_entity(call, found.id)
@@ -258,10 +257,11 @@ class Handlers:
         self.model.remove_link(call.caller, *_container(group, au), rel, member)
         return Response.no_content()
 
-    def refuse_post_members(self, call: Call, rel: str, group=None, au=None) -> Response:
+    # The two refusals: the model raises Graph's error.
+    def refuse_post_members(self, call: Call, rel: str, group=None, au=None) -> NoReturn:
         self.model.refuse_post_members(call.caller, *_container(group, au), rel)
 
-    def refuse_delete_without_ref(self, call: Call, rel: str, member: str, group=None, au=None) -> Response:
+    def refuse_delete_without_ref(self, call: Call, rel: str, member: str, group=None, au=None) -> NoReturn:
         self.model.refuse_delete_without_ref(call.caller, *_container(group, au), rel)
 
     @staticmethod
@@ -288,7 +288,6 @@ class Handlers:
         if left:
             raise segment_not_found(left[0])
         return self._objects(call, objs, count)
-
 
     def check_member(self, call: Call, id: str, groups_only: bool) -> Response:
         value = self.model.check_member(call.caller, id, _kinds(call), groups_only, call.payload)

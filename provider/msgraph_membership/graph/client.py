@@ -71,7 +71,8 @@ class _HintedTransport(GraphTransport):
 
 
 class _LazyCredential:
-    """Builds the credential on first use (azure-identity is imported only when a token is needed)."""
+    """Builds the credential on first use: auth.py, and azure-identity with it, load only when a token
+    is needed."""
 
     def __init__(self, settings: GraphSettings, session):
         self._settings = settings

@@ -76,7 +76,8 @@ class Listings:
             found = lookup()
             return found, None if found is not None else wait(n)
 
-        return retry(look, total_s=c.fresh_object_wait_s if total_s is None else total_s, sleep=self._sleep)
+        return retry(look, total_s=c.fresh_object_wait_s if total_s is None else total_s, sleep=self._sleep,
+                     clock=time.monotonic)
 
     # -- listings ------------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class Listings:
                 self._say_looking_again(where, len(missing), what)
             return missing, wait(n) if missing else None
 
-        return retry(attempt, total_s=recheck, sleep=self._sleep)
+        return retry(attempt, total_s=recheck, sleep=self._sleep)  # waits only: it looks twice more
 
     def _say_looking_again(self, where: str, n: int, what: str) -> None:
         wait = self.consistency.absent_recheck_s

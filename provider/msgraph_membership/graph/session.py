@@ -36,7 +36,6 @@ def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
     return s
 
 
-
 # What a failure of `requests` says about the request that raised it.
 NEVER_SENT = "never sent"        # no connection was made: safe to send again, whatever the method
 MAYBE_APPLIED = "maybe applied"  # the request may have reached Graph: only a repeatable call is resent

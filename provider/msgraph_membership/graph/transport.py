@@ -255,6 +255,8 @@ class GraphTransport:
         ids = [it.id for it in items]
         if len(set(ids)) != len(ids):
             raise ValueError("batch request ids must be unique")
+        if not ids:
+            return {}
         done: dict[str, Response] = {}
         pending = list(items)
 

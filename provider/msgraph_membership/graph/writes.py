@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -65,10 +66,6 @@ class Writes:
         self._removes = KeyedCoalescers(self._remove_results)
 
     # -- one member ----------------------------------------------------------------------------
-
-    def add_group_member(self, group_id: str, member_id: str) -> bool:
-        """Add one member. True if added now, False if it was already a member."""
-        return self.add_member(GROUPS, group_id, member_id)
 
     def add_member(self, kind: str, container_id: str, member_id: str) -> bool:
         """Add one member to a group or unit; True if added now, False if it was already there.
@@ -173,6 +170,8 @@ class Writes:
         """POST `@odata.id` references: key -> (path of a `.../members/$ref`, object id).
         Retries 'not replicated yet' answers with a doubling wait, to a bound; results by key."""
         report = WriteReport()
+        if not targets:
+            return report
         c = self.consistency
         wait = doubling(c.lag_first_delay_s, c.lag_max_delay_s)
         pending = list(targets)
@@ -188,7 +187,7 @@ class Writes:
                                      E.ReplicationLag)]
             return pending, wait(n) if pending else None
 
-        retry(attempt, total_s=c.lag_retry_total_s, sleep=self._sleep,
+        retry(attempt, total_s=c.lag_retry_total_s, sleep=self._sleep, clock=time.monotonic,
               say=lambda lagging, w: log.info("%d references not replicated yet; retry in %.1fs", len(lagging), w))
         return report
 
@@ -236,7 +235,7 @@ class Writes:
             except E.NotFound as e:
                 return e, wait(n) if retry_not_found else None
 
-        out = retry(attempt, sleep=self._sleep,
+        out = retry(attempt, sleep=self._sleep, clock=time.monotonic,
                     total_s=lambda o: c.fresh_object_wait_s if isinstance(o, E.NotFound) else c.lag_retry_total_s,
                     say=lambda o, w: log.info("not replicated yet; retry in %.1fs", w))
         if isinstance(out, E.GraphError):
