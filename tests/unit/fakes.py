@@ -1,4 +1,4 @@
-"""A scripted stand-in for requests.Session, for transport unit tests."""
+"""A scripted stand-in for requests.Session, and a Graph client on one, for transport and client unit tests."""
 from __future__ import annotations
 
 import json as _json
@@ -67,3 +67,20 @@ class FakeCredential:
             self.n += 1
             self.forced += int(force_refresh)
         return f"token-{self.n}"
+
+
+GRAPH = "https://graph.example/v1.0"
+
+
+def scripted_client(script, config: dict | None = None, environ: dict | None = None, **policy):
+    """A GraphClient on a scripted session, and the list its sleeps go to. Its consistency policy
+    is the one its settings give (`config`, `environ`), with `policy` fields over it."""
+    from msgraph_membership.graph.client import ConsistencyPolicy, GraphClient
+    from msgraph_membership.graph.settings import resolve_settings
+    from msgraph_membership.graph.transport import GraphTransport
+
+    settings = resolve_settings(config or {}, environ=environ or {})
+    sleeps: list[float] = []
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), sleep=sleeps.append)
+    policy.setdefault("absent_recheck_s", settings.recheck_missing_s)
+    return GraphClient(settings, transport=t, sleep=sleeps.append, consistency=ConsistencyPolicy(**policy)), sleeps

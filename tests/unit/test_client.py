@@ -4,26 +4,17 @@ import time
 
 import requests
 
-from msgraph_membership.graph.client import ConsistencyPolicy, GraphClient
+from msgraph_membership.graph.client import GraphClient
 from msgraph_membership.graph.rules import GROUPS, UNITS
 from msgraph_membership.graph.settings import resolve_settings
-from msgraph_membership.graph.transport import GraphTransport
 
-from .fakes import FakeCredential, FakeSession, response
+from .fakes import response
+from .fakes import scripted_client as client
 
-GRAPH = "https://graph.example/v1.0"
 UNIT = "0c000001-0000-4000-8000-000000000001"
 GROUP = "0b000001-0000-4000-8000-000000000001"
 NEW = "0b000001-0000-4000-8000-0000000000aa"
 USER = "0a000001-0000-4000-8000-000000000001"
-
-
-def client(script):
-    sleeps = []
-    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), sleep=sleeps.append)
-    return GraphClient(resolve_settings({}, environ={}), transport=t, sleep=sleeps.append,
-                       consistency=ConsistencyPolicy()), sleeps
-
 
 HELPDESK = {"displayName": "Helpdesk", "mailNickname": "helpdesk", "securityEnabled": True, "mailEnabled": False,
             "uniqueName": "pulumi-helpdesk-1"}
@@ -158,38 +149,26 @@ def test_looking_again_for_missing_memberships_is_said_in_one_line():
 
 
 def test_the_look_again_can_be_turned_off():
-    sleeps = []
-    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})]),
-                       sleep=sleeps.append)
-    settings = resolve_settings({}, environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "0"})
-    c = GraphClient(settings, transport=t, sleep=sleeps.append)
+    c, sleeps = client([response(200, {"value": []})], environ={"MSGRAPH_RECHECK_MISSING_SECONDS": "0"})
     said = []
     c.notice = said.append
     assert c.missing_after_wait(GROUPS, GROUP, [USER]) == {USER}
-    assert sleeps == [] and said == [] and len(t.session.calls) == 1
+    assert sleeps == [] and said == [] and len(c.t.session.calls) == 1
 
 
 def test_a_shorter_look_again_waits_only_that_long():
-    settings = resolve_settings({"msgraph:recheckMissingSeconds": "1"}, environ={})
-    sleeps = []
-    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})] * 3),
-                       sleep=sleeps.append)
-    c = GraphClient(settings, transport=t, sleep=sleeps.append)
+    c, sleeps = client([response(200, {"value": []})] * 3, {"msgraph:recheckMissingSeconds": "1"})
     c.notice = lambda line: None
     c.missing_after_wait(GROUPS, GROUP, [USER])
-    assert sleeps == [1.0] and len(t.session.calls) == 2
+    assert sleeps == [1.0] and len(c.t.session.calls) == 2
 
 
 def test_a_look_again_under_a_second_still_looks_once():
-    settings = resolve_settings({"msgraph:recheckMissingSeconds": "0.5"}, environ={})
-    sleeps = []
-    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession([response(200, {"value": []})] * 3),
-                       sleep=sleeps.append)
-    c = GraphClient(settings, transport=t, sleep=sleeps.append)
+    c, sleeps = client([response(200, {"value": []})] * 3, {"msgraph:recheckMissingSeconds": "0.5"})
     said = []
     c.notice = said.append
     c.missing_after_wait(GROUPS, GROUP, [USER])
-    assert sleeps == [0.5] and len(t.session.calls) == 2 and len(said) == 1
+    assert sleeps == [0.5] and len(c.t.session.calls) == 2 and len(said) == 1
 
 
 def test_a_recheck_setting_that_is_not_a_number_of_seconds_names_itself():

@@ -8,15 +8,12 @@ import pytest
 
 from msgraph_membership.graph import errors as E
 from msgraph_membership.graph import listings
-from msgraph_membership.graph.client import ConsistencyPolicy, GraphClient
 from msgraph_membership.graph.errors import ALREADY_EXISTS, REFERENCE_MISSING, REPLICATION_LAG
 from msgraph_membership.graph.rules import GROUPS, UNITS
-from msgraph_membership.graph.settings import resolve_settings
-from msgraph_membership.graph.transport import GraphTransport
 
-from .fakes import FakeCredential, FakeSession, response
+from .fakes import GRAPH, response
+from .fakes import scripted_client as client
 
-GRAPH = "https://graph.example/v1.0"
 GROUP = "0b000001-0000-4000-8000-000000000001"
 UNIT = "0c000001-0000-4000-8000-000000000001"
 USERS = [f"0a000001-0000-4000-8000-{i:012d}" for i in range(60)]
@@ -38,14 +35,6 @@ def clock(monkeypatch):
     c = Clock()
     monkeypatch.setattr(listings, "time", c)
     return c
-
-
-def client(script, **policy):
-    sleeps: list[float] = []
-    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), sleep=sleeps.append)
-    c = GraphClient(resolve_settings({}, environ={}), transport=t, sleep=sleeps.append,
-                    consistency=ConsistencyPolicy(**policy))
-    return c, sleeps
 
 
 def listing(*ids):
