@@ -179,3 +179,10 @@ def test_a_chunk_graph_refuses_is_added_one_by_one_and_the_bad_id_reported_alone
     report = c.add_group_members(GROUP, [a, b, d])
     assert report.done == {a, d} and set(report.failed) == {b}
     assert len(calls(c, "PATCH")) == 1 and len(calls(c, "POST")) == 1
+
+
+def test_no_groups_to_join_or_leave_sends_nothing_and_reports_nothing():
+    c, sleeps = client([])  # any request would find the script empty
+    for report in (c.add_to_groups(U, []), c.remove_from_groups(U, [])):
+        assert not (report.done or report.unchanged or report.failed)
+    assert c.t.session.calls == [] and sleeps == []

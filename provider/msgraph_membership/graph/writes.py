@@ -157,8 +157,6 @@ class Writes:
     def remove_from_groups(self, member_id: str, group_ids: Sequence[str]) -> WriteReport:
         """Remove `member_id` from each group; already absent counts as unchanged; by group id."""
         group_ids = list(dict.fromkeys(group_ids))
-        if not group_ids:
-            return WriteReport()
         report = self._delete_refs({g: f"/groups/{g}/members/{member_id}/$ref" for g in group_ids})
         for g in report.done | report.unchanged:
             self._record(GROUPS, g, [member_id], False)
@@ -170,8 +168,6 @@ class Writes:
         """POST `@odata.id` references: key -> (path of a `.../members/$ref`, object id).
         Retries 'not replicated yet' answers with a doubling wait, to a bound; results by key."""
         report = WriteReport()
-        if not targets:
-            return report
         c = self.consistency
         wait = doubling(c.lag_first_delay_s, c.lag_max_delay_s)
         pending = list(targets)
