@@ -47,6 +47,15 @@ def at_most_ten(problems: list[str]) -> str:
     return "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
 
 
+def _group_member_problem(client: "GraphClient", group, member_id: str, member_type: str) -> str | None:
+    """Why `group` cannot take this member, or None: the group's own rules, the permission the
+    member's type needs, and no Microsoft 365 group as a member."""
+    p = group.member_problem(member_id, member_type) or member_type_problem(client, member_id, member_type)
+    if not p and client.is_unified_group(member_id):
+        p = unified_member_problem(member_id)
+    return p
+
+
 def validate_group_member(client: "GraphClient", group_id: str, member_id: str) -> str | None:
     """One member of a group: the group can be changed, the member exists and the group takes
     it. Returns the member type (None when the app may not resolve types and it is no group)."""
@@ -54,22 +63,13 @@ def validate_group_member(client: "GraphClient", group_id: str, member_id: str) 
     types = member_types(client, [member_id])
     if types is None:  # no Directory.Read.All: only a group member can still be checked
         member_type = group_type_fallback(client, member_id)
-        if member_type is not None:
-            p = group.member_problem(member_id, member_type)
-            if p:
-                raise InputError("member_id", p)
-            if client.is_unified_group(member_id):
-                raise InputError("member_id", unified_member_problem(member_id))
-        return member_type
-    member_type = types.get(member_id)
-    if member_type is None:
-        raise InputError("member_id", f"object {member_id} does not exist in the directory; "
-                                      "give the object id of a user, group, device, service principal or contact")
-    p = group.member_problem(member_id, member_type) or member_type_problem(client, member_id, member_type)
-    if p:
+    else:
+        member_type = types.get(member_id)
+        if member_type is None:
+            raise InputError("member_id", f"object {member_id} does not exist in the directory; give the "
+                                          "object id of a user, group, device, service principal or contact")
+    if member_type is not None and (p := _group_member_problem(client, group, member_id, member_type)):
         raise InputError("member_id", p)
-    if client.is_unified_group(member_id):
-        raise InputError("member_id", unified_member_problem(member_id))
     return member_type
 
 
@@ -83,13 +83,7 @@ def validate_group_members(client: "GraphClient", group_id: str, member_ids: Seq
     if missing:
         raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: "
                                        f"{short_list(missing)}; correct them or remove them from member_ids")
-    bad = []
-    for m in member_ids:
-        p = group.member_problem(m, types[m]) or member_type_problem(client, m, types[m])
-        if not p and client.is_unified_group(m):
-            p = unified_member_problem(m)
-        if p:
-            bad.append(p)
+    bad = [p for m in member_ids if (p := _group_member_problem(client, group, m, types[m]))]
     if bad:
         raise InputError("member_ids", at_most_ten(bad))
 
