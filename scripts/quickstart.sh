@@ -6,11 +6,20 @@
 #        bash scripts/quickstart.sh reset     start over: every example's emulator directory and stack state
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p .emulator
+# One quick start at a time per checkout: they share .emulator/ready.json, the log and the state
+# backend, so a second one would pick up the first's emulator and fail when it exits.
+exec 9>.emulator/quickstart.lock
+if ! flock -n 9; then
+  echo "Another bash scripts/quickstart.sh is running in this checkout (it holds .emulator/quickstart.lock);" \
+       "wait for it to finish, or run the second one from another clone." >&2
+  exit 1
+fi
 if [ "${1:-}" = reset ]; then
   # Only the quick start's own files: they only ever describe the local emulator, never a tenant.
   rm -rf .pulumi-state
   rm -f Pulumi.quickstart.yaml examples/*/Pulumi.*.yaml  # the stacks' settings (their encryption salt)
-  rm -f .emulator/*.db .emulator/*.db-* .emulator/ready.json .emulator/emulator.log
+  rm -f .emulator/*.db .emulator/*.db-* .emulator/ready.json .emulator/emulator.log .emulator/quickstart.lock
   echo "Reset: removed the emulator's directories (.emulator/*.db) and the stack state (.pulumi-state/)."
   echo "The next bash scripts/quickstart.sh starts from the examples' seeds."
   case "${PULUMI_BACKEND_URL:-}" in
@@ -26,13 +35,12 @@ name=$(basename "$example")
 [ -f "$example/__main__.py" ] && [ -f "$example/seed.yaml" ] || { echo "$example: not an example (no __main__.py and seed.yaml)" >&2; exit 2; }
 bash scripts/setup.sh emulator
 
-mkdir -p .emulator
 ready=.emulator/ready.json
 rm -f "$ready"
 # --db keeps the emulator's directory between runs, in step with the local Pulumi state.
 .venv/bin/python -m msgraph_membership.emulator serve --port 0 \
   --seed "$example/seed.yaml" --db "$PWD/.emulator/$name.db" --tls-dir "$PWD/.emulator/tls" \
-  >"$ready" 2>.emulator/emulator.log &
+  >"$ready" 2>.emulator/emulator.log 9>&- &
 emu_pid=$!
 trap 'kill $emu_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
