@@ -12,7 +12,33 @@ version=$(sed -n 's#^[[:space:]]*github.com/pulumi/pulumi/pkg/v3 \(v[0-9][0-9.]*
 [ -n "$version" ] || { echo "pulumi-cli: no github.com/pulumi/pulumi/pkg/v3 version in $src/go.mod" >&2; exit 2; }
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-msgraph-membership/pulumi-$version
 bin=$cache/bin
-mkdir -p "$bin"
+work=$cache/module  # builds run in a copy of our small module (go.mod/go.sum pin every module)
+mkdir -p "$bin" "$work"
+
+# Runs a build in $work with Go's output in $work/build.log: one line that counts the seconds (on a
+# terminal; elsewhere one line before and one after), and the log's end when the build fails.
+quiet_build() {  # WHAT COMMAND...
+  local what=$1 log=$work/build.log start=$SECONDS pid status
+  shift
+  (cd "$work" && exec "$@") >"$log" 2>&1 &
+  pid=$!
+  if [ -t 2 ]; then
+    while kill -0 "$pid" 2>/dev/null; do
+      printf '\rpulumi-cli: building %s ... %d s ' "$what" $((SECONDS - start)) >&2
+      sleep 1
+    done
+    printf '\n' >&2
+  else
+    echo "pulumi-cli: building $what (Go's output: $log) ..." >&2
+  fi
+  status=0; wait "$pid" || status=$?
+  if [ "$status" -ne 0 ]; then
+    tail -n 40 "$log" >&2
+    echo "pulumi-cli: the build of $what failed after $((SECONDS - start)) s; the end of Go's output is above, all of it in $log." >&2
+    return 1
+  fi
+  echo "pulumi-cli: built $what in $((SECONDS - start)) s (Go's output: $log)" >&2
+}
 
 if [ -x "$bin/pulumi" ] && [ "$("$bin/pulumi" version 2>/dev/null)" = "$version" ]; then
   echo "pulumi-cli: Pulumi CLI $version already built in $bin" >&2
@@ -21,21 +47,28 @@ else
     echo "pulumi-cli: Go is not installed, so the Pulumi CLI cannot be built here." >&2
     echo "Install Pulumi instead (https://www.pulumi.com/docs/iac/download-install/), or Go 1.26+ and run this again." >&2
     exit 1; }
-  echo "pulumi-cli: building the Pulumi CLI $version from its Go module into $bin (one-time; several minutes on 2 cores) ..." >&2
-  start=$(date +%s)
-  # Build from a copy of our small module (go.mod/go.sum pin every module), so the checkout stays clean.
-  work=$cache/module
-  mkdir -p "$work"
   cp "$src/go.mod" "$src/go.sum" "$work/"
-  if ! (cd "$work" && go build \
-          -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
-          -o "$bin/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi); then
-    echo "pulumi-cli: the build of github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$version failed (see above)." >&2
-    echo "If a module or version is not served by the Go module proxy, the error above names it." >&2
+  if ! quiet_build "the Pulumi CLI $version from its Go module into $bin (once; about 7 minutes on 2 cores)" \
+         go build -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+         -o "$bin/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi; then
+    echo "If a module or version is not served by the Go module proxy, the log above names it." >&2
     exit 1
   fi
   mv "$bin/pulumi.new" "$bin/pulumi"
-  echo "pulumi-cli: built $("$bin/pulumi" version) in $(( $(date +%s) - start )) s" >&2
+fi
+
+# The launcher's Pulumi.yaml reader, Go on Pulumi's own project loader (a shell or a bare python3
+# cannot parse every YAML form): seconds to build beside the CLI, rebuilt when its source changes.
+mkdir -p "$work/projectvenv"
+if [ ! -x "$bin/pulumi-project-virtualenv" ] || ! cmp -s "$src/projectvenv/main.go" "$work/projectvenv/main.go" \
+   || ! cmp -s "$src/go.sum" "$work/go.sum"; then
+  cp "$src/go.mod" "$src/go.sum" "$work/" && cp "$src/projectvenv/main.go" "$work/projectvenv/main.go"
+  if ! quiet_build "the launcher's Pulumi.yaml reader" \
+         go build -ldflags "-s -w" -o "$bin/pulumi-project-virtualenv.new" ./projectvenv; then
+    rm -f "$work/projectvenv/main.go"
+    exit 1
+  fi
+  mv "$bin/pulumi-project-virtualenv.new" "$bin/pulumi-project-virtualenv"
 fi
 
 # The plugins are small files of ours: copied on every run so they follow the checkout.
@@ -43,6 +76,8 @@ install_file() {  # SRC DEST
   cmp -s "$1" "$2" || { cp "$1" "$2.tmp" && chmod +x "$2.tmp" && mv "$2.tmp" "$2"; }
 }
 install_file "$src/language_host.py" "$bin/language_host.py"
+install_file "$src/dynamic_provider.py" "$bin/dynamic_provider.py"
+install_file "$src/sdk_check.py" "$bin/sdk_check.py"
 install_file "$src/python-plugin.sh" "$bin/pulumi-language-python"
 install_file "$src/python-plugin.sh" "$bin/pulumi-resource-pulumi-python"
 echo "$bin"

@@ -18,8 +18,11 @@ import sys
 import time
 from concurrent import futures
 
-import grpc
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+from sdk_check import require_pulumi_sdk  # beside this file
+
+require_pulumi_sdk("pulumi-language-python")
+import grpc  # noqa: E402
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc  # noqa: E402
 
 try:  # the SDK's own server for inline programs (a private module: checked here, not assumed)
     from pulumi.automation._server import LanguageServer
