@@ -6,6 +6,7 @@ Dispatch by the first path segment:
   ``/_emulator/{oidc,github,msi}/...``: the identity platform (``Identity``)
 - ``/_emulator/...``: the admin API (``admin.py``), loopback only
 - ``/metadata/endpoints``: the custom-cloud metadata (``cloudmeta.py``)
+- ``/tenants``, ``/subscriptions``: what ``az login`` reads of the resource manager (``arm.py``)
 
 Every Graph response carries ``request-id`` and ``client-request-id`` (docs/graph-behaviour.md §0).
 """
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from . import admin, batch, cloudmeta, errors
+from . import admin, arm, batch, cloudmeta, errors
 from .errors import GraphError
 from .faults import Faults
 from .responses import Call
@@ -84,6 +85,8 @@ class Emulator:
             kind, resp = "graph", self._graph(req, segs[0], segs[1:])
         elif segs == ["metadata", "endpoints"]:
             kind, resp = "metadata", cloudmeta.metadata_endpoints(req)
+        elif head in ("tenants", "subscriptions"):
+            kind, resp = "arm", arm.handle(req, segs, self.tokens, self.store)
         elif len(segs) >= 2 and segs[1] in ("v2.0", "oauth2", "discovery"):
             kind, resp = "token", self._identity(req, segs)
         else:
@@ -93,7 +96,7 @@ class Emulator:
                  "path": req.path + ("?" + req.query_string if req.query_string else ""),
                  "status": None if resp.drop else resp.status,
                  "duration_ms": round((time.perf_counter() - start) * 1000, 3)}
-        app = _unverified_appid(req) if kind == "graph" else _token_request_client(req)
+        app = _unverified_appid(req) if kind in ("graph", "arm") else _token_request_client(req)
         if app:
             entry["app"] = app
         if "request-id" in resp.headers:

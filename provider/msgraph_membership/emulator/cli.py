@@ -5,6 +5,8 @@
   at the emulator on ``--port`` (default 8443), starting one in the background when none
   answers there; ``eval "$(msgraph-emulator env)"`` before ``pulumi up``. See ``env.py``.
 - ``stop``: stop the emulator on ``--port`` that ``env`` (or ``serve``) recorded (``running.py``).
+- ``az``: an Azure CLI profile for the emulator on ``--port``, printed as the exports that select
+  it: ``eval "$(msgraph-emulator az)"`` and the real ``az`` talks to the emulator (``azprofile.py``).
 
 When ready, prints exactly one JSON line on stdout::
 
@@ -32,7 +34,9 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from . import azprofile
 from . import env as env_mod
 from . import running
 from . import seed as seed_mod
@@ -65,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--no-start", action="store_true", help="fail instead of starting an emulator")
     stop = sub.add_parser("stop", help="stop the emulator on --port that `env` or `serve` started")
     stop.add_argument("--port", type=int, default=8443)
+    az = sub.add_parser("az", help="write an Azure CLI profile for the emulator on --port and print the "
+                                   "exports that select it")
+    az.add_argument("--port", type=int, default=8443)
+    az.add_argument("--dir", help="the profile's directory (default ~/.cache/msgraph-emulator/az/PORT)")
+    az.add_argument("--format", choices=env_mod.FORMATS, default="shell")
     return parser
 
 
@@ -181,6 +190,22 @@ def stop(args) -> int:
     return 0
 
 
+def az(args) -> int:
+    """Write the Azure CLI profile for the emulator on ``--port`` and print its environment."""
+    ready = running.find(args.port)
+    if ready is None:
+        print(f"msgraph-emulator: no emulator answers on port {args.port}; start one first: "
+              f'eval "$(msgraph-emulator env' + (f" --port {args.port}" if args.port != 8443 else "") + ')"',
+              file=sys.stderr)
+        return 1
+    directory = azprofile.default_dir(args.port) if args.dir is None else Path(args.dir).resolve()
+    sys.stdout.write(env_mod.render(azprofile.write_profile(ready, directory), args.format))
+    print(f"msgraph-emulator: an Azure CLI profile for {ready['base_url']} is in {directory}; with the "
+          f"variables of msgraph-emulator env, sign in as the emulator's app: {azprofile.login_command()}",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -189,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return env(args)
     if args.command == "stop":
         return stop(args)
+    if args.command == "az":
+        return az(args)
     return 2
 
 

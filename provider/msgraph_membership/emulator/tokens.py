@@ -126,6 +126,12 @@ class TokenService:
 
     def verify_graph_token(self, authorization: str | None, request_host: str | None = None) -> dict:
         """The claims of a valid Graph bearer token; raises the docs/graph-behaviour.md §3 401 otherwise."""
+        return self.verify_bearer(authorization, lambda aud: is_graph_audience(aud, request_host))
+
+    def verify_bearer(self, authorization: str | None, audience_ok) -> dict:
+        """The claims of a valid bearer token of this tenant whose audience ``audience_ok`` accepts;
+        raises a 401 ``GraphError`` naming what is wrong otherwise (Graph and the resource manager
+        share the checks, not the error bodies)."""
         if not authorization:
             raise errors.unauthorized(errors.TOKEN_EMPTY)
         scheme, _, token = authorization.strip().partition(" ")
@@ -157,7 +163,7 @@ class TokenService:
         now = time.time()
         if not (claims.get("nbf", 0) - 300 <= now < claims.get("exp", 0)):
             raise errors.unauthorized(errors.TOKEN_EXPIRED)
-        if not is_graph_audience(claims.get("aud"), request_host):
+        if not audience_ok(claims.get("aud")):
             raise errors.unauthorized(errors.TOKEN_BAD_AUDIENCE)
         if claims.get("tid") != self.store.get_meta("tenant_id"):
             raise errors.unauthorized(errors.TOKEN_INVALID)

@@ -1,0 +1,62 @@
+"""An Azure CLI profile for an emulator: ``msgraph-emulator az`` writes one, so that the real ``az``
+signs in to the emulator and its ``az ad`` commands call the emulator's Graph.
+
+The profile is a configuration directory of its own (``AZURE_CONFIG_DIR``), so the user's own
+``~/.azure`` is never touched: ``clouds.config`` registers a cloud whose sign-in, resource manager
+and Graph are the emulator (what ``az cloud register`` writes), and ``config`` makes it the active
+cloud, with instance discovery off (the emulator is no public authority) and no telemetry. The Azure
+CLI's HTTP clients trust ``REQUESTS_CA_BUNDLE``: a bundle of certifi's public roots plus the
+emulator's test CA, so other HTTPS from that shell still works.
+"""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+CLOUD = "MsgraphEmulator"
+# The resource whose tokens ARM takes; the Azure CLI asks for it at `az login`.
+ARM_RESOURCE_ID = "https://management.core.windows.net/"
+
+
+def default_dir(port: int) -> Path:
+    return Path.home() / ".cache" / "msgraph-emulator" / "az" / str(port)
+
+
+def _write_ini(path: Path, sections: dict[str, dict[str, str]]) -> None:
+    ini = configparser.ConfigParser()
+    if path.exists():
+        ini.read(path)
+    for name, values in sections.items():
+        if not ini.has_section(name):
+            ini.add_section(name)
+        for key, value in values.items():
+            ini.set(name, key, value)
+    with path.open("w") as f:
+        ini.write(f)
+
+
+def write_profile(ready: dict, directory: Path) -> dict[str, str]:
+    """Writes the profile for the emulator that printed ``ready``; returns the environment to use it."""
+    import certifi  # requests' own trust store, installed with the provider
+
+    directory.mkdir(parents=True, exist_ok=True)
+    base = ready["base_url"]
+    _write_ini(directory / "clouds.config", {CLOUD: {
+        "endpoint_active_directory": base,
+        "endpoint_active_directory_resource_id": ARM_RESOURCE_ID,
+        "endpoint_microsoft_graph_resource_id": f"{base}/",
+        "endpoint_resource_manager": f"{base}/",
+    }})
+    _write_ini(directory / "config", {"cloud": {"name": CLOUD},
+                                      "core": {"instance_discovery": "false", "collect_telemetry": "false"}})
+    bundle = directory / "ca-bundle.pem"
+    bundle.write_text(Path(certifi.where()).read_text() + "\n" + Path(ready["ca_bundle"]).read_text())
+    return {"AZURE_CONFIG_DIR": str(directory), "REQUESTS_CA_BUNDLE": str(bundle)}
+
+
+def login_command() -> str:
+    """The ``az login`` line for the emulator's app, from the variables ``msgraph-emulator env``
+    exports (so no secret is printed here)."""
+    return ('az login --service-principal --username "$ARM_CLIENT_ID" --password "$ARM_CLIENT_SECRET" '
+            '--tenant "$ARM_TENANT_ID" --allow-no-subscriptions')

@@ -1,0 +1,104 @@
+"""The real Azure CLI as a client of the emulator: `az login` (service principal, no subscriptions)
+through the profile `msgraph-emulator az` writes, then `az ad group show`, `az ad group member
+add | list | check | remove`, `az ad user show` and `az ad sp show`, each checked against the
+emulator's directory. Needs the Azure CLI of scripts/azure-cli.sh (installed by CI)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VERSION = "2.91.0"
+INSTALLED = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pulumi-msgraph-membership" / \
+    f"azure-cli-{VERSION}" / "bin" / "az"
+
+GROUP = "0b000001-0000-4000-8000-000000000002"
+ALICE = "0a000001-0000-4000-8000-000000000001"
+SP = "0a000003-0000-4000-8000-000000000001"
+SEED = {
+    "users": [{"id": ALICE, "displayName": "Alice", "userPrincipalName": "alice@contoso.test"}],
+    "servicePrincipals": [{"id": SP, "displayName": "build-pipeline",
+                           "appId": "5b6c7d8e-0000-4000-8000-0000000000b1"}],
+    "groups": [{"id": GROUP, "displayName": "Developers", "mailNickname": "developers",
+                "securityEnabled": True}],
+}
+
+
+def az_binary() -> Path:
+    if not INSTALLED.exists():
+        if not os.environ.get("CI"):
+            pytest.skip(f"the Azure CLI is not installed at {INSTALLED}: bash scripts/azure-cli.sh installs it")
+        subprocess.run(["bash", str(REPO / "scripts" / "azure-cli.sh")], check=True, stdout=subprocess.DEVNULL)
+    return INSTALLED
+
+
+def members_of(emu, group_id: str) -> list[str]:
+    return next(g.get("members", []) for g in emu.directory()["groups"] if g["id"] == group_id)
+
+
+@pytest.fixture(scope="module")
+def az_emulator(tmp_path_factory):
+    from msgraph_membership.emulator import azprofile
+    from msgraph_membership.emulator.process import start_emulator
+
+    binary = az_binary()
+    emu = start_emulator(seed=SEED)
+    profile = tmp_path_factory.mktemp("az")
+    env = {**os.environ, **azprofile.write_profile(emu.ready, profile), **emu.env()}
+
+    def az(*args: str, check: bool = True):
+        res = subprocess.run([str(binary), *args, "-o", "json"], env=env, capture_output=True, text=True,
+                             timeout=180)
+        if check:
+            assert res.returncode == 0, f"az {' '.join(args)}: {res.stderr}"
+        return json.loads(res.stdout) if res.stdout.strip() else None, res
+
+    try:
+        yield emu, az
+    finally:
+        emu.stop()
+
+
+def test_az_login_as_a_service_principal_with_no_subscriptions(az_emulator):
+    emu, az = az_emulator
+    ready = emu.ready
+    accounts, _ = az("login", "--service-principal", "--username", ready["client_id"], "--password",
+                     ready["client_secret"], "--tenant", ready["tenant_id"], "--allow-no-subscriptions")
+    assert [(a["tenantId"], a["user"]["type"], a["cloudName"]) for a in accounts] == \
+        [(ready["tenant_id"], "servicePrincipal", "MsgraphEmulator")]
+    paths = [e["path"].split("?")[0] for e in emu.requests()]
+    assert "/subscriptions" in paths  # the resource manager's answer, read by az login
+
+
+def test_az_ad_group_and_member_commands_give_graphs_answers(az_emulator):
+    emu, az = az_emulator
+    group, _ = az("ad", "group", "show", "-g", "Developers")
+    assert (group["id"], group["displayName"]) == (GROUP, "Developers")
+    assert az("ad", "group", "member", "list", "-g", GROUP)[0] == []
+    az("ad", "group", "member", "add", "-g", GROUP, "--member-id", ALICE)
+    assert ALICE in members_of(emu, GROUP)  # the directory holds what az added
+    listed, _ = az("ad", "group", "member", "list", "-g", "Developers")
+    assert [m["id"] for m in listed] == [ALICE]
+    assert az("ad", "group", "member", "check", "-g", GROUP, "--member-id", ALICE)[0] == {"value": True}
+    _, again = az("ad", "group", "member", "add", "-g", GROUP, "--member-id", ALICE, check=False)
+    assert again.returncode != 0 and "already exist" in again.stderr  # Graph's 400 for a member twice
+    az("ad", "group", "member", "remove", "-g", GROUP, "--member-id", ALICE)
+    assert az("ad", "group", "member", "check", "-g", GROUP, "--member-id", ALICE)[0] == {"value": False}
+    assert az("ad", "group", "member", "list", "-g", GROUP)[0] == []
+    assert members_of(emu, GROUP) == []
+
+
+def test_az_ad_user_and_sp_show(az_emulator):
+    emu, az = az_emulator
+    assert az("ad", "user", "show", "--id", "alice@contoso.test")[0]["id"] == ALICE
+    assert az("ad", "user", "show", "--id", ALICE)[0]["userPrincipalName"] == "alice@contoso.test"
+    sp, _ = az("ad", "sp", "show", "--id", SP)
+    assert (sp["id"], sp["displayName"]) == (SP, "build-pipeline")
+    by_app, _ = az("ad", "sp", "show", "--id", "5b6c7d8e-0000-4000-8000-0000000000b1")
+    assert by_app["id"] == SP
+    _, missing = az("ad", "user", "show", "--id", "nobody@contoso.test", check=False)
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
