@@ -59,3 +59,32 @@ def test_a_token_for_another_origin_is_refused(graph, emu):
     token = r.json()["access_token"]
     g = graph.get(f"groups/{SEC}", token=token)
     assert g.status_code == 401 and g.json()["error"]["message"] == "Access token validation failure. Invalid audience."
+
+
+def _arm(graph: Graph, path: str, token: str | None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return graph.session.get(f"{graph.emu.graph_url}{path}", headers=headers, verify=graph.emu.ca_bundle, timeout=30)
+
+
+def test_resource_manager_lists_the_home_tenant_and_no_subscription(graph, emu):
+    token = graph.get_token(scope="https://management.core.windows.net//.default").json()["access_token"]
+    tenants = _arm(graph, "/tenants?api-version=2022-12-01", token)
+    assert tenants.status_code == 200, tenants.text
+    assert [(t["tenantId"], t["id"], t["tenantCategory"]) for t in tenants.json()["value"]] == \
+        [(TENANT, f"/tenants/{TENANT}", "Home")]
+    subs = _arm(graph, "/subscriptions?api-version=2022-12-01", token)
+    assert (subs.status_code, subs.json()) == (200, {"value": []})
+    one = _arm(graph, f"/subscriptions/{TENANT}?api-version=2022-12-01", token)
+    assert (one.status_code, one.json()["error"]["code"]) == (404, "SubscriptionNotFound")
+    assert {e["kind"] for e in emu.requests() if "subscriptions" in e["path"]} == {"arm"}
+
+
+def test_resource_manager_refuses_as_arm_does(graph):
+    assert _arm(graph, "/subscriptions", None).json()["error"]["code"] == "MissingApiVersionParameter"
+    missing = _arm(graph, "/subscriptions?api-version=2022-12-01", None)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (401, "AuthenticationFailed")
+    graph_token = graph.token  # a Graph token is not for the resource manager
+    wrong = _arm(graph, "/subscriptions?api-version=2022-12-01", graph_token)
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "InvalidAuthenticationTokenAudience")
+    bad = _arm(graph, "/tenants?api-version=2022-12-01", "not-a-token")
+    assert (bad.status_code, bad.json()["error"]["code"]) == (401, "InvalidAuthenticationToken")
