@@ -30,6 +30,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from . import admin_docs
+
 RATE_KEYS = ("throttle_rate", "unavailable_rate", "gateway_timeout_rate", "drop_rate", "drop_after_rate",
              "cut_body_rate")
 KNOWN_KEYS = RATE_KEYS + ("retry_after_s", "retry_after_http_date", "latency_ms", "replication_lag_ms",
@@ -51,10 +53,8 @@ class Faults:
         self._rng = random.Random(0)
 
     def configure(self, settings: dict) -> dict:
-        """Replace all settings; unknown keys and bad values raise ``ValueError``."""
-        unknown = set(settings) - set(KNOWN_KEYS)
-        if unknown:
-            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        """Replace all settings; unknown keys and bad values raise ``ValueError`` and change nothing."""
+        admin_docs.check_faults(settings)
         clean: dict = {}
         for key in RATE_KEYS:
             if key in settings and settings[key] is not None:
