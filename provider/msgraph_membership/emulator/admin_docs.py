@@ -16,7 +16,7 @@ import math
 import re
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, StringConstraints, ValidationError, field_validator, model_validator
 
 from . import rules
 
@@ -54,19 +54,10 @@ class _Open(BaseModel):
         return self
 
 
-class _User(_Open):
-    userPrincipalName: Optional[Name] = None
-    accountEnabled: Optional[bool] = None
-
-
-class _Device(_Open):
-    accountEnabled: Optional[bool] = None
-    deviceId: Optional[Name] = None
-
-
-class _ServicePrincipal(_Open):
-    accountEnabled: Optional[bool] = None
-    appId: Optional[Name] = None
+_User = create_model("_User", __base__=_Open, userPrincipalName=(Optional[Name], None), accountEnabled=(Optional[bool], None))
+_Device = create_model("_Device", __base__=_Open, accountEnabled=(Optional[bool], None), deviceId=(Optional[Name], None))
+_ServicePrincipal = create_model("_ServicePrincipal", __base__=_Open, accountEnabled=(Optional[bool], None),
+                                 appId=(Optional[Name], None))
 
 
 class _Group(_Open):
@@ -150,15 +141,15 @@ class SeedDoc(_Strict):
         return value
 
 
-class FaultDoc(_Strict):
-    """The settings of faults.py; ``retry_after_s: null`` (no header) differs from leaving it out (1 s)."""
+# The share of calls each fault takes (faults.py).
+RATE_KEYS = ("throttle_rate", "unavailable_rate", "gateway_timeout_rate", "drop_rate", "drop_after_rate",
+             "cut_body_rate")
 
-    throttle_rate: Optional[Rate] = None
-    unavailable_rate: Optional[Rate] = None
-    gateway_timeout_rate: Optional[Rate] = None
-    drop_rate: Optional[Rate] = None
-    drop_after_rate: Optional[Rate] = None
-    cut_body_rate: Optional[Rate] = None
+
+class _FaultTimes(_Strict):
+    """The settings of faults.py besides the rates; ``retry_after_s: null`` (no header) differs
+    from leaving it out (1 s)."""
+
     retry_after_s: Optional[Annotated[int, Field(ge=0, le=86_400)]] = None
     retry_after_http_date: Optional[bool] = None
     latency_ms: Optional[Annotated[float, Field(ge=0, le=120_000, allow_inf_nan=False)]] = None
@@ -167,6 +158,9 @@ class FaultDoc(_Strict):
     token_lifetime_s: Optional[Annotated[int, Field(ge=-86_400, le=86_400)]] = None
     seed: Union[Annotated[int, Field(ge=-(2 ** 63), le=2 ** 63 - 1)], Annotated[str, StringConstraints(max_length=256)],
                 None] = None
+
+
+FaultDoc = create_model("FaultDoc", __base__=_FaultTimes, **{key: (Optional[Rate], None) for key in RATE_KEYS})
 
 
 class ResetDoc(_Strict):

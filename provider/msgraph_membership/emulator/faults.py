@@ -32,8 +32,7 @@ from dataclasses import dataclass
 
 from . import admin_docs
 
-RATE_KEYS = ("throttle_rate", "unavailable_rate", "gateway_timeout_rate", "drop_rate", "drop_after_rate",
-             "cut_body_rate")
+RATE_KEYS = admin_docs.RATE_KEYS
 KNOWN_KEYS = RATE_KEYS + ("retry_after_s", "retry_after_http_date", "latency_ms", "replication_lag_ms",
                           "token_lifetime_s", "seed")
 

@@ -111,39 +111,41 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     "group.upsert": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
 }
 
-# The Learn page each row comes from (docs/permissions.md shows the same).
-SOURCES: dict[str, str] = {
-    "user.get": _LEARN + "user-get", "group.get": _LEARN + "group-get", "device.get": _LEARN + "device-get",
-    "servicePrincipal.get": _LEARN + "serviceprincipal-get", "orgContact.get": _LEARN + "orgcontact-get",
-    "directoryObject.get": _LEARN + "directoryobject-get", "administrativeUnit.get": _LEARN + "administrativeunit-get",
-    "group.list": _LEARN + "group-list", "device.list": _LEARN + "device-list",
-    "servicePrincipal.list": _LEARN + "serviceprincipal-list", "orgContact.list": _LEARN + "orgcontact-list",
-    "administrativeUnit.list": _LEARN + "directory-list-administrativeunits",
-    "directoryObject.getByIds": _LEARN + "directoryobject-getbyids",
-    "group.members.list": _LEARN + "group-list-members",
-    "group.transitiveMembers.list": _LEARN + "group-list-transitivemembers",
-    "administrativeUnit.members.list": _LEARN + "administrativeunit-list-members",
-    "administrativeUnit.members.get": _LEARN + "administrativeunit-get-members",
-    "user.memberOf": _LEARN + "user-list-memberof", "group.memberOf": _LEARN + "group-list-memberof",
-    "servicePrincipal.memberOf": _LEARN + "serviceprincipal-list-memberof",
-    "device.memberOf": _LEARN + "device-list-memberof", "orgContact.memberOf": _LEARN + "orgcontact-list-memberof",
-    "user.transitiveMemberOf": _LEARN + "user-list-transitivememberof",
-    **{f"{k}.checkMemberGroups": _LEARN + "directoryobject-checkmembergroups"
-       for k in ("directoryObject", "user", "group", "servicePrincipal", "orgContact", "device")},
-    **{f"{k}.checkMemberObjects": _LEARN + "directoryobject-checkmemberobjects"
-       for k in ("directoryObject", "user", "group", "servicePrincipal", "orgContact", "device")},
-    "group.owners.add": _LEARN + "group-post-owners", "group.owners.remove": _LEARN + "group-delete-owners",
-    "group.members.add": _LEARN + "group-post-members", "group.members.remove": _LEARN + "group-delete-members",
-    "administrativeUnit.members.add": _LEARN + "administrativeunit-post-members",
-    "administrativeUnit.members.remove": _LEARN + "administrativeunit-delete-members",
-    "group.create": _LEARN + "group-post-groups",
-    "administrativeUnit.createGroup": _LEARN + "administrativeunit-post-members",
-    "group.update": _LEARN + "group-update", "group.delete": _LEARN + "group-delete",
-    "administrativeUnit.create": _LEARN + "directory-post-administrativeunits",
-    "administrativeUnit.update": _LEARN + "administrativeunit-update",
-    "administrativeUnit.delete": _LEARN + "administrativeunit-delete",
-    "group.upsert": _LEARN + "group-upsert",
+# The Learn page each row comes from (its name after ``_LEARN``), as docs/permissions.md shows.
+_PAGES: dict[str, str] = {
+    # reads: one object, a collection, members
+    "user.get": "user-get", "group.get": "group-get", "device.get": "device-get",
+    "servicePrincipal.get": "serviceprincipal-get", "orgContact.get": "orgcontact-get",
+    "directoryObject.get": "directoryobject-get", "administrativeUnit.get": "administrativeunit-get",
+    "group.list": "group-list", "device.list": "device-list", "servicePrincipal.list": "serviceprincipal-list",
+    "orgContact.list": "orgcontact-list", "administrativeUnit.list": "directory-list-administrativeunits",
+    "directoryObject.getByIds": "directoryobject-getbyids", "group.members.list": "group-list-members",
+    "group.transitiveMembers.list": "group-list-transitivemembers",
+    "administrativeUnit.members.list": "administrativeunit-list-members",
+    "administrativeUnit.members.get": "administrativeunit-get-members",
+    # membership reads
+    "user.memberOf": "user-list-memberof", "group.memberOf": "group-list-memberof",
+    "servicePrincipal.memberOf": "serviceprincipal-list-memberof", "device.memberOf": "device-list-memberof",
+    "orgContact.memberOf": "orgcontact-list-memberof",
+    # membership writes
+    "group.members.add": "group-post-members", "group.members.remove": "group-delete-members",
+    "administrativeUnit.members.add": "administrativeunit-post-members",
+    "administrativeUnit.members.remove": "administrativeunit-delete-members",
+    # groups and units as objects
+    "group.create": "group-post-groups", "administrativeUnit.createGroup": "administrativeunit-post-members",
+    "group.update": "group-update", "group.delete": "group-delete",
+    "administrativeUnit.create": "directory-post-administrativeunits",
+    "administrativeUnit.update": "administrativeunit-update",
+    "administrativeUnit.delete": "administrativeunit-delete", "group.upsert": "group-upsert",
 }
+SOURCES: dict[str, str] = {operation: _LEARN + page for operation, page in _PAGES.items()}
+
+# The membership checks (one table per type of the path), a user's transitive memberships, owners.
+SOURCES.update({f"{kind}.{check}": _LEARN + "directoryobject-" + check.lower()
+                for kind in ("directoryObject", "user", "group", "servicePrincipal", "orgContact", "device")
+                for check in ("checkMemberGroups", "checkMemberObjects")})
+SOURCES.update({"user.transitiveMemberOf": _LEARN + "user-list-transitivememberof",
+                "group.owners.add": _LEARN + "group-post-owners", "group.owners.remove": _LEARN + "group-delete-owners"})
 
 # What a permission grants beyond its own name, from its description in the permissions reference
 # (https://learn.microsoft.com/graph/permissions-reference): each ReadWrite permission reads what
