@@ -3,7 +3,7 @@
 | call | answer |
 |---|---|
 | ``GET /_emulator/health`` | ``{"status": "ok", "tenant_id", "uptime_s"}`` |
-| ``POST /_emulator/reset`` | empties the directory (apps, managed identities, faults stay); ``{"status": "ok"}`` |
+| ``POST /_emulator/reset`` | empties the directory (apps, managed identities, faults stay); no body or ``{}``; ``{"status": "ok"}`` |
 | ``POST /_emulator/seed`` | loads a seed (JSON); returns the ids per collection, e.g. ``{"users": [...]}`` |
 | ``GET /_emulator/directory`` | the true state (no replication lag), shape below |
 | ``GET /_emulator/requests`` | ``[entry, ...]``, oldest first (see ``requestlog.py``) |
