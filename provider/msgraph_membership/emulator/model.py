@@ -50,6 +50,11 @@ class Query:
     def advanced(self) -> bool:
         return odata_query.advanced(self.options, self.eventual)
 
+    def counted(self) -> "Query":
+        """The query of a ``/$count`` segment: with ``ConsistencyLevel: eventual`` it is an advanced
+        query by itself, as ``$count=true`` would make it (aad-advanced-queries)."""
+        return Query({**self.options, "$count": "true"}, self.eventual)
+
 
 class Payload:
     """A request body, read when a rule needs it; ``ref`` reads an ``@odata.id`` (docs/graph-behaviour.md §2)."""

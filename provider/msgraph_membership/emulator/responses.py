@@ -279,7 +279,8 @@ class Handlers:
 
     def transitive_members(self, call: Call, id: str, cast=None, count: bool = False, rest=None) -> Response:
         cast, count, left = _tail(rest, cast, count)
-        objs = self.model.transitive_members(call.caller, id, _cast(cast), call.query)
+        q = call.query.counted() if count else call.query
+        objs = self.model.transitive_members(call.caller, id, _cast(cast), q)
         if left:
             raise segment_not_found(left[0])
         return self._objects(call, objs, count)
@@ -287,7 +288,8 @@ class Handlers:
     def member_of(self, call: Call, id: str, transitive: bool, cast=None, count: bool = False,
                   rest=None) -> Response:
         cast, count, left = _tail(rest, cast, count)
-        objs = self.model.member_of(call.caller, id, _kinds(call), odata.CASTS.get(cast), transitive, call.query)
+        q = call.query.counted() if count else call.query
+        objs = self.model.member_of(call.caller, id, _kinds(call), odata.CASTS.get(cast), transitive, q)
         if left:
             raise segment_not_found(left[0])
         return self._objects(call, objs, count)
