@@ -16,7 +16,8 @@ import math
 import re
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model, field_validator,
+                      model_validator)
 
 from . import rules
 
@@ -54,7 +55,8 @@ class _Open(BaseModel):
         return self
 
 
-_User = create_model("_User", __base__=_Open, userPrincipalName=(Optional[Name], None), accountEnabled=(Optional[bool], None))
+_User = create_model("_User", __base__=_Open, userPrincipalName=(Optional[Name], None),
+                     accountEnabled=(Optional[bool], None))
 _Device = create_model("_Device", __base__=_Open, accountEnabled=(Optional[bool], None), deviceId=(Optional[Name], None))
 _ServicePrincipal = create_model("_ServicePrincipal", __base__=_Open, accountEnabled=(Optional[bool], None),
                                  appId=(Optional[Name], None))
