@@ -190,9 +190,9 @@ class Directory(GroupRules, LinkRules, UnitRules):
         result = self._closure(member_id, lambda mid: self.store.container_ids(mid, "members", at))
         return {i for i, o in self.store.get_objects(result).items() if o.kind == "group"}
 
-    def _relationship(self, who: Caller, ids, kinds, q: Query) -> Listing:
+    def _relationship(self, who: Caller, ids, kinds, q: Query, cast: bool) -> Listing:
         """A transitive or memberOf listing, with its query options (query_support.RELATIONSHIP)."""
-        sel = odata_query.collection_options(q.options, q.eventual, kinds, qs.RELATIONSHIP)
+        sel = odata_query.collection_options(q.options, q.eventual, kinds, qs.RELATIONSHIP, cast=cast)
         objs = [o for o in self._visible_objects(who, ids, kinds) if sel.predicate is None or sel.predicate(o)]
         return Listing.of(objs, filtered=sel.predicate is not None, order=sel.order)
 
@@ -202,7 +202,7 @@ class Directory(GroupRules, LinkRules, UnitRules):
         rules.check_cast("group", "members", kinds)
         ids = self._closure(group.id, lambda gid: self.store.linked_ids(gid, "members", who.read_at))
         ids.discard(group.id)
-        return self._relationship(who, ids, kinds, q)
+        return self._relationship(who, ids, kinds, q, cast=bool(kinds))
 
     def member_of(self, who: Caller, raw_id: str, kinds, cast: str | None, transitive: bool,
                   q: Query) -> Listing:
@@ -212,7 +212,7 @@ class Directory(GroupRules, LinkRules, UnitRules):
         ids = set(self.store.container_ids(member.id, "members", who.read_at))
         if transitive:
             ids |= self._transitive_groups(member.id, who.read_at)
-        return self._relationship(who, ids, (cast,) if cast else rules.CONTAINER_KINDS, q)
+        return self._relationship(who, ids, (cast,) if cast else rules.CONTAINER_KINDS, q, cast=bool(cast))
 
     def check_member(self, who: Caller, raw_id: str, kinds, groups_only: bool, payload: Payload) -> list[str]:
         """``checkMemberGroups`` / ``checkMemberObjects``: the ids asked for that hold the object."""

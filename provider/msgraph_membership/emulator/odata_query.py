@@ -120,9 +120,11 @@ def parse_orderby(raw: str, kinds, is_advanced: bool) -> Callable[[list], list]:
     return order
 
 
-def collection_options(query: dict, eventual: bool, kinds: tuple[str, ...] | None, listing: str) -> Selection:
+def collection_options(query: dict, eventual: bool, kinds: tuple[str, ...] | None, listing: str,
+                       cast: bool = False) -> Selection:
     """The ``Selection`` of a GET on a directory listing (``listing``: a kind of query_support.OPTIONS),
-    or Graph's 400: an option the listing does not take, or takes only in advanced queries.
+    or Graph's 400: an option the listing does not take, or takes only in advanced queries
+    (``cast``: the path has a type cast segment).
 
     Group members take ``$filter`` by default, though the list-members page asks for the advanced
     query parameters (https://learn.microsoft.com/graph/api/group-list-members#optional-query-parameters):
@@ -133,8 +135,9 @@ def collection_options(query: dict, eventual: bool, kinds: tuple[str, ...] | Non
     offered = qs.OPTIONS[listing]
     if "$skip" in query:
         raise errors.bad_request(errors.SKIP_NOT_SUPPORTED)
-    for option in ("$filter", "$orderby", "$expand"):
-        if option in query and (option not in offered or (offered[option] == qs.ADVANCED and not is_advanced)):
+    asked = set(query) | ({"cast"} if cast else set())
+    for option in ("$filter", "$orderby", "$expand", "cast"):
+        if option in asked and (option not in offered or (offered[option] == qs.ADVANCED and not is_advanced)):
             raise errors.bad_request(errors.UNSUPPORTED_QUERY, code="Request_UnsupportedQuery")
     selection = Selection()
     predicates = []

@@ -57,14 +57,17 @@ ORDERBY: dict[str, dict[str, str]] = {
 
 # Listing kinds -> option -> DEFAULT (works without the advanced parameters), ADVANCED (only with
 # them; ``$search`` needs only the header), or absent (refused: 400 Request_UnsupportedQuery).
+# "cast" is an OData type cast segment (``/transitiveMembers/microsoft.graph.user``): the
+# relationship pages say the header and ``$count`` "are required when using ... OData cast";
+# docs/graph-behaviour.md §1.5 has members casts answered without them.
 ENTITY_SET, MEMBERS, RELATIONSHIP = "entity set", "members", "relationship"
 OPTIONS: dict[str, dict[str, str]] = {
     # /users, /groups, /devices, /servicePrincipals, /contacts, /directory/administrativeUnits
     ENTITY_SET: {"$filter": DEFAULT, "$search": ADVANCED, "$orderby": DEFAULT, "$expand": DEFAULT},
     # /groups/{id}/members, /groups/{id}/owners, /directory/administrativeUnits/{id}/members
-    MEMBERS: {"$filter": DEFAULT, "$search": ADVANCED},
+    MEMBERS: {"$filter": DEFAULT, "$search": ADVANCED, "$orderby": ADVANCED, "cast": DEFAULT},
     # /groups/{id}/transitiveMembers, /{set}/{id}/memberOf, /{set}/{id}/transitiveMemberOf
-    RELATIONSHIP: {"$filter": ADVANCED, "$search": ADVANCED, "$orderby": ADVANCED},
+    RELATIONSHIP: {"$filter": ADVANCED, "$search": ADVANCED, "$orderby": ADVANCED, "cast": ADVANCED},
 }
 
 # Navigation properties $expand accepts, per kind (group, user, ... resource pages).
