@@ -1,6 +1,8 @@
 """The admin API checks each document whole before applying it: a refused seed, fault setting or
 reset answers 400 saying what is wrong, changes nothing, and the emulator keeps signing in and
-serving (admin_docs.py). The cases first, then property-based tests with generated documents.
+serving (admin_docs.py). The cases first, then property-based tests with generated documents,
+and generated `$filter`/`$orderby` queries, which get an answer or Graph's 400, never a dropped
+connection.
 """
 from __future__ import annotations
 
@@ -27,15 +29,23 @@ def admin(emu, method: str, name: str, body) -> requests.Response:
 
 
 def signs_in_and_serves(emu) -> None:
-    """A token for the full app (tenant as the emulator now has it) and a Graph read with it."""
+    """A token for the full app (tenant as the emulator now has it), every collection read with it,
+    and the members of a few groups and units."""
     tenant = emu.health()["tenant_id"]
     token = requests.post(f"{emu.authority_host}/{tenant}/oauth2/v2.0/token", verify=emu.ca_bundle, timeout=30,
                           data={"client_id": FULL_APP, "client_secret": FULL_SECRET, "grant_type": "client_credentials",
                                 "scope": "https://graph.microsoft.com/.default"})
     assert token.status_code == 200, token.text
-    r = requests.get(f"{emu.graph_url}/v1.0/groups?$top=1", verify=emu.ca_bundle, timeout=30,
-                     headers={"Authorization": f"Bearer {token.json()['access_token']}"})
-    assert r.status_code == 200, r.text
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    for path in ("users", "groups", "devices", "servicePrincipals", "contacts", "directory/administrativeUnits"):
+        r = requests.get(f"{emu.graph_url}/v1.0/{path}?$top=999", verify=emu.ca_bundle, timeout=30, headers=auth)
+        assert r.status_code == 200, r.text
+    for group in r.json()["value"][:3] + requests.get(f"{emu.graph_url}/v1.0/groups?$top=5", headers=auth,
+                                                       verify=emu.ca_bundle, timeout=30).json()["value"]:
+        kind = "directory/administrativeUnits" if group["@odata.type"].endswith("administrativeUnit") else "groups"
+        r = requests.get(f"{emu.graph_url}/v1.0/{kind}/{group['id']}/members", verify=emu.ca_bundle, timeout=30,
+                         headers=auth)
+        assert r.status_code == 200, r.text
 
 
 def refused(resp, *words) -> str:
@@ -208,3 +218,35 @@ def test_the_generated_documents_include_refusals_and_acceptances(own):
     for doc in ({"users": [{"displayName": "ok"}]}, {"users": [{"displayName": 5}]}):
         outcomes.add(admin(own, "POST", "seed", doc).status_code)
     assert outcomes == {200, 400}
+
+
+# --- generated queries: Graph's answer or Graph's 400, never a dropped connection ---------------------
+props = st.sampled_from(["id", "displayName", "accountEnabled", "securityEnabled", "groupTypes", "deviceId", "mail",
+                         "jobTitle", "c", "x/any"])
+literal = st.one_of(st.sampled_from(["'Al'", "true", "false", "null", "1", "'Unified'", "('a','b')"]),
+                    st.text(max_size=6).map(lambda t: "'" + t.replace("'", "''") + "'"))
+clause = st.one_of(
+    st.builds(lambda p, op, v: f"{p} {op} {v}", props, st.sampled_from(["eq", "ne", "in", "gt", "startsWith"]), literal),
+    st.builds(lambda p, v: f"startsWith({p},{v})", props, literal),
+    st.builds(lambda p, v: f"{p}/any(c:c eq {v})", props, literal),
+    st.text(max_size=15))
+filters = st.recursive(clause, lambda inner: st.builds(lambda a, j, b: f"{a} {j} {b}", inner,
+                                                       st.sampled_from(["and", "or", "AND"]), inner)
+                       | inner.map(lambda c: f"not ({c})"), max_leaves=4)
+
+
+@ADMIN_SETTINGS
+@given(text=filters, target=st.sampled_from(["users", "groups", "devices", f"groups/{SEC}/members",
+                                             f"groups/{SEC}/transitiveMembers"]),
+       advanced=st.booleans(), orderby=st.sampled_from([None, "displayName", "displayName desc", "nope"]))
+def test_generated_queries_are_answered_or_refused_as_graph_does(emu, text, target, advanced, orderby):
+    g = Graph(emu)
+    params = {"$filter": text, **({"$count": "true"} if advanced else {}), **({"$orderby": orderby} if orderby else {})}
+    r = g.session.get(g.url(target), params=params, verify=emu.ca_bundle, timeout=30,
+                      headers={"Authorization": f"Bearer {g.token}",
+                               **({"ConsistencyLevel": "eventual"} if advanced else {})})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert r.json()["error"]["code"] in ("BadRequest", "Request_BadRequest", "Request_UnsupportedQuery")
+    else:
+        assert isinstance(r.json()["value"], list)
