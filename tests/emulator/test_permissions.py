@@ -44,6 +44,20 @@ def _add_to_unit(graph: Graph) -> None:
     assert graph.post(f"directory/administrativeUnits/{AU}/members/$ref", _ref(BOB)).status_code == 204
 
 
+def _add_owner(graph: Graph) -> None:
+    assert graph.post(f"groups/{SEC}/owners/$ref", _ref(BOB)).status_code == 204
+
+
+# checkMemberGroups / checkMemberObjects: (kind, least privileged, path of the member), one table per type.
+CHECKS = [("directoryObject", {"User.Read.All", "GroupMember.Read.All"}, f"directoryObjects/{ALICE}"),
+          ("user", {"User.Read.All", "GroupMember.Read.All"}, f"users/{ALICE}"),
+          ("group", {"GroupMember.Read.All"}, f"groups/{EMPTY}"),
+          ("servicePrincipal", {"Application.Read.All"}, f"servicePrincipals/{SP}"),
+          ("orgContact", {"Directory.Read.All"}, f"contacts/{CONTACT}"),
+          ("device", {"Device.Read.All"}, f"devices/{DEVICE}")]
+CHECKS_OBJECTS = [("directoryObject", {"Directory.Read.All"}, f"directoryObjects/{ALICE}"),
+                  ("user", {"User.Read.All"}, f"users/{ALICE}"), *CHECKS[2:]]
+
 NEW_GROUP = {"displayName": "New", "mailNickname": "new", "mailEnabled": False, "securityEnabled": True}
 
 # (operation, least privileged set, method, path, body, expected success status, setup with the full app)
@@ -77,8 +91,14 @@ ROWS = [
      200, None),
     ("device.memberOf", {"Device.Read.All"}, "GET", f"devices/{DEVICE}/memberOf", None, 200, None),
     ("orgContact.memberOf", {"OrgContact.Read.All"}, "GET", f"contacts/{CONTACT}/memberOf", None, 200, None),
-    ("directoryObject.checkMember", {"Directory.Read.All"}, "POST", f"users/{ALICE}/checkMemberGroups",
-     {"groupIds": [SEC]}, 200, None),
+    ("user.transitiveMemberOf", {"User.Read.All"}, "GET", f"users/{ALICE}/transitiveMemberOf", None, 200, None),
+    *[(f"{kind}.checkMemberGroups", least, "POST", f"{path}/checkMemberGroups", {"groupIds": [SEC]}, 200, None)
+      for kind, least, path in CHECKS],
+    *[(f"{kind}.checkMemberObjects", least, "POST", f"{path}/checkMemberObjects", {"ids": [SEC]}, 200, None)
+      for kind, least, path in CHECKS_OBJECTS],
+    ("group.owners.add", {"Group.ReadWrite.All"}, "POST", f"groups/{SEC}/owners/$ref", _ref(BOB), 204, None),
+    ("group.owners.remove", {"Group.ReadWrite.All"}, "DELETE", f"groups/{SEC}/owners/{BOB}/$ref", None, 204,
+     _add_owner),
     ("group.members.add", {"GroupMember.ReadWrite.All"}, "POST", f"groups/{SEC}/members/$ref", _ref(BOB), 204,
      None),
     ("group.members.remove", {"GroupMember.ReadWrite.All"}, "DELETE", f"groups/{NESTED}/members/{SEC}/$ref",

@@ -28,6 +28,9 @@ def _documented() -> list[tuple[str, str]]:
 
 
 def _segments(path: str) -> list[str]:
+    path = path.partition("?")[0]  # §11's requests carry their version and query
+    path = re.sub(r"^/(v1\.0|beta)/", "/", path)
+    path = re.sub(r"<\w+>", SEC, path)
     path = path.replace("/{version}", "").replace("…", "team").replace("{name}", "team")
     path = re.sub(r"\{(\w+),[^}]*\}", r"\1", path)  # {users,groups,…}: the first of them
     path = re.sub(r"\{[^}]*\}", SEC, path)

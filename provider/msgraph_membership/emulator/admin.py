@@ -3,7 +3,7 @@
 | call | answer |
 |---|---|
 | ``GET /_emulator/health`` | ``{"status": "ok", "tenant_id", "uptime_s"}`` |
-| ``POST /_emulator/reset`` | empties the directory (apps, managed identities, faults stay); ``{"status": "ok"}`` |
+| ``POST /_emulator/reset`` | empties the directory (apps, managed identities, faults stay); no body or ``{}``; ``{"status": "ok"}`` |
 | ``POST /_emulator/seed`` | loads a seed (JSON); returns the ids per collection, e.g. ``{"users": [...]}`` |
 | ``GET /_emulator/directory`` | the true state (no replication lag), shape below |
 | ``GET /_emulator/requests`` | ``[entry, ...]``, oldest first (see ``requestlog.py``) |
@@ -28,10 +28,9 @@ Every list is sorted by id; ``members``/``owners`` are sorted ids. No secret app
 from __future__ import annotations
 
 import ipaddress
-import json
 import time
 
-from . import live, page, seed
+from . import admin_docs, live, page, seed
 from .wire import Request, Response
 
 _COLLECTION_OF = {"user": "users", "group": "groups", "device": "devices", "servicePrincipal": "servicePrincipals",
@@ -77,39 +76,44 @@ def directory(emulator) -> dict:
 
 
 def handle(emulator, req: Request, segs: list[str]) -> Response:
+    """One admin call. A document is checked whole before anything changes (admin_docs.py): a
+    refusal answers 400 naming what is wrong and leaves the emulator as it was."""
     if not _is_loopback(req.client_ip):
         return _error(403, "the admin API answers loopback clients only")
-    name = segs[0] if segs else ""
-    method = req.method
     try:
-        if name == "health" and method == "GET":
-            return Response.json(200, {"status": "ok", "tenant_id": emulator.store.get_meta("tenant_id"),
-                                       "uptime_s": round(time.time() - emulator.started, 3)})
-        if name == "reset" and method == "POST":
-            emulator.store.reset()
-            return Response.json(200, {"status": "ok"})
-        if name == "seed" and method == "POST":
-            doc = json.loads(req.body or b"{}")
-            return Response.json(200, seed.apply(emulator.store, doc))
-        if name == "directory" and method == "GET":
-            return Response.json(200, directory(emulator))
-        if name == "requests" and method == "GET":
-            return Response.json(200, emulator.log.entries())
-        if name == "requests" and method == "DELETE":
-            emulator.log.clear()
-            return Response.json(200, {"status": "ok"})
-        if name == "faults" and method == "GET":
-            return Response.json(200, emulator.faults.current())
-        if name == "ui" and method == "GET":
-            return page.serve(segs[1:])
-        if name == "live" and method == "GET":
-            since = int(req.query.get("since") or 0)
-            return Response.json(200, live.snapshot(emulator, since, req.query.get("directory")))
-        if name == "faults" and method == "PUT":
-            doc = json.loads(req.body or b"{}")
-            if not isinstance(doc, dict):
-                return _error(400, "faults are a JSON object")
-            return Response.json(200, emulator.faults.configure(doc))
+        return _handle(emulator, req, segs)
     except (ValueError, TypeError) as exc:  # bad JSON, bad seed, bad fault values
         return _error(400, str(exc))
+    except Exception as exc:  # noqa: BLE001 - an answer, never a closed connection
+        return _error(500, f"the emulator failed on this admin call: {type(exc).__name__}: {exc}")
+
+
+def _handle(emulator, req: Request, segs: list[str]) -> Response:
+    name = segs[0] if segs else ""
+    method = req.method
+    if name == "health" and method == "GET":
+        return Response.json(200, {"status": "ok", "tenant_id": emulator.store.get_meta("tenant_id"),
+                                   "uptime_s": round(time.time() - emulator.started, 3)})
+    if name == "reset" and method == "POST":
+        admin_docs.check_reset(admin_docs.parse(req.body))
+        emulator.store.reset()
+        return Response.json(200, {"status": "ok"})
+    if name == "seed" and method == "POST":
+        return Response.json(200, seed.apply(emulator.store, admin_docs.parse(req.body)))
+    if name == "directory" and method == "GET":
+        return Response.json(200, directory(emulator))
+    if name == "requests" and method == "GET":
+        return Response.json(200, emulator.log.entries())
+    if name == "requests" and method == "DELETE":
+        emulator.log.clear()
+        return Response.json(200, {"status": "ok"})
+    if name == "faults" and method == "GET":
+        return Response.json(200, emulator.faults.current())
+    if name == "ui" and method == "GET":
+        return page.serve(segs[1:])
+    if name == "live" and method == "GET":
+        since = int(req.query.get("since") or 0)
+        return Response.json(200, live.snapshot(emulator, since, req.query.get("directory")))
+    if name == "faults" and method == "PUT":
+        return Response.json(200, emulator.faults.configure(admin_docs.parse(req.body)))
     return _error(404, f"no admin call {method} /_emulator/{'/'.join(segs)}")

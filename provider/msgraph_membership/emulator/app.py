@@ -92,6 +92,8 @@ class Emulator:
         else:
             kind, resp = "graph", self._graph_error(req, GraphError(
                 400, "BadRequest", f"Invalid version: {head}" if head else "Invalid version."))
+        if kind == "graph" and not resp.drop:
+            resp.headers.setdefault("OData-Version", "4.0")  # Graph speaks OData 4.0 on every answer
         entry = {"kind": kind, "method": req.method,
                  "path": req.path + ("?" + req.query_string if req.query_string else ""),
                  "status": None if resp.drop else resp.status,

@@ -1,8 +1,9 @@
 """JSON batching: ``POST /{version}/$batch`` (docs/graph-behaviour.md §4.3).
 
 - At most 20 requests; ids unique (case-insensitive); ``headers`` with ``Content-Type`` required
-  when a ``body`` is present; ``dependsOn`` names earlier ids. Any of these wrong fails the whole
-  batch with 400 ``BadRequest``.
+  when a ``body`` is present; ``dependsOn`` names earlier ids, and a batch is fully parallel (no
+  ``dependsOn``) or fully sequential (every item but the first has one). Any of these wrong fails
+  the whole batch with 400 ``BadRequest``.
 - Each item runs as its own Graph call with the outer token (so the outer token's permissions
   apply per item), its own fault draw (a throttled item carries its own ``Retry-After``) and its
   own transaction (items are not atomic together).
@@ -50,6 +51,11 @@ def _validate(doc) -> list[dict]:
             headers = item.get("headers")
             if not isinstance(headers, dict) or not any(k.lower() == "content-type" for k in headers):
                 raise _bad(errors.BATCH_NO_CONTENT_TYPE.format(id=item["id"]))
+    # Either no item depends on another (parallel) or all but the first in the chain do (sequential):
+    # "Batch should be either fully sequential or fully parallel" (errors.BATCH_MIXED).
+    independent = sum(1 for item in items if not item.get("dependsOn"))
+    if independent not in (len(items), 1):
+        raise _bad(errors.BATCH_MIXED)
     for item in items:
         deps = item.get("dependsOn") or []
         if not isinstance(deps, list):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import errors, odata, odata_query, rules
+from . import errors, odata, odata_query, query_support as qs, rules
 from .groups import GroupRules
 from .links import LinkRules
 from .model import Caller, Listing, Payload, Query
@@ -26,7 +26,9 @@ from .store import Obj, Store
 from .units import UnitRules
 
 GET_BY_IDS_LIMIT = 1000  # docs/graph-behaviour.md §1.6
-CHECK_GROUPS_LIMIT = 20  # docs/graph-behaviour.md §1.6
+# checkMemberGroups and checkMemberObjects: "up to 20" ids (docs/graph-behaviour.md §1.6; the pages
+# https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups and -checkmemberobjects).
+CHECK_LIMIT = 20
 
 # The permission table row (rules.py, docs/permissions.md) for each entity set's GET.
 _GET_OPERATION = {"users": "user.get", "groups": "group.get", "devices": "device.get",
@@ -92,10 +94,10 @@ class Directory(GroupRules, LinkRules, UnitRules):
     def list_entities(self, who: Caller, entity_set: str, kinds, q: Query) -> tuple[Listing, list]:
         """An entity set's objects (never administrative units) and the ``$expand`` asked for."""
         rules.require(who.roles, _LIST_OPERATION.get(entity_set, "directoryObject.get"))
-        predicate, expand = odata_query.collection_options(q.options, q.eventual, kinds, relationship=False)
+        sel = odata_query.collection_options(q.options, q.eventual, kinds, qs.ENTITY_SET)
         objs = [o for o in self.store.list_objects(kinds[0] if kinds else None)
-                if o.kind != "administrativeUnit" and self.visible(o, who) and (predicate is None or predicate(o))]
-        return Listing.of(objs), expand
+                if o.kind != "administrativeUnit" and self.visible(o, who) and (sel.predicate is None or sel.predicate(o))]
+        return Listing.of(objs, order=sel.order), sel.expand
 
     def count_entities(self, who: Caller, entity_set: str, kinds, q: Query) -> int:
         """``GET /users/$count``: only with ``ConsistencyLevel: eventual``
@@ -104,8 +106,8 @@ class Directory(GroupRules, LinkRules, UnitRules):
         if not q.eventual:
             raise errors.bad_request(errors.COUNT_NEEDS_EVENTUAL)
         # The $count segment with the header is itself an advanced query (it stands for $count=true).
-        options = {**{k: v for k, v in q.options.items() if k != "$expand"}, "$count": "true"}
-        predicate, _ = odata_query.collection_options(options, True, kinds, relationship=False)
+        options = {**{k: v for k, v in q.options.items() if k not in ("$expand", "$orderby")}, "$count": "true"}
+        predicate = odata_query.collection_options(options, True, kinds, qs.ENTITY_SET).predicate
         return sum(1 for o in self.store.list_objects(kinds[0] if kinds else None)
                    if o.kind != "administrativeUnit" and o.created_at <= who.count_at
                    and (predicate is None or predicate(o)))
@@ -130,12 +132,12 @@ class Directory(GroupRules, LinkRules, UnitRules):
         return obj
 
     def related(self, who: Caller, obj: Obj, nav: str) -> list[Obj]:
-        """An ``$expand``: at most ``odata_query.EXPAND_LIMIT`` related objects, by id."""
+        """An ``$expand``: at most ``qs.EXPAND_LIMIT`` related objects, by id."""
         if nav == "memberOf":
             ids = self.store.container_ids(obj.id, "members", who.read_at)
         else:
             ids = self.store.linked_ids(obj.id, nav, who.read_at)
-        return sorted(self._visible_objects(who, ids), key=lambda o: o.id)[:odata_query.EXPAND_LIMIT]
+        return sorted(self._visible_objects(who, ids), key=lambda o: o.id)[:qs.EXPAND_LIMIT]
 
     def get_by_ids(self, who: Caller, payload: Payload) -> list[Obj]:
         """``POST /directoryObjects/getByIds``: the objects in the order asked, each once."""
@@ -188,38 +190,42 @@ class Directory(GroupRules, LinkRules, UnitRules):
         result = self._closure(member_id, lambda mid: self.store.container_ids(mid, "members", at))
         return {i for i, o in self.store.get_objects(result).items() if o.kind == "group"}
 
-    def transitive_members(self, who: Caller, raw_id: str, kinds, q: Query) -> list[Obj]:
+    def _relationship(self, who: Caller, ids, kinds, q: Query, cast: bool) -> Listing:
+        """A transitive or memberOf listing, with its query options (query_support.RELATIONSHIP)."""
+        sel = odata_query.collection_options(q.options, q.eventual, kinds, qs.RELATIONSHIP, cast=cast)
+        objs = [o for o in self._visible_objects(who, ids, kinds) if sel.predicate is None or sel.predicate(o)]
+        return Listing.of(objs, filtered=sel.predicate is not None, order=sel.order)
+
+    def transitive_members(self, who: Caller, raw_id: str, kinds, q: Query) -> Listing:
         group = self.load(who, raw_id, ("group",))
         rules.require(who.roles, "group.transitiveMembers.list")
-        odata.reject_unsupported(q.options)
+        rules.check_cast("group", "members", kinds)
         ids = self._closure(group.id, lambda gid: self.store.linked_ids(gid, "members", who.read_at))
         ids.discard(group.id)
-        return self._visible_objects(who, ids, kinds)
+        return self._relationship(who, ids, kinds, q, cast=bool(kinds))
 
     def member_of(self, who: Caller, raw_id: str, kinds, cast: str | None, transitive: bool,
-                  q: Query) -> list[Obj]:
+                  q: Query) -> Listing:
         member = self.load(who, raw_id, kinds)
-        # The page of the member's own type; /directoryObjects/{id}/memberOf has no page of its own.
-        rules.require(who.roles, f"{member.kind}.memberOf" if member.kind != "administrativeUnit"
-                      else "directoryObject.get")
-        odata.reject_unsupported(q.options)
+        rules.require(who.roles, rules.member_of_operation(member.kind, transitive))
+        rules.check_cast(None, "memberOf", (cast,) if cast else None)
         ids = set(self.store.container_ids(member.id, "members", who.read_at))
         if transitive:
             ids |= self._transitive_groups(member.id, who.read_at)
-        return self._visible_objects(who, ids, (cast,) if cast else None)
+        return self._relationship(who, ids, (cast,) if cast else rules.CONTAINER_KINDS, q, cast=bool(cast))
 
     def check_member(self, who: Caller, raw_id: str, kinds, groups_only: bool, payload: Payload) -> list[str]:
         """``checkMemberGroups`` / ``checkMemberObjects``: the ids asked for that hold the object."""
         member = self.load(who, raw_id, kinds)
-        rules.require(who.roles, "directoryObject.checkMember")
+        # The table of the path's type; /directoryObjects/{id}/... has its own.
+        rules.require(who.roles, rules.check_member_operation(member.kind if kinds else None, groups_only))
         body = payload.object()
         key = "groupIds" if groups_only else "ids"
         ids = body.get(key)
         if not isinstance(ids, list):
             raise _invalid_ids(key)
-        limit = CHECK_GROUPS_LIMIT if groups_only else GET_BY_IDS_LIMIT
-        if len(ids) > limit:
-            raise errors.bad_request(errors.TOO_MANY_GROUP_IDS if groups_only else errors.TOO_MANY_IDS.format(limit=limit))
+        if len(ids) > CHECK_LIMIT:
+            raise errors.bad_request(errors.TOO_MANY_GROUP_IDS if groups_only else errors.TOO_MANY_IDS.format(limit=CHECK_LIMIT))
         _check_guids(ids)
         holders = self._transitive_groups(member.id, who.read_at)
         if not groups_only:

@@ -99,6 +99,13 @@ OPERATOR_NEEDS_ADVANCED = (
 UNSUPPORTED_FILTER_PROPERTY = (
     "Unsupported or invalid query filter clause specified for property '{prop}' of resource '{resource}'."
 )
+# $orderby on a property the listing does not sort by, or sorts only in advanced queries
+# (https://learn.microsoft.com/graph/aad-advanced-queries, "Support for sorting"): 400 Request_UnsupportedQuery ([inferred]).
+SORT_NOT_SUPPORTED = "Sorting not supported for current query."
+INVALID_ORDERBY = "Invalid $orderby expression: '{value}'."
+# A type cast to a type the relationship cannot hold, e.g. /groups/{id}/transitiveMembers/microsoft.graph.administrativeUnit:
+# 400 Request_UnsupportedQuery ([inferred] wording).
+UNSUPPORTED_CAST = "The type cast '{cast}' is not supported on the '{nav}' relationship."
 # A $filter that does not parse: the OData layer's 400 (the wording after the colon is the emulator's).
 INVALID_FILTER = "Invalid filter clause: {detail}"
 TOO_MANY_IN_VALUES = ("Too many values in an 'in' expression: {n}. Max allowed: {limit} without the advanced query "
@@ -116,6 +123,9 @@ BATCH_BAD_DEPENDS_ON = "Request id '{id}' depends on an unknown request id '{dep
 BATCH_INVALID = "Invalid batch payload format."
 BATCH_ITEM_URL = "Invalid request URL '{url}' for batch request id '{id}'."
 FAILED_DEPENDENCY = "Request depends on a request that failed."
+# A batch where some items use dependsOn and more than one does not ([obs]: Graph's answer quoted on
+# Microsoft Q&A, https://learn.microsoft.com/en-us/answers/questions/1532547/regarding-batching-response-order).
+BATCH_MIXED = "Batch should be either fully sequential or fully parallel"
 # Faults (docs/graph-behaviour.md §4.1): gateway-style bodies.
 THROTTLED = (
     "Too many requests from Identifier:{app}+{tenant} under category:throttle.aad.ctp.ts.ru. "

@@ -30,8 +30,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-RATE_KEYS = ("throttle_rate", "unavailable_rate", "gateway_timeout_rate", "drop_rate", "drop_after_rate",
-             "cut_body_rate")
+from . import admin_docs
+
+RATE_KEYS = admin_docs.RATE_KEYS
 KNOWN_KEYS = RATE_KEYS + ("retry_after_s", "retry_after_http_date", "latency_ms", "replication_lag_ms",
                           "token_lifetime_s", "seed")
 
@@ -51,10 +52,8 @@ class Faults:
         self._rng = random.Random(0)
 
     def configure(self, settings: dict) -> dict:
-        """Replace all settings; unknown keys and bad values raise ``ValueError``."""
-        unknown = set(settings) - set(KNOWN_KEYS)
-        if unknown:
-            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        """Replace all settings; unknown keys and bad values raise ``ValueError`` and change nothing."""
+        admin_docs.check_faults(settings)
         clean: dict = {}
         for key in RATE_KEYS:
             if key in settings and settings[key] is not None:

@@ -247,7 +247,9 @@ class GroupRules:
         group = self.load(who, raw_id, ("group",), write=has_binds)
         props_in_body = [k for k in body if k not in BINDS and k != "@odata.type"]
         if has_binds:
-            require(who.roles, "group.members.add")
+            require(who.roles, "group.members.add" if "members@odata.bind" in body else "group.owners.add")
+            if "owners@odata.bind" in body:
+                require(who.roles, "group.owners.add")
             if "members@odata.bind" in body:
                 check_member_writable(group.props, who.roles)
             elif group.props.get("isAssignableToRole") and ROLE_MANAGEMENT not in who.roles:

@@ -8,7 +8,7 @@ link, which member types a container takes (rules.py), the 20-link limit of a bo
 
 from __future__ import annotations
 
-from . import errors, odata, odata_query, rules
+from . import errors, odata, odata_query, query_support as qs, rules
 from .groups import BINDS
 from .model import Listing
 
@@ -70,7 +70,7 @@ class LinkRules:
         if container.kind == "administrativeUnit":
             rules.require(who.roles, "administrativeUnit.members.remove" if remove else "administrativeUnit.members.add")
             return container
-        rules.require(who.roles, "group.members.remove" if remove else "group.members.add")
+        rules.require(who.roles, f"group.{rel}.{'remove' if remove else 'add'}")
         if rel == "members":
             rules.check_member_writable(container.props, who.roles)
         elif rules.is_read_only(container.props) or (
@@ -159,6 +159,7 @@ class LinkRules:
 
     def count_links(self, who, container_kind: str, raw_id: str, rel: str, kinds, q) -> int:
         container = self._link_source(who, container_kind, raw_id)
+        rules.check_cast(container_kind, rel, kinds)
         odata.reject_unsupported(q.options)
         self.require_count_header(q)
         return self.store.count_links(container.id, rel, who.count_at, kinds)
@@ -166,12 +167,15 @@ class LinkRules:
     def list_links(self, who, container_kind: str, raw_id: str, rel: str, kinds, q):
         """A container's members or owners as a ``Listing``; keyset-paged in the store unless filtered."""
         container = self._link_source(who, container_kind, raw_id)
-        predicate, _ = odata_query.collection_options(q.options, q.eventual, kinds, relationship=True)
-        if predicate is not None:
+        rules.check_cast(container_kind, rel, kinds)
+        sel = odata_query.collection_options(q.options, q.eventual, kinds, qs.MEMBERS)
+        if sel.predicate is not None or sel.order is not None:
             # An advanced query reads the index, which lags like $count (docs/graph-behaviour.md §5).
             at = who.count_at if q.advanced else who.read_at
             found = self.store.get_objects(self.store.linked_ids(container.id, rel, at))
-            return Listing.of([o for o in found.values() if (not kinds or o.kind in kinds) and predicate(o)], filtered=True)
+            return Listing.of([o for o in found.values() if (not kinds or o.kind in kinds)
+                               and (sel.predicate is None or sel.predicate(o))],
+                              filtered=sel.predicate is not None, order=sel.order)
 
         def fetch(after: str, limit: int):
             return [o for o in self.store.page_links(container.id, rel, who.read_at, after, limit, kinds)

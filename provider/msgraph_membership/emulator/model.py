@@ -50,6 +50,11 @@ class Query:
     def advanced(self) -> bool:
         return odata_query.advanced(self.options, self.eventual)
 
+    def counted(self) -> "Query":
+        """The query of a ``/$count`` segment: with ``ConsistencyLevel: eventual`` it is an advanced
+        query by itself, as ``$count=true`` would make it (aad-advanced-queries)."""
+        return Query({**self.options, "$count": "true"}, self.eventual)
+
 
 class Payload:
     """A request body, read when a rule needs it; ``ref`` reads an ``@odata.id`` (docs/graph-behaviour.md §2)."""
@@ -80,7 +85,16 @@ class Listing:
     filtered: bool = False  # by $filter or $search
 
     @classmethod
-    def of(cls, objs: list[Obj], filtered: bool = False) -> "Listing":
-        """An in-memory list, sorted by id."""
-        objs = sorted(objs, key=lambda o: o.id)
-        return cls(lambda after, limit: [o for o in objs if o.id > after][:limit], lambda: len(objs), filtered)
+    def of(cls, objs: list[Obj], filtered: bool = False, order: Callable[[list], list] | None = None) -> "Listing":
+        """An in-memory list, sorted by id, or in ``order`` ($orderby): a page starts after the last id shown."""
+        if order is None:
+            objs = sorted(objs, key=lambda o: o.id)
+            return cls(lambda after, limit: [o for o in objs if o.id > after][:limit], lambda: len(objs), filtered)
+        objs = order(objs)
+        position = {o.id: i for i, o in enumerate(objs)}
+
+        def fetch(after: str, limit: int) -> list[Obj]:
+            start = position[after] + 1 if after in position else 0
+            return objs[start:start + limit]
+
+        return cls(fetch, lambda: len(objs), filtered)

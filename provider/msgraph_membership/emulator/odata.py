@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from . import errors
 from .rules import is_guid
@@ -93,7 +93,21 @@ def serialize(obj, select: list[str] | None = None) -> dict:
     return body
 
 
+def context(entity_set: str, select: list[str] | None) -> str:
+    """The ``@odata.context`` fragment: the set, with the ``$select`` list when there is one
+    (``users(displayName,id)``, as in https://learn.microsoft.com/graph/api/group-list-transitivemembers)."""
+    return f"{entity_set}({','.join(select)})" if select else entity_set
+
+
 # --- query options ---------------------------------------------------------------------------------
+def with_dollar(query_string: str, options) -> str:
+    """The query with ``filter=`` read as ``$filter=`` (each of ``options``), unless ``$filter`` is also given."""
+    items = parse_qsl(query_string, keep_blank_values=True)
+    given = {k for k, _ in items}
+    out = [(f"${k}" if k in options and f"${k}" not in given else k, v) for k, v in items]
+    return urlencode(out, quote_via=quote, safe=",()$'")
+
+
 def parse_select(query: dict) -> list[str] | None:
     raw = query.get("$select")
     if not raw:

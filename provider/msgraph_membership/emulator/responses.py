@@ -126,8 +126,9 @@ class Handlers:
             body[nav] = [self._item(call, o, select) for o in self.model.related(call.caller, obj, nav)]
 
     def _entity(self, call: Call, context: str, obj: Obj, expand=None, typed: bool = True) -> Response:
-        body = {"@odata.context": f"{call.base}/$metadata#{context}/$entity"}
-        body.update(odata.serialize(obj, odata.parse_select(call.request.query)))
+        select = odata.parse_select(call.request.query)
+        body = {"@odata.context": f"{call.base}/$metadata#{odata.context(context, select)}/$entity"}
+        body.update(odata.serialize(obj, select))
         if typed:  # a typed entity set does not repeat the type, like Graph
             body.pop("@odata.type", None)
         self._expand(call, obj, body, expand)
@@ -153,7 +154,8 @@ class Handlers:
         items = listing.fetch(after, top + 1)
         more = len(items) > top
         items = items[:top]
-        body: dict = {"@odata.context": f"{call.base}/$metadata#" + ("Collection(Edm.String)" if refs else context)}
+        body: dict = {"@odata.context": f"{call.base}/$metadata#"
+                      + ("Collection(Edm.String)" if refs else odata.context(context, select))}
         if (q.options.get("$count") or "").lower() == "true" and q.eventual:
             body["@odata.count"] = listing.count()
         if more:
@@ -167,11 +169,11 @@ class Handlers:
                 self._expand(call, obj, item, expand)
         return Response.graph(200, body)
 
-    def _objects(self, call: Call, objs: list[Obj], count_only: bool) -> Response:
+    def _objects(self, call: Call, listing: Listing, count_only: bool) -> Response:
         if count_only:
             self.model.require_count_header(call.query)
-            return Response.text(200, str(len(objs)))
-        return self._page(call, Listing.of(objs))
+            return Response.text(200, str(listing.count()))
+        return self._page(call, listing)
 
     # --- $batch (docs/graph-behaviour.md §4.3) ---------------------------------------------------
     def batch(self, call: Call) -> Response:
@@ -245,8 +247,9 @@ class Handlers:
 
     def get_link(self, call: Call, rel: str, member: str, group=None, au=None) -> Response:
         obj = self.model.get_link(call.caller, *_container(group, au), rel, member)
-        body = {"@odata.context": f"{call.base}/$metadata#directoryObjects/$entity"}
-        body.update(self._item(call, obj, odata.parse_select(call.request.query)))
+        select = odata.parse_select(call.request.query)
+        body = {"@odata.context": f"{call.base}/$metadata#{odata.context('directoryObjects', select)}/$entity"}
+        body.update(self._item(call, obj, select))
         return Response.graph(200, body)
 
     def add_link(self, call: Call, rel: str, group=None, au=None) -> Response:
@@ -276,7 +279,8 @@ class Handlers:
 
     def transitive_members(self, call: Call, id: str, cast=None, count: bool = False, rest=None) -> Response:
         cast, count, left = _tail(rest, cast, count)
-        objs = self.model.transitive_members(call.caller, id, _cast(cast), call.query)
+        q = call.query.counted() if count else call.query
+        objs = self.model.transitive_members(call.caller, id, _cast(cast), q)
         if left:
             raise segment_not_found(left[0])
         return self._objects(call, objs, count)
@@ -284,7 +288,8 @@ class Handlers:
     def member_of(self, call: Call, id: str, transitive: bool, cast=None, count: bool = False,
                   rest=None) -> Response:
         cast, count, left = _tail(rest, cast, count)
-        objs = self.model.member_of(call.caller, id, _kinds(call), odata.CASTS.get(cast), transitive, call.query)
+        q = call.query.counted() if count else call.query
+        objs = self.model.member_of(call.caller, id, _kinds(call), odata.CASTS.get(cast), transitive, q)
         if left:
             raise segment_not_found(left[0])
         return self._objects(call, objs, count)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import odata
+from . import odata, query_support as qs
 from .directory import Directory
 from .responses import Call, Handlers, method_not_allowed, segment_not_found
 from .store import Store
@@ -263,6 +263,8 @@ class GraphApi:
         self.handlers = Handlers(self.model, run_batch)
 
     def handle(self, call: Call) -> Response:
+        if call.version == "beta" and call.request.query_string:  # "$" is optional on beta (query_support.py)
+            call.request.query_string = odata.with_dollar(call.request.query_string, qs.SYSTEM_OPTIONS)
         call.segments = _split(call.segments)
         route, params = resolve(call.method, call.version, call.segments)
         call.segments = [str(s) for s in call.segments]

@@ -27,6 +27,13 @@ def _any(*names: str) -> tuple[frozenset, ...]:
 _READ_AU = ("AdministrativeUnit.Read.All", "AdministrativeUnit.ReadWrite.All", "Directory.Read.All",
             "Directory.ReadWrite.All")
 _GROUP_MEMBERS_WRITE = ("GroupMember.ReadWrite.All", "Directory.ReadWrite.All", "Group.ReadWrite.All")
+_GROUP_MEMBERSHIP_READ = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All",
+                          "Directory.ReadWrite.All")
+_SP_MEMBERSHIP_READ = ("Application.Read.All", "Directory.Read.All", "Application.ReadWrite.All",
+                       "Directory.ReadWrite.All")
+_DEVICE_MEMBERSHIP_READ = ("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+_USER_GROUPS_READ = (frozenset({"User.Read.All", "GroupMember.Read.All"}), frozenset({"User.Read.All", "Group.Read.All"}),
+                     frozenset({"Directory.Read.All"}))
 
 PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     # reads of one object, by its type
@@ -63,10 +70,29 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     "device.memberOf": _any("Device.Read.All", "Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"),
     "orgContact.memberOf": _any("OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All",
                                 "Group.Read.All"),
-    "directoryObject.checkMember": _any("Directory.Read.All", "Directory.ReadWrite.All"),
+    # transitive memberships of a user (user-list-transitivememberof); other types: their memberOf row
+    "user.transitiveMemberOf": _any("User.Read.All", "GroupMember.Read.All", "Group.Read.All", "Directory.Read.All",
+                                    "Directory.ReadWrite.All"),
+    # membership checks, one table per type of the path (directoryobject-checkmembergroups, -checkmemberobjects)
+    "directoryObject.checkMemberGroups": _USER_GROUPS_READ,
+    "user.checkMemberGroups": _USER_GROUPS_READ,
+    "group.checkMemberGroups": _any(*_GROUP_MEMBERSHIP_READ),
+    "servicePrincipal.checkMemberGroups": _any(*_SP_MEMBERSHIP_READ),
+    "orgContact.checkMemberGroups": _any("Directory.Read.All", "Directory.ReadWrite.All"),
+    "device.checkMemberGroups": _any(*_DEVICE_MEMBERSHIP_READ),
+    "directoryObject.checkMemberObjects": _any("Directory.Read.All"),
+    "user.checkMemberObjects": _any("User.Read.All", "Directory.Read.All", "User.ReadWrite.All",
+                                    "Directory.ReadWrite.All"),
+    "group.checkMemberObjects": _any(*_GROUP_MEMBERSHIP_READ),
+    "servicePrincipal.checkMemberObjects": _any(*_SP_MEMBERSHIP_READ),
+    "orgContact.checkMemberObjects": _any("Directory.Read.All", "Directory.ReadWrite.All"),
+    "device.checkMemberObjects": _any(*_DEVICE_MEMBERSHIP_READ),
     # membership writes
     "group.members.add": _any(*_GROUP_MEMBERS_WRITE),
     "group.members.remove": _any(*_GROUP_MEMBERS_WRITE),
+    # owners (group-post-owners, group-delete-owners): GroupMember.ReadWrite.All is not enough
+    "group.owners.add": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
+    "group.owners.remove": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
     "administrativeUnit.members.add": _any("AdministrativeUnit.ReadWrite.All"),
     "administrativeUnit.members.remove": _any("AdministrativeUnit.ReadWrite.All"),
     # groups
@@ -85,39 +111,50 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     "group.upsert": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
 }
 
-# The Learn page each row comes from (docs/permissions.md shows the same).
-SOURCES: dict[str, str] = {
-    "user.get": _LEARN + "user-get", "group.get": _LEARN + "group-get", "device.get": _LEARN + "device-get",
-    "servicePrincipal.get": _LEARN + "serviceprincipal-get", "orgContact.get": _LEARN + "orgcontact-get",
-    "directoryObject.get": _LEARN + "directoryobject-get", "administrativeUnit.get": _LEARN + "administrativeunit-get",
-    "group.list": _LEARN + "group-list", "device.list": _LEARN + "device-list",
-    "servicePrincipal.list": _LEARN + "serviceprincipal-list", "orgContact.list": _LEARN + "orgcontact-list",
-    "administrativeUnit.list": _LEARN + "directory-list-administrativeunits",
-    "directoryObject.getByIds": _LEARN + "directoryobject-getbyids",
-    "group.members.list": _LEARN + "group-list-members",
-    "group.transitiveMembers.list": _LEARN + "group-list-transitivemembers",
-    "administrativeUnit.members.list": _LEARN + "administrativeunit-list-members",
-    "administrativeUnit.members.get": _LEARN + "administrativeunit-get-members",
-    "user.memberOf": _LEARN + "user-list-memberof", "group.memberOf": _LEARN + "group-list-memberof",
-    "servicePrincipal.memberOf": _LEARN + "serviceprincipal-list-memberof",
-    "device.memberOf": _LEARN + "device-list-memberof", "orgContact.memberOf": _LEARN + "orgcontact-list-memberof",
-    "directoryObject.checkMember": _LEARN + "directoryobject-getmemberobjects",
-    "group.members.add": _LEARN + "group-post-members", "group.members.remove": _LEARN + "group-delete-members",
-    "administrativeUnit.members.add": _LEARN + "administrativeunit-post-members",
-    "administrativeUnit.members.remove": _LEARN + "administrativeunit-delete-members",
-    "group.create": _LEARN + "group-post-groups",
-    "administrativeUnit.createGroup": _LEARN + "administrativeunit-post-members",
-    "group.update": _LEARN + "group-update", "group.delete": _LEARN + "group-delete",
-    "administrativeUnit.create": _LEARN + "directory-post-administrativeunits",
-    "administrativeUnit.update": _LEARN + "administrativeunit-update",
-    "administrativeUnit.delete": _LEARN + "administrativeunit-delete",
-    "group.upsert": _LEARN + "group-upsert",
+# The Learn page each row comes from (its name after ``_LEARN``), as docs/permissions.md shows.
+_PAGES: dict[str, str] = {
+    # reads: one object, a collection, members
+    "user.get": "user-get", "group.get": "group-get", "device.get": "device-get",
+    "servicePrincipal.get": "serviceprincipal-get", "orgContact.get": "orgcontact-get",
+    "directoryObject.get": "directoryobject-get", "administrativeUnit.get": "administrativeunit-get",
+    "group.list": "group-list", "device.list": "device-list", "servicePrincipal.list": "serviceprincipal-list",
+    "orgContact.list": "orgcontact-list", "administrativeUnit.list": "directory-list-administrativeunits",
+    "directoryObject.getByIds": "directoryobject-getbyids", "group.members.list": "group-list-members",
+    "group.transitiveMembers.list": "group-list-transitivemembers",
+    "administrativeUnit.members.list": "administrativeunit-list-members",
+    "administrativeUnit.members.get": "administrativeunit-get-members",
+    # membership reads
+    "user.memberOf": "user-list-memberof", "group.memberOf": "group-list-memberof",
+    "servicePrincipal.memberOf": "serviceprincipal-list-memberof", "device.memberOf": "device-list-memberof",
+    "orgContact.memberOf": "orgcontact-list-memberof",
+    # membership writes
+    "group.members.add": "group-post-members", "group.members.remove": "group-delete-members",
+    "administrativeUnit.members.add": "administrativeunit-post-members",
+    "administrativeUnit.members.remove": "administrativeunit-delete-members",
+    # groups and units as objects
+    "group.create": "group-post-groups", "administrativeUnit.createGroup": "administrativeunit-post-members",
+    "group.update": "group-update", "group.delete": "group-delete",
+    "administrativeUnit.create": "directory-post-administrativeunits",
+    "administrativeUnit.update": "administrativeunit-update",
+    "administrativeUnit.delete": "administrativeunit-delete", "group.upsert": "group-upsert",
 }
+SOURCES: dict[str, str] = {operation: _LEARN + page for operation, page in _PAGES.items()}
+
+# The membership checks (one table per type of the path), a user's transitive memberships, owners.
+SOURCES.update({f"{kind}.{check}": _LEARN + "directoryobject-" + check.lower()
+                for kind in ("directoryObject", "user", "group", "servicePrincipal", "orgContact", "device")
+                for check in ("checkMemberGroups", "checkMemberObjects")})
+SOURCES.update({"user.transitiveMemberOf": _LEARN + "user-list-transitivememberof",
+                "group.owners.add": _LEARN + "group-post-owners", "group.owners.remove": _LEARN + "group-delete-owners"})
 
 # What a permission grants beyond its own name, from its description in the permissions reference
-# (https://learn.microsoft.com/graph/permissions-reference): GroupMember.ReadWrite.All "allows the
-# app to list groups, read basic properties, read and update the membership of the groups".
-IMPLIED: dict[str, frozenset] = {"GroupMember.ReadWrite.All": frozenset({"GroupMember.Read.All"})}
+# (https://learn.microsoft.com/graph/permissions-reference): each ReadWrite permission reads what
+# its Read counterpart reads ("Allows the app to read and write ..."), so
+# GroupMember.ReadWrite.All "allows the app to list groups, read basic properties, read and update
+# the membership of the groups" and Directory.ReadWrite.All answers getByIds.
+IMPLIED: dict[str, frozenset] = {
+    name: frozenset({name.replace(".ReadWrite.", ".Read.")})
+    for alts in PERMISSIONS.values() for alt in alts for name in alt if ".ReadWrite." in name}
 
 # Adding a member of these types to a group also needs the type's own permission (group-post-members,
 # the per-resource table). Users and groups need nothing more.
@@ -129,6 +166,36 @@ ROLE_MANAGEMENT = "RoleManagement.ReadWrite.Directory"
 READ_OPERATION = {"user": "user.get", "group": "group.get", "device": "device.get",
                   "servicePrincipal": "servicePrincipal.get", "orgContact": "orgContact.get",
                   "administrativeUnit": "administrativeUnit.get"}
+
+
+# What a memberOf listing holds, and what each container may hold (a type cast outside these is
+# 400 Request_UnsupportedQuery: docs/graph-behaviour.md §11).
+CONTAINER_KINDS = ("group", "administrativeUnit")
+_HOLDS = {("group", "members"): ("user", "group", "device", "servicePrincipal", "orgContact"),
+          ("group", "owners"): ("user", "servicePrincipal"),
+          ("administrativeUnit", "members"): ("user", "group", "device"),
+          (None, "memberOf"): CONTAINER_KINDS}
+
+
+def check_cast(container_kind: str | None, nav: str, kinds) -> None:
+    """400 for a cast (``/transitiveMembers/microsoft.graph.administrativeUnit``) to a type ``nav`` never holds."""
+    for kind in kinds or ():
+        if kind not in _HOLDS[(container_kind, nav)]:
+            raise errors.bad_request(errors.UNSUPPORTED_CAST.format(cast=f"microsoft.graph.{kind}", nav=nav),
+                                     code="Request_UnsupportedQuery")
+
+
+def member_of_operation(kind: str, transitive: bool) -> str:
+    """The permission row of a memberOf listing: the page of the member's own type (a unit has none:
+    the directoryObject read); a user's transitive memberships have their own page."""
+    if kind == "administrativeUnit":
+        return "directoryObject.get"
+    return "user.transitiveMemberOf" if transitive and kind == "user" else f"{kind}.memberOf"
+
+
+def check_member_operation(kind: str | None, groups_only: bool) -> str:
+    """The permission row of checkMemberGroups/checkMemberObjects on the path's type (None: /directoryObjects)."""
+    return f"{kind or 'directoryObject'}.{'checkMemberGroups' if groups_only else 'checkMemberObjects'}"
 
 
 def effective(roles) -> set:

@@ -39,7 +39,7 @@ import secrets
 import uuid
 from pathlib import Path
 
-from . import groups, rules, tls
+from . import admin_docs, groups, rules, tls
 
 DEFAULT_TENANT_ID = "7f0c4bd5-0000-4000-8000-000000000001"
 DEFAULT_DOMAIN = "contoso.test"
@@ -142,34 +142,39 @@ def _normalise_mi(mi: dict) -> dict:
 
 
 def apply(store, doc: dict) -> dict:
-    """Load a seed into the directory (upsert); returns the ids per collection, in document order."""
-    if not isinstance(doc, dict):
-        raise SeedError("a seed is a JSON object")
-    known = set(COLLECTIONS) | {"tenant_id", "domain", "apps", "github", "managed_identities", "identity_header"}
-    unknown = set(doc) - known
-    if unknown:
-        raise SeedError(f"unknown seed keys: {sorted(unknown)}")
+    """Load a seed into the directory (upsert); returns the ids per collection, in document order.
+
+    The document is checked whole first (admin_docs.py); what needs the directory (an object that
+    would change type, links to objects that are nowhere) is checked inside the transaction,
+    which a refusal rolls back."""
+    try:
+        admin_docs.check_seed(doc)
+    except admin_docs.AdminDocError as exc:
+        raise SeedError(str(exc)) from None
     summary: dict = {}
     with store.tx():
         if doc.get("tenant_id"):
-            if not rules.is_guid(doc["tenant_id"]):
-                raise SeedError("tenant_id must be a GUID")
             store.set_meta("tenant_id", doc["tenant_id"].lower())
         if doc.get("domain"):
             store.set_meta("domain", doc["domain"])
         domain = store.get_meta("domain", DEFAULT_DOMAIN)
         if doc.get("github"):
             github = dict(store.get_meta("github") or {})
-            github.update(doc["github"])
+            github.update({k: v for k, v in doc["github"].items() if v is not None})
             store.set_meta("github", github)
         if doc.get("identity_header"):
             store.set_meta("identity_header", str(doc["identity_header"]))
         apps = [_normalise_app(a) for a in doc.get("apps") or []]
+        mis = [_normalise_mi(m) for m in doc.get("managed_identities") or []]
+        for principal_kind, entries in (("app", apps), ("mi", mis)):
+            for entry in entries:
+                other = store.get_principal(entry["client_id"])
+                if other is not None and store.get_principal(entry["client_id"], principal_kind) is None:
+                    raise SeedError(f"client_id {entry['client_id']} is taken by another kind of principal")
         for app in apps:
             store.put_principal("app", app)
         if apps:
             summary["apps"] = [a["client_id"] for a in apps]
-        mis = [_normalise_mi(m) for m in doc.get("managed_identities") or []]
         if sum(m["system_assigned"] for m in mis) > 1:
             raise SeedError("managed_identities: at most one is system-assigned")
         if any(m["system_assigned"] for m in mis):
@@ -182,18 +187,13 @@ def apply(store, doc: dict) -> dict:
 
         pending_links: list[tuple[str, str, str]] = []
         for collection, kind in COLLECTIONS.items():
-            entries = doc.get(collection) or []
-            if not isinstance(entries, list):
-                raise SeedError(f"{collection} must be a list")
             ids = []
-            for entry in entries:
-                if not isinstance(entry, dict):
-                    raise SeedError(f"{collection}: each entry is a mapping")
+            for entry in doc.get(collection) or []:
                 obj_id = str(entry.get("id") or uuid.uuid4()).lower()
-                if not rules.is_guid(obj_id):
-                    raise SeedError(f"{collection}: id {entry.get('id')!r} is not a GUID")
-                if kind == "group" and "mailNickname" in entry and not rules.mail_nickname_valid(entry["mailNickname"]):
-                    raise SeedError(f"groups: invalid mailNickname {entry['mailNickname']!r}")
+                existing = store.get_object(obj_id)
+                if existing is not None and existing.kind != kind:
+                    # An id names one object for its life; a seed updates it, never turns it into another type.
+                    raise SeedError(f"{collection}: {obj_id} is a {existing.kind} already; a seed cannot change its type")
                 store.put_object(kind, _defaults(kind, obj_id, entry, domain), obj_id)
                 ids.append(obj_id)
                 for rel in ("members", "owners"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from . import errors, odata_query, rules
+from . import errors, odata_query, query_support as qs, rules
 from .links import restricted_unit_error, restricted_unit_refuses
 from .model import Listing
 
@@ -79,11 +79,10 @@ class UnitRules:
 
     def list_units(self, who, q) -> tuple:
         rules.require(who.roles, "administrativeUnit.list")
-        predicate, expand = odata_query.collection_options(q.options, q.eventual, ("administrativeUnit",),
-                                                           relationship=False)
+        sel = odata_query.collection_options(q.options, q.eventual, ("administrativeUnit",), qs.ENTITY_SET)
         objs = [o for o in self.store.list_objects("administrativeUnit")
-                if self.visible(o, who) and (predicate is None or predicate(o))]
-        return Listing.of(objs), expand
+                if self.visible(o, who) and (sel.predicate is None or sel.predicate(o))]
+        return Listing.of(objs, order=sel.order), sel.expand
 
     def get_unit(self, who, raw_id: str):
         unit = self.load(who, raw_id, ("administrativeUnit",))
