@@ -86,7 +86,8 @@ def ids(emu, graph) -> dict:
                          "accountEnabled": False}]})
     assert graph.add_member(SEC, ALICE).status_code == 204
     device_id = graph.get(f"devices/{DEVICE}").json()["deviceId"]
-    return {**IDS, "device_id": device_id}
+    sp_app_id = graph.get(f"servicePrincipals/{SP}").json()["appId"]
+    return {**IDS, "device_id": device_id, "sp_app_id": sp_app_id}
 
 
 def test_the_tables_are_there_and_cover_every_permission_row():

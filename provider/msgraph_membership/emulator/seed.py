@@ -113,6 +113,8 @@ def _defaults(kind: str, obj_id: str, props: dict, domain: str) -> dict:
                                "isMemberManagementRestricted": False},
     }[kind]
     base.update({k: v for k, v in props.items() if k not in ("id", "members", "owners")})
+    if kind == "servicePrincipal":  # Graph lists the app id among a service principal's names
+        base.setdefault("servicePrincipalNames", [base["appId"]])
     return base
 
 
