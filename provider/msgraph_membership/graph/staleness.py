@@ -46,11 +46,19 @@ def _digest(value) -> str:
 
 
 def _stack_files(cwd: Path) -> dict[str, dict]:
-    """{file name: its `config` mapping} for each stack configuration file in the project directory."""
+    """{file name: its `config` mapping} for each stack configuration file of the project whose
+    directory `cwd` is (its Pulumi.yaml names the project the engine gave, PULUMI_PROJECT; the
+    stack's name is not given to providers, so every stack file counts); {} elsewhere."""
     import yaml  # a dependency of pulumi
 
+    try:
+        project = yaml.safe_load(next(p for p in (cwd / "Pulumi.yaml", cwd / "Pulumi.yml") if p.is_file()).read_text())
+    except (StopIteration, OSError, yaml.YAMLError):
+        return {}
+    if not isinstance(project, dict) or project.get("name") != os.environ.get("PULUMI_PROJECT", project.get("name")):
+        return {}
     out = {}
-    for path in sorted(cwd.glob("Pulumi.*.yaml")):
+    for path in sorted((cwd / str(project.get("stackConfigDir") or ".")).glob("Pulumi.*.yaml")):
         try:
             doc = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):
