@@ -87,7 +87,9 @@ def test_the_session_never_sends_an_authorization_header_over_plain_http(listene
         session.get(listener.url + "/v1.0/groups", headers={"Authorization": "Bearer eyJx.eyJy.z"}, timeout=5)
     assert listener.seen == []
     assert session.get(listener.url + "/msi/token", headers={"Metadata": "true"}, timeout=5).status_code == 200
-    assert [(m, p) for m, p, _ in listener.seen] == [("GET", "/msi/token")]
+    # Azure Arc's local endpoint takes its key as Basic: still sent, to the machine itself.
+    assert session.get(listener.url + "/arc", headers={"Authorization": "Basic a2V5"}, timeout=5).status_code == 200
+    assert [(m, p) for m, p, _ in listener.seen] == [("GET", "/msi/token"), ("GET", "/arc")]
 
 
 @pytest.mark.parametrize("endpoint", ["https://graph.example/v1.0", "https://graph.example/beta/"])
@@ -157,6 +159,12 @@ def test_azuread_settings_not_supported_are_refused_by_name(idp, env, named):
     with pytest.raises(ConfigurationError, match=f"{named} is set but not supported"):
         credential_for(resolve_settings({}, {**APP, "ARM_CLIENT_SECRET": SECRET, **env}), idp)
     assert idp.calls == []
+
+
+def test_an_msi_endpoint_counts_only_when_a_managed_identity_is_used(idp):
+    credential_for(resolve_settings({}, {**APP, "ARM_CLIENT_SECRET": SECRET, "ARM_MSI_ENDPOINT": "http://x"}),
+                   idp).get_token()
+    assert idp.token_posts()[0].data["client_secret"] == SECRET
 
 
 def test_aks_workload_identity_signs_in_with_the_token_file(idp, tmp_path):

@@ -26,11 +26,12 @@ class CleartextRefused(requests.exceptions.InvalidSchema):
 
 class _PlainHttpAdapter(HTTPAdapter):
     """Plain HTTP, for what is plain HTTP by design (a managed identity endpoint on the machine itself,
-    which takes no token); a request with an Authorization header is refused before a byte is sent.
-    The settings already refuse any non-https host (settings.require_https): this is the last line."""
+    which takes no bearer token; Azure Arc's sends a local key as `Basic`); a request carrying a
+    bearer token is refused before a byte is sent. The settings already refuse any non-https host
+    (settings.require_https): this is the last line."""
 
     def send(self, request, *args, **kwargs):  # type: ignore[override]
-        if "Authorization" in request.headers:
+        if request.headers.get("Authorization", "").strip().lower().startswith("bearer"):
             raise CleartextRefused(f"refused to send a bearer token over plain HTTP to {request.url.split('?')[0]}",
                                    request=request)
         return super().send(request, *args, **kwargs)

@@ -249,7 +249,8 @@ class GraphSettings(BaseModel):
         for name in sorted(_SECRET_FIELDS):
             v = getattr(self, name)
             h.update(b"\0" + (v.get_secret_value().encode() if v else b""))
-        return (self.tenant_id, self.client_id, self.client_certificate_path, self.use_oidc,
+        return (self.tenant_id, self.client_id, self.client_id_file_path, self.client_secret_file_path,
+                self.client_certificate_path, self.use_oidc, self.use_aks_workload_identity,
                 self.oidc_token_file_path, self.oidc_request_url, self.use_msi, self.msi_client_id,
                 self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle,
                 self.recheck_missing_seconds, h.hexdigest())
