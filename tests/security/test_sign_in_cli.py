@@ -116,6 +116,18 @@ def test_an_azuread_stack_with_a_secret_file_signs_in_as_its_own_app_not_as_az(e
     stack.destroy()
 
 
+def test_a_fallback_to_az_is_said_at_warning_naming_who_signed_in(emu, stack_for, tmp_path):
+    """No application configured: the Azure CLI is the fallback, and the run says so at WARNING with
+    the identity the token names."""
+    seed(emu, [{"client_id": OTHER_APP, "client_secret": OTHER_SECRET, "roles": ROLES}])
+    write_stub_az(tmp_path / "az-bin", {"accessToken": request_token(emu, OTHER_APP, OTHER_SECRET),
+                                        "expires_on": int(time.time()) + 3600})
+    path = f"{tmp_path / 'az-bin'}{os.pathsep}{pulumi_bin()}{os.pathsep}{os.environ['PATH']}"
+    res = stack_for({**NO_APP, "ARM_TENANT_ID": emu.tenant_id, "PATH": path}).preview()
+    said = "\n".join([res.stdout, res.stderr, *res.diagnostics])
+    assert f"WARNING sign-in: using Azure CLI (tenant {emu.tenant_id}) as application {OTHER_APP} (a fallback" in said
+
+
 # -- rotation, refresh and destroy --------------------------------------------------------------------
 
 def project_dir(tmp_path, name: str):
