@@ -228,7 +228,7 @@ def test_use_msi_with_an_application_id_names_the_client_id_setting(monkeypatch)
     with pytest.raises(AuthenticationError) as e:
         credential_for(resolve_settings({}, {"ARM_USE_MSI": "true", "ARM_CLIENT_ID": CLIENT}), Refuses()).get_token()
     msg = str(e.value)
-    assert f"with ARM_USE_MSI, ARM_CLIENT_ID names the managed identity" in msg and CLIENT in msg
+    assert "with ARM_USE_MSI, ARM_CLIENT_ID names the managed identity" in msg and CLIENT in msg
     assert "check msgraph:msiClientId" not in msg and "check ARM_MSI_CLIENT_ID" not in msg
 
 

@@ -233,7 +233,7 @@ def test_use_msi_with_an_application_id_names_the_client_id_setting(emu, stack_f
     text = failed(stack_for({"ARM_USE_MSI": "true", "ARM_CLIENT_SECRET": "",
                              "IDENTITY_ENDPOINT": f"{emu.base_url}/_emulator/msi/token",
                              "IDENTITY_HEADER": emu.ready["identity_header"]}).preview)
-    assert f"with ARM_USE_MSI, ARM_CLIENT_ID names the managed identity" in text and emu.client_id in text
+    assert "with ARM_USE_MSI, ARM_CLIENT_ID names the managed identity" in text and emu.client_id in text
     assert "check msgraph:msiClientId" not in text and "ARM_MSI_CLIENT_ID" not in text.split("or set")[0]
 
 
