@@ -27,21 +27,23 @@ def settings(**config):
 # -- selection -------------------------------------------------------------------------------
 
 
+# BASE names an application (a client id and a tenant): the Azure CLI is never its fallback.
 @pytest.mark.parametrize("config,env,kinds", [
-    ({}, {}, [KIND_CLI]),
-    ({"clientSecret": "x"}, {}, [KIND_SECRET, KIND_CLI]),
-    ({"clientCertificatePath": "/c.pem"}, {}, [KIND_CERTIFICATE, KIND_CLI]),
-    ({"oidcToken": "t"}, {}, [KIND_FEDERATED, KIND_CLI]),
-    ({}, {"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token"}, [KIND_FEDERATED, KIND_CLI]),
+    ({}, {}, []),
+    ({"clientSecret": "x"}, {}, [KIND_SECRET]),
+    ({"clientCertificatePath": "/c.pem"}, {}, [KIND_CERTIFICATE]),
+    ({"clientCertificate": "MIIB"}, {}, [KIND_CERTIFICATE]),
+    ({"oidcToken": "t"}, {}, [KIND_FEDERATED]),
+    ({}, {"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token"}, [KIND_FEDERATED]),
     ({}, {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "r"},
-     [KIND_FEDERATED, KIND_CLI]),
-    ({}, {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh"}, [KIND_CLI]),  # a URL without its token
-    ({"msiClientId": "mi"}, {}, [KIND_MSI, KIND_CLI]),
+     [KIND_FEDERATED]),
+    ({}, {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh"}, []),  # a URL without its token
+    ({"msiClientId": "mi"}, {}, [KIND_MSI]),
     ({"clientSecret": "x", "clientCertificatePath": "/c.pem", "oidcToken": "t"}, {},
-     [KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED, KIND_CLI]),
+     [KIND_SECRET, KIND_CERTIFICATE, KIND_FEDERATED]),
     ({"clientSecret": "x", "useCli": "false"}, {}, [KIND_SECRET]),
-    ({"oidcToken": "t", "useOidc": "false"}, {}, [KIND_CLI]),
-    ({"msiClientId": "mi", "useMsi": "false"}, {}, [KIND_CLI]),
+    ({"oidcToken": "t", "useOidc": "false"}, {}, []),
+    ({"msiClientId": "mi", "useMsi": "false"}, {}, []),
     ({"clientSecret": "x", "useOidc": "true"}, {}, [KIND_FEDERATED]),
     ({"clientSecret": "x", "useMsi": "true"}, {}, [KIND_MSI]),
     ({"clientSecret": "x", "useCli": "true"}, {}, [KIND_CLI]),
@@ -50,6 +52,16 @@ def settings(**config):
 def test_selection_follows_flags_then_present_settings(config, env, kinds):
     s = resolve_settings({**BASE, **{f"msgraph:{k}": v for k, v in config.items()}}, env)
     assert selected_kinds(s) == kinds
+
+
+@pytest.mark.parametrize("config,kinds", [
+    ({}, [KIND_CLI]),
+    ({"msgraph:clientSecret": "x"}, [KIND_SECRET, KIND_CLI]),  # no application named: the CLI stays the fallback
+    ({"msgraph:tenantId": TENANT}, [KIND_CLI]),
+    ({"msgraph:msiClientId": "mi"}, [KIND_MSI, KIND_CLI]),
+])
+def test_without_an_application_the_azure_cli_is_the_fallback(config, kinds):
+    assert selected_kinds(resolve_settings(config, {})) == kinds
 
 
 def test_nothing_to_try_is_a_configuration_error():

@@ -128,3 +128,45 @@ def test_an_emulator_on_port_0_leaves_no_record(cache):
 
     with start_emulator() as emu:
         assert not running.record_path(emu.port).exists()
+
+
+def _answers_at(port: int, ca: str) -> bool:
+    s = requests.Session()
+    s.trust_env = False
+    try:
+        return s.get(f"https://127.0.0.1:{port}/_emulator/health", verify=ca, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_env_on_all_interfaces_prints_an_address_the_certificate_covers_and_stop_stops_it(cache):
+    """`--host 0.0.0.0`: the printed endpoint is the loopback address (the certificate covers it, not
+    0.0.0.0), a client verifying the certificate reaches it, and `stop` stops that emulator."""
+    port = free_port()
+    first = cli("env", "--host", "0.0.0.0", "--port", str(port), "--format", "json", env=cache)
+    try:
+        assert first.returncode == 0, first.stderr
+        env = json.loads(first.stdout)
+        assert env["MSGRAPH_ENDPOINT"] == env["AZURE_AUTHORITY_HOST"] == f"https://127.0.0.1:{port}"
+        assert _answers_at(port, env["MSGRAPH_CA_BUNDLE"])
+        pid = running.find(port)["pid"]
+    finally:
+        stopped = cli("stop", "--port", str(port), env=cache)
+    assert stopped.returncode == 0 and f"pid {pid}" in stopped.stderr, stopped.stderr
+    assert not _answers_at(port, env["MSGRAPH_CA_BUNDLE"])
+    assert not running.record_path(port).exists()
+
+
+def test_stop_stops_a_recorded_emulator_that_does_not_answer_at_its_recorded_address(cache):
+    """A record whose address is wrong (as `env --host 0.0.0.0` once wrote): `stop` still stops the
+    emulator serving that port, found by its pid and command line, and says so."""
+    port = free_port()
+    first = cli("env", "--port", str(port), "--format", "json", env=cache)
+    assert first.returncode == 0, first.stderr
+    ready = json.loads(running.record_path(port).read_text())
+    running.write_record({**ready, "base_url": f"https://0.0.0.0:{port}"})
+    stopped = cli("stop", "--port", str(port), env=cache)
+    if stopped.returncode != 0:  # leave nothing running whatever happened
+        os.kill(ready["pid"], 15)
+    assert stopped.returncode == 0 and f"pid {ready['pid']}" in stopped.stderr, stopped.stderr
+    assert not _answers_at(port, ready["ca_bundle"])

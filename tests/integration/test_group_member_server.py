@@ -147,5 +147,5 @@ def test_a_wrong_secret_fails_at_preview_with_a_clear_message(emu, blob):
         _, failures = s.check(URN, {}, news(blob))
     finally:
         s.stop()
-    assert failures and failures[0][0] == "provider"
+    assert failures and failures[0][0] == ""  # the provider's own problem: no input property
     assert "sign-in failed" in failures[0][1] and "wrong-secret" not in failures[0][1]

@@ -120,3 +120,13 @@ def test_the_client_sends_graph_calls_through_the_hinting_transport():
 
     client = GraphClient(settings(MSGRAPH_ENDPOINT=EMULATOR))
     assert isinstance(client.t, _HintedTransport)
+
+
+def test_a_graph_host_that_cannot_be_reached_as_a_configuration_error_gets_the_hint():
+    """A Graph host left unset fails with a ConfigurationError carrying the URL (its name does not
+    resolve): that too says which host setting to set."""
+    s = settings(AZURE_AUTHORITY_HOST=EMULATOR)
+    err = add_host_hint(E.ConfigurationError("cannot reach https://graph.microsoft.com", url=GRAPH), s)
+    assert f"set msgraph:graphEndpoint or MSGRAPH_ENDPOINT to {EMULATOR} as well" in str(err)
+    plain = add_host_hint(E.ConfigurationError("apiVersion must be v1.0 or beta"), s)
+    assert "as well" not in str(plain)  # a configuration error that is not about a host: unchanged

@@ -77,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def advertised_host(bind: str) -> str:
+    """The address clients are told to use for a server bound to ``bind``: a wildcard address
+    (0.0.0.0, ::) is not one to connect to, and the emulator's certificate covers only localhost,
+    127.0.0.1 and ::1 (tls.py), so clients are given the loopback address of the same family.
+
+    >>> advertised_host("0.0.0.0"), advertised_host("::"), advertised_host("localhost")
+    ('127.0.0.1', '::1', 'localhost')
+    """
+    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(bind.strip("[]"), bind)
+
+
 def build(args) -> tuple[EmulatorServer, dict]:
     """The server (not yet serving) and its ready line."""
     tls_dir = args.tls_dir or str(default_tls_dir())
@@ -93,8 +104,8 @@ def build(args) -> tuple[EmulatorServer, dict]:
         emulator.faults.configure({"latency_ms": args.latency_ms})
     server = EmulatorServer(args.host, args.port, emulator, str(files.cert_pem), str(files.key_pem),
                             verbose=args.verbose)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    base = f"https://{host}:{server.port}"
+    host = advertised_host(args.host)
+    base = f"https://{f'[{host}]' if ':' in host else host}:{server.port}"
     app = store.list_principals("app")[0]
     github = store.get_meta("github") or {}
     user_mi = next((m for m in store.list_principals("mi") if not m.get("system_assigned")), None)

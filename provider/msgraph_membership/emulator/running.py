@@ -122,9 +122,27 @@ def start_detached(serve_args: list[str], port: int, timeout: float = START_TIME
     raise RuntimeError(f"the emulator did not get ready in {timeout:.0f} s:\n{_tail(log)}")
 
 
+def _serves(pid: int, port: int) -> bool:
+    """Whether process ``pid`` is an emulator serving ``port`` (its command line, where /proc has it):
+    a recorded emulator that does not answer at its recorded address is still stopped, and never
+    another process that took its pid."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    ours = any(a.endswith("msgraph-emulator") or a == "msgraph_membership.emulator" for a in args)
+    return ours and "serve" in args and any(a == "--port" and b == str(port) for a, b in zip(args, args[1:]))
+
+
 def stop(port: int, timeout: float = 10.0) -> int | None:
     """Stop the recorded emulator on ``port``; its pid, or None when none was running."""
+    try:
+        recorded = json.loads(record_path(port).read_text())
+    except (OSError, ValueError):
+        recorded = None
     ready = find(port)
+    if ready is None and recorded and _alive(int(recorded.get("pid") or 0)) and _serves(int(recorded["pid"]), port):
+        ready = recorded
     if ready is None:
         return None
     pid = int(ready["pid"])

@@ -8,6 +8,7 @@ silently signs in as somebody else. Tokens stay in this process: never logged, n
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -24,7 +25,8 @@ from azure.identity import (AzureCliCredential, CertificateCredential, ClientAss
 
 from .errors import (FEDERATION_AUDIENCE, TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure,
                      docs_link, first_line, identity_platform_error, tls_failure)
-from .settings import GraphSettings
+from .material import with_files_read
+from .settings import GraphSettings, require_https
 from .transport import new_session
 
 log = logging.getLogger("msgraph_membership.graph.auth")
@@ -53,7 +55,8 @@ class CredentialRejected(Exception):
 
 def _scrub(text: str, s: GraphSettings) -> str:
     """`text` with every secret of `s`, and anything shaped like a JWT, masked."""
-    for v in (s.client_secret, s.client_certificate_password, s.oidc_token, s.oidc_request_token):
+    for v in (s.client_secret, s.client_certificate, s.client_certificate_password, s.oidc_token,
+              s.oidc_request_token):
         text = text.replace(v.get_secret_value(), "***") if v and len(v.get_secret_value()) >= 4 else text
     return re.sub(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*", "<jwt>", text)
 
@@ -127,7 +130,8 @@ class _Identity:
             return CredentialRejected(f"no managed identity endpoint answered ({type(net).__name__}): not running "
                                       f"on Azure, or no identity assigned (chosen by {chosen_by})")
         if isinstance(net, requests.exceptions.SSLError):
-            return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use))
+            return CredentialRejected(tls_failure(s.login_host, TLS_SETTING, net, s.ca_in_use,
+                                                  s.login_host_setting))
         if net is not None:
             return CredentialRejected(connection_failure(s.login_host, s.login_host_setting, net))
         if self.kind == KIND_CLI and isinstance(e.__cause__, subprocess.TimeoutExpired):  # its text says "failed"
@@ -153,19 +157,25 @@ def _credential(kind: str, s: GraphSettings, http) -> _Identity:
     """One kind mapped onto azure-identity; CredentialUnavailable when its inputs are missing."""
     if kind == KIND_MSI:
         client_id = s.msi_client_id or (s.client_id if s.use_msi else None)  # with use_msi, as azuread does
-        who, hint = ((f"user-assigned {client_id}", f"check {s.key_for('msi_client_id')}") if client_id
-                     else ("system-assigned", "assign a system identity, or set msgraph:msiClientId"))
+        if s.msi_client_id:
+            who, hint = f"user-assigned {client_id}", f"check {s.key_for('msi_client_id')}"
+        elif client_id:  # the client id named the identity: say so, it may be an application's id
+            who, hint = f"user-assigned {client_id}", (
+                f"with {s.key_for('use_msi')}, {s.key_for('client_id')} names the managed identity (as in "
+                f"pulumi-azuread): check that {client_id} is a managed identity's client id, not an application's, "
+                f"or set {s.key_for('msi_client_id')} to the identity's")
+        else:
+            who, hint = "system-assigned", "assign a system identity, or set msgraph:msiClientId"
         return _Identity(s, http, kind, f"{kind} ({who})",
                          lambda **kw: ManagedIdentityCredential(client_id=client_id, **kw), hint)
     if kind == KIND_CLI:
+        _check_tenant(s)
         return _Identity(s, http, kind, kind + (f" (tenant {s.tenant_id})" if s.tenant_id else ""),
                          lambda: AzureCliCredential(tenant_id=s.tenant_id or "", process_timeout=60))
     assertion = federated_assertion(s, http) if kind == KIND_FEDERATED else None
     if missing := [s.key_for(f) for f in ("client_id", "tenant_id") if not getattr(s, f)]:
         raise CredentialUnavailable("not configured: set " + " and ".join(missing))
-    if not re.fullmatch(r"[A-Za-z0-9.-]+", s.tenant_id):  # azure-identity's rule, said with the setting's name
-        raise CredentialRejected(f"{s.key_for('tenant_id')} ({s.tenant_id!r}) is not a tenant id: give the "
-                                 "directory's id (a GUID) or one of its domain names")
+    _check_tenant(s)
     # Instance discovery asks login.microsoftonline.com about the authority: an overridden host is unknown there.
     # One read retry (azure-core's default is three): a login host that never answers fails within two reads.
     app = dict(authority=s.login_host, disable_instance_discovery=s.authority_overridden, retry_read=1)
@@ -181,14 +191,32 @@ def _credential(kind: str, s: GraphSettings, http) -> _Identity:
     return _Identity(s, http, kind, f"{kind} for application {s.client_id}", build, hint)
 
 
+def _check_tenant(s: GraphSettings) -> None:
+    """azure-identity's rule for a tenant id, said with the setting's name before any kind uses it."""
+    if s.tenant_id and not re.fullmatch(r"[A-Za-z0-9.-]+", s.tenant_id):
+        raise CredentialRejected(f"{s.key_for('tenant_id')} ({s.tenant_id!r}) is not a tenant id: give the "
+                                 "directory's id (a GUID) or one of its domain names")
+
+
 def _certificate(s: GraphSettings, **kw) -> CertificateCredential:
-    """From the file, read here so that a missing file or a bad password names the settings."""
-    path = os.path.expanduser(s.client_certificate_path)
+    """From the file, or from the base64 `clientCertificate`, read here so that a missing file, bad
+    base64 or a bad password names the settings."""
+    field = "client_certificate" if s.client_certificate is not None else "client_certificate_path"
+    path = os.path.expanduser(s.client_certificate_path or "")
+    what = f"the certificate file {path}" if field == "client_certificate_path" else f"the certificate in {s.key_for(field)}"
     pw = s.client_certificate_password.get_secret_value() if s.client_certificate_password else None
-    where = f"{s.key_for('client_certificate_path')}, {s.key_for('client_certificate_password')}"
+    where = f"{s.key_for(field)}, {s.key_for('client_certificate_password')}"
+    data = b""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        if field == "client_certificate":
+            try:
+                data = base64.b64decode("".join(s.client_certificate.get_secret_value().split()), validate=True)
+            except ValueError:
+                raise CredentialRejected(f"{s.key_for(field)} is not base64: give the PKCS#12 (.pfx) file's "
+                                         "contents in base64 (`base64 -w0 cert.pfx`)") from None
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
         # send_certificate_chain sends x5c, which also allows subject-name/issuer authentication.
         return CertificateCredential(s.tenant_id, s.client_id, certificate_data=data, password=pw,
                                      send_certificate_chain=True, **kw)
@@ -202,7 +230,7 @@ def _certificate(s: GraphSettings, **kw) -> CertificateCredential:
         else:
             why = ("cannot be opened: wrong password, or not a PEM or PKCS#12 (.pfx/.p12) file holding an RSA key "
                    "and its certificate")
-        raise CredentialRejected(f"the certificate file {path} {why} ({where})") from None
+        raise CredentialRejected(f"{what} {why} ({where})") from None
 
 
 def federated_assertion(s: GraphSettings, http) -> Callable[[], str]:
@@ -213,6 +241,7 @@ def federated_assertion(s: GraphSettings, http) -> Callable[[], str]:
     if s.oidc_token_file_path:
         return lambda: _token_file(os.path.expanduser(s.oidc_token_file_path), s.key_for("oidc_token_file_path"))
     if s.oidc_request_url and s.oidc_request_token:
+        require_https(s.oidc_request_url, s.key_for("oidc_request_url"))  # the request token is a bearer token
         return lambda: _github_token(s, http, s.key_for("oidc_request_url"))
     raise CredentialUnavailable(f"not configured: set {s.key_for('oidc_token')}, {s.key_for('oidc_token_file_path')}, "
                                 "or run in GitHub Actions with `permissions: id-token: write`")
@@ -235,7 +264,7 @@ def _github_token(s: GraphSettings, http, where: str) -> str:
                                    "Accept": "application/json"}, verify=s.verify, timeout=HTTP_TIMEOUT_S)
     except requests.exceptions.SSLError as e:
         raise CredentialRejected(tls_failure(f"the OIDC token request URL ({where})", TLS_SETTING, e,
-                                             s.ca_in_use)) from None
+                                             s.ca_in_use, where)) from None
     except requests.RequestException as e:
         raise CredentialRejected(f"cannot reach the OIDC token request URL ({where}): {type(e).__name__}") from None
     try:
@@ -254,11 +283,30 @@ def selected_kinds(s: GraphSettings) -> list[str]:
     flags = {KIND_FEDERATED: s.use_oidc, KIND_MSI: s.use_msi, KIND_CLI: s.use_cli}
     if any(flags.values()):
         return [k for k in KINDS if flags.get(k)]
-    present = {KIND_SECRET: s.client_secret is not None, KIND_CERTIFICATE: bool(s.client_certificate_path),
+    present = {KIND_SECRET: s.client_secret is not None,
+               KIND_CERTIFICATE: bool(s.client_certificate_path or s.client_certificate is not None),
                KIND_FEDERATED: bool(s.oidc_token is not None or s.oidc_token_file_path
                                     or (s.oidc_request_url and s.oidc_request_token)),
-               KIND_MSI: bool(s.msi_client_id), KIND_CLI: True}  # the CLI is the fallback, as in azuread
+               # The CLI is the fallback, as in azuread, but never for a configured service principal:
+               # `az` would sign in as somebody else.
+               KIND_MSI: bool(s.msi_client_id), KIND_CLI: not service_principal(s)}
     return [k for k in KINDS if present[k] and flags.get(k) is not False]
+
+
+def service_principal(s: GraphSettings) -> bool:
+    """Whether the settings name an application to sign in as (a client id and a tenant)."""
+    return bool(s.client_id and s.tenant_id)
+
+
+def _who(token: str) -> str:
+    """Who a token names, from its unverified claims (not secret): a user's name or an app's id."""
+    try:
+        part = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return ""
+    user = claims.get("upn") or claims.get("unique_name") or claims.get("preferred_username")
+    return f" as {user}" if user else (f" as application {claims['appid']}" if claims.get("appid") else "")
 
 
 class ChainCredential:
@@ -292,8 +340,11 @@ class ChainCredential:
             except CredentialRejected as e:
                 why, code, rejected = str(e), e.code, True
             else:
-                for line in lines + [f"using {cred.description}"]:
-                    log.info("sign-in: %s", line)
+                # A fallback (an earlier kind skipped, or the CLI nobody asked for) is said at WARNING.
+                fallback = bool(lines) or (kind == KIND_CLI and not s.use_cli)
+                for line in lines + [f"using {cred.description}{_who(cred.get_token())}"
+                                     + (" (a fallback: no earlier credential was configured)" if fallback else "")]:
+                    log.log(logging.WARNING if fallback else logging.INFO, "sign-in: %s", line)
                 self._chosen = cred
                 return cred
             tried.append((kind, why))
@@ -311,8 +362,20 @@ class ChainCredential:
 
 
 def credential_for(s: GraphSettings, http) -> ChainCredential:
-    """The credential the settings select; nothing is sent until the first `get_token()`."""
-    if not (kinds := selected_kinds(s)):
+    """The credential the settings select; nothing is sent until the first `get_token()`, and nothing
+    at all to a host that is not https (settings.require_https)."""
+    s = with_files_read(s)
+    s.graph_base, s.login_host  # noqa: B018 - each refuses a non-https host, naming its setting
+    kinds = selected_kinds(s)
+    if not kinds and service_principal(s) and s.use_cli is None:
+        raise ConfigurationError(
+            f"{s.key_for('client_id')} and {s.key_for('tenant_id')} name application {s.client_id}, but no credential "
+            f"for it is configured: set {s.key_for('client_secret')}, {s.key_for('client_secret_file_path')}, "
+            f"{s.key_for('client_certificate_path')}, {s.key_for('client_certificate')} or {s.key_for('oidc_token')} "
+            f"(or {s.key_for('use_msi')}). The Azure CLI is not tried for a configured application: it would sign in "
+            f"as whoever ran `az login`; set {s.key_for('use_cli')}=true to use it on purpose"
+            + docs_link("authentication.md"))
+    if not kinds:
         raise ConfigurationError(
             f"no credential left to try: {s.key_for('use_cli')} is false and no other credential is configured; set "
             f"{s.key_for('client_id')} with {s.key_for('client_secret')} (or {s.key_for('client_certificate_path')}, "

@@ -18,6 +18,7 @@ from .hints import add_host_hint
 from .known import Known
 from .listings import PAGE_SIZE, ConsistencyPolicy, Listings
 from .settings import GraphSettings
+from .staleness import stale_note
 from .transport import GraphTransport, Response, new_session
 from .writes import BIND_LIMIT, WriteReport, Writes
 
@@ -85,12 +86,20 @@ class _LazyCredential:
         return self._cred.description if self._cred else "credential (not built yet)"
 
     def get_token(self, *, force_refresh: bool = False) -> str:
-        with self._lock:
-            if self._cred is None:
-                from .auth import credential_for
+        """A token; a failed sign-in says which host setting to set when the hosts are mixed up
+        (hints.py), whichever call needed the token first (a Graph call, or reading its claims)."""
+        try:
+            with self._lock:
+                if self._cred is None:
+                    from .auth import credential_for
 
-                self._cred = credential_for(self._settings, self._session)
-        return self._cred.get_token(force_refresh=force_refresh)
+                    self._cred = credential_for(self._settings, self._session)
+            return self._cred.get_token(force_refresh=force_refresh)
+        except E.GraphError as e:
+            add_host_hint(e, self._settings)
+            if isinstance(e, E.AuthenticationError) and (note := stale_note(self._settings)):
+                e.args = (f"{e.args[0]}\n{note}" if e.args else note, *e.args[1:])
+            raise
 
 
 _CLIENTS: dict[tuple, GraphClient] = {}

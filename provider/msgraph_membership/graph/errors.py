@@ -210,14 +210,21 @@ TLS_SETTING = "msgraph:caBundle or MSGRAPH_CA_BUNDLE"
 
 
 def tls_failure(host: str, ca_setting: str = TLS_SETTING, error: BaseException | None = None,
-                in_use: str | None = None) -> str:
+                in_use: str | None = None, host_setting: str | None = None) -> str:
     """What to say when a server's certificate is not trusted: never 'turn verification off'.
-    `in_use`: the extra CA bundle in use now and where it came from, when there is one."""
+    `in_use`: the extra CA bundle in use now and where it came from, when there is one.
+    A certificate that is trusted but issued for another name or address is said as such first:
+    OpenSSL reports that mismatch under CERTIFICATE_VERIFY_FAILED too, and no CA bundle fixes it."""
     detail = ""
     if error is not None:
         text = str(error)
-        detail = next((r for r in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch")
-                       if r in text), type(error).__name__)
+        if "mismatch" in text.lower():  # "Hostname mismatch" / "IP address mismatch"
+            where = f" (the host comes from {host_setting})" if host_setting else ""
+            return (f"TLS verification of {host} failed (certificate name mismatch): its certificate is not issued "
+                    f"for the host name or address used here; connect with a name or address the certificate "
+                    f"covers{where} (the emulator's covers localhost, 127.0.0.1 and ::1)")
+        detail = next((r for r in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER") if r in text),
+                      type(error).__name__)
     extra = f"; the extra CA bundle in use now, {in_use}, does not hold that CA" if in_use else ""
     return (f"TLS verification of {host} failed ({detail or 'certificate not trusted'}): its certificate is not trusted. "
             f"Trust the CA that signed it with {ca_setting} (a PEM file; it adds to the system trust store){extra}")

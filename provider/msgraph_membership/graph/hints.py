@@ -15,7 +15,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from .clouds import CLOUDS
-from .errors import AuthenticationError, GraphError, Unauthorized, Unavailable
+from .errors import AuthenticationError, ConfigurationError, GraphError, Unauthorized, Unavailable
 from .settings import GraphSettings
 
 _PUBLIC_HOSTS = frozenset(urlsplit(url).hostname for c in CLOUDS.values()
@@ -85,10 +85,11 @@ def host_hint(settings: GraphSettings, failing_url: str | None) -> str | None:
 
 def add_host_hint(err: GraphError, settings: GraphSettings) -> GraphError:
     """Append `host_hint` to a failed sign-in (at the login host) or a Graph call that got no
-    answer or a refused token (at the Graph host); once, in place. Returns `err`."""
+    answer, could not connect (a ConfigurationError with the URL: a name that does not resolve) or
+    had its token refused (at the Graph host); once, in place. Returns `err`."""
     if getattr(err, "host_hint", None) is not None:
         return err
-    if isinstance(err, (Unavailable, Unauthorized)):
+    if isinstance(err, (Unavailable, Unauthorized)) or (isinstance(err, ConfigurationError) and err.url):
         failing = err.url or settings.graph_base
     elif isinstance(err, AuthenticationError):
         failing = settings.login_host

@@ -20,8 +20,25 @@ class _Session(requests.Session):
         return super().request(method, url, **kwargs)
 
 
+class CleartextRefused(requests.exceptions.InvalidSchema):
+    """A request carrying a bearer token was about to go out over plain HTTP: never sent."""
+
+
+class _PlainHttpAdapter(HTTPAdapter):
+    """Plain HTTP, for what is plain HTTP by design (a managed identity endpoint on the machine itself,
+    which takes no bearer token; Azure Arc's sends a local key as `Basic`); a request carrying a
+    bearer token is refused before a byte is sent. The settings already refuse any non-https host
+    (settings.require_https): this is the last line."""
+
+    def send(self, request, *args, **kwargs):  # type: ignore[override]
+        if request.headers.get("Authorization", "").strip().lower().startswith("bearer"):
+            raise CleartextRefused(f"refused to send a bearer token over plain HTTP to {request.url.split('?')[0]}",
+                                   request=request)
+        return super().send(request, *args, **kwargs)
+
+
 def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
-    """A session whose TLS trust is exactly `verify`.
+    """A session whose TLS trust is exactly `verify`, and that sends no token in cleartext.
 
     `trust_env` is off so REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot silently replace a
     configured CA bundle; proxies from the environment are still honoured, per URL
@@ -30,9 +47,8 @@ def new_session(verify: str | bool, pool_size: int = 16) -> requests.Session:
     s = _Session()
     s.trust_env = False
     s.verify = verify
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-    s.mount("https://", adapter)
-    s.mount("http://", adapter)
+    s.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0))
+    s.mount("http://", _PlainHttpAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0))
     return s
 
 

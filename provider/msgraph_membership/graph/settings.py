@@ -21,12 +21,16 @@ from .errors import ConfigurationError
 _SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
     ("tenant_id", "tenantId", ("ARM_TENANT_ID", "AZURE_TENANT_ID")),
     ("client_id", "clientId", ("ARM_CLIENT_ID", "AZURE_CLIENT_ID")),
+    ("client_id_file_path", "clientIdFilePath", ("ARM_CLIENT_ID_FILE_PATH",)),
     ("client_secret", "clientSecret", ("ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET")),
+    ("client_secret_file_path", "clientSecretFilePath", ("ARM_CLIENT_SECRET_FILE_PATH",)),
+    ("client_certificate", "clientCertificate", ("ARM_CLIENT_CERTIFICATE",)),
     ("client_certificate_path", "clientCertificatePath",
      ("ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH")),
     ("client_certificate_password", "clientCertificatePassword",
      ("ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD")),
     ("use_oidc", "useOidc", ("ARM_USE_OIDC",)),
+    ("use_aks_workload_identity", "useAksWorkloadIdentity", ("ARM_USE_AKS_WORKLOAD_IDENTITY",)),
     ("oidc_token", "oidcToken", ("ARM_OIDC_TOKEN",)),
     ("oidc_token_file_path", "oidcTokenFilePath", ("ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE")),
     ("oidc_request_url", "oidcRequestUrl", ("ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL")),
@@ -40,12 +44,27 @@ _SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
     ("ca_bundle", "caBundle", ("MSGRAPH_CA_BUNDLE", "REQUESTS_CA_BUNDLE")),
     ("api_version", "apiVersion", ("MSGRAPH_API_VERSION",)),
     ("recheck_missing_seconds", "recheckMissingSeconds", ("MSGRAPH_RECHECK_MISSING_SECONDS",)),
+    # Read by pulumi-azuread but not supported here: refused by name (`refuse_unsupported`), never ignored.
+    ("metadata_host", "metadataHost", ("ARM_METADATA_HOSTNAME",)),
+    ("msi_endpoint", "msiEndpoint", ("ARM_MSI_ENDPOINT",)),
+    ("ado_pipeline_service_connection_id", "adoPipelineServiceConnectionId",
+     ("ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID")),
 ]
+# What to say instead of what each refused setting asks for.
+_UNSUPPORTED = {
+    "metadata_host": "clouds are chosen by name here: set msgraph:environment (global, usgovernmentl4, "
+                     "usgovernmentl5, china), and graphEndpoint/authorityHost for anything else",
+    "msi_endpoint": "a custom managed identity endpoint is not supported; the endpoint the platform sets "
+                    "(IDENTITY_ENDPOINT, or the instance metadata service) is used",
+    "ado_pipeline_service_connection_id": "Azure DevOps pipeline OIDC is not supported: give the federated token "
+                                          "with msgraph:oidcToken or msgraph:oidcTokenFilePath",
+}
 
 _KEYS = {field: (key, env) for field, key, env in _SOURCES}
 
-_SECRET_FIELDS = {"client_secret", "client_certificate_password", "oidc_token", "oidc_request_token"}
-_BOOL_FIELDS = {"use_oidc", "use_msi", "use_cli"}
+_SECRET_FIELDS = {"client_secret", "client_certificate", "client_certificate_password", "oidc_token",
+                  "oidc_request_token"}
+_BOOL_FIELDS = {"use_oidc", "use_aks_workload_identity", "use_msi", "use_cli"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -57,6 +76,18 @@ def _origin(url: str | None) -> str | None:
         return None
     url = url.strip().rstrip("/")
     return url if "://" in url else f"https://{url}"
+
+
+def require_https(url: str, setting: str) -> str:
+    """`url` if it is https; else a ConfigurationError naming `setting`, raised before anything
+    (a token, a secret, an assertion) can be sent there in cleartext. There is no opt-out."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme != "https":
+        raise ConfigurationError(
+            f"{setting} is {url!r}, which is not an https:// URL: a token or secret sent there would travel "
+            f"{'in cleartext' if scheme == 'http' else 'unprotected'}, so nothing is sent; give its https:// "
+            "address (for the emulator, `msgraph-emulator env` prints it)")
+    return url
 
 
 def _parse_bool(field: str, value: str) -> bool:
@@ -75,10 +106,14 @@ class GraphSettings(BaseModel):
 
     tenant_id: Optional[str] = None
     client_id: Optional[str] = None
+    client_id_file_path: Optional[str] = None
     client_secret: Optional[SecretStr] = None
+    client_secret_file_path: Optional[str] = None
+    client_certificate: Optional[SecretStr] = None  # base64 PKCS#12, as pulumi-azuread's clientCertificate
     client_certificate_path: Optional[str] = None
     client_certificate_password: Optional[SecretStr] = None
     use_oidc: Optional[bool] = None
+    use_aks_workload_identity: Optional[bool] = None
     oidc_token: Optional[SecretStr] = None
     oidc_token_file_path: Optional[str] = None
     oidc_request_url: Optional[str] = None
@@ -92,6 +127,9 @@ class GraphSettings(BaseModel):
     ca_bundle: Optional[str] = None
     api_version: Optional[str] = None
     recheck_missing_seconds: Optional[str] = None
+    metadata_host: Optional[str] = None
+    msi_endpoint: Optional[str] = None
+    ado_pipeline_service_connection_id: Optional[str] = None
     # Where each value came from (field -> "msgraph:tenantId" / "ARM_TENANT_ID" / ...), for errors.
     sources: dict[str, str] = {}
 
@@ -101,8 +139,18 @@ class GraphSettings(BaseModel):
 
     @property
     def graph_base(self) -> str:
-        """Graph root without the version, e.g. https://graph.microsoft.com."""
-        return _origin(self.graph_endpoint) or self.cloud.graph_host
+        """Graph root without the version, e.g. https://graph.microsoft.com: https only, and only the
+        root (a version in `graphEndpoint` would be sent twice, `.../v1.0/v1.0/groups`)."""
+        if not self.graph_endpoint:
+            return self.cloud.graph_host
+        base = require_https(_origin(self.graph_endpoint), self.key_for("graph_endpoint"))
+        tail = base.split("://", 1)[1].partition("/")[2]
+        if tail.rstrip("/").split("/")[-1].lower() in ("v1.0", "beta"):
+            raise ConfigurationError(
+                f"{self.key_for('graph_endpoint')} is {self.graph_endpoint!r}, which ends in an API version: give "
+                f"the root without it ({base.rsplit('/', 1)[0]}); the version is msgraph:apiVersion "
+                "(MSGRAPH_API_VERSION), v1.0 unless set")
+        return base
 
     @property
     def version(self) -> str:
@@ -135,7 +183,9 @@ class GraphSettings(BaseModel):
     @property
     def login_host(self) -> str:
         """The identity platform's origin, e.g. https://login.microsoftonline.com."""
-        return _origin(self.authority_host) or self.cloud.authority_host
+        if not self.authority_host:
+            return self.cloud.authority_host
+        return require_https(_origin(self.authority_host), self.key_for("authority_host"))
 
     @property
     def login_host_setting(self) -> str:
@@ -199,7 +249,8 @@ class GraphSettings(BaseModel):
         for name in sorted(_SECRET_FIELDS):
             v = getattr(self, name)
             h.update(b"\0" + (v.get_secret_value().encode() if v else b""))
-        return (self.tenant_id, self.client_id, self.client_certificate_path, self.use_oidc,
+        return (self.tenant_id, self.client_id, self.client_id_file_path, self.client_secret_file_path,
+                self.client_certificate_path, self.use_oidc, self.use_aks_workload_identity,
                 self.oidc_token_file_path, self.oidc_request_url, self.use_msi, self.msi_client_id,
                 self.use_cli, self.graph_url, self.login_host, self.scope, self.ca_bundle,
                 self.recheck_missing_seconds, h.hexdigest())

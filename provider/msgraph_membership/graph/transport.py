@@ -220,7 +220,7 @@ class GraphTransport:
     def _not_transient(self, e: requests.RequestException, method: str, url: str) -> GraphError:
         """The typed error of a failure that retrying cannot heal."""
         if isinstance(e, requests.exceptions.SSLError):
-            why = tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use)
+            why = tls_failure(self.graph_url, self.tls_setting, e, self.tls_in_use, self.endpoint_setting)
         elif name_not_resolved(e):
             why = connection_failure(_origin(url), self.endpoint_setting, e)
         else:

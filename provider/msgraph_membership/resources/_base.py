@@ -308,7 +308,10 @@ class MembershipProvider(ResourceProvider):
     def check(self, olds: dict, news: dict) -> CheckResult:
         """Resolve references by name in `reference_args` to object ids, then `check_inputs`.
         The checked inputs keep `references` (written -> object id) when there were any."""
+        from ..graph.staleness import program_ran
         from ._refs import REFERENCES, resolve_arguments
+
+        program_ran()  # this process runs the current configuration (not the state's copy)
 
         resolved, references, problems = resolve_arguments(self, olds, news, self.reference_args)
         if problems:
@@ -326,7 +329,9 @@ class MembershipProvider(ResourceProvider):
 
     @staticmethod
     def check_result(inputs: dict, problems: list[tuple[str, str]]) -> CheckResult:
-        return CheckResult(inputs, [CheckFailure(p, r) for p, r in problems])
+        # A problem of the provider (its configuration, sign-in) belongs to no input: with no property the
+        # engine says "<type> resource '<name>' has a problem: ...", not "property provider value {<nil>}".
+        return CheckResult(inputs, [CheckFailure("" if p == "provider" else p, r) for p, r in problems])
 
     @staticmethod
     def changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterable[str]) -> bool:
