@@ -110,6 +110,41 @@ def test_env_passes_the_seed_to_the_emulator_it_starts(cache, tmp_path):
         out = cli("env", "--port", str(port), "--seed", str(seed), "--format", "dotenv", env=cache)
         assert out.returncode == 0, out.stderr
         assert "ARM_TENANT_ID=7f0c4bd5-0000-4000-8000-0000000000ee" in out.stdout.splitlines()
+        again = cli("env", "--port", str(port), "--seed", str(seed), env=cache)  # one already answers there
+        assert again.returncode == 0
+        assert f"warning: an emulator already answers on port {port}, so --seed was not applied" in again.stderr
+        assert f"msgraph-emulator stop --port {port}" in again.stderr
+        quiet = cli("env", "--port", str(port), env=cache)
+        assert "warning" not in quiet.stderr
+    finally:
+        cli("stop", "--port", str(port), env=cache)
+
+
+def test_az_writes_an_azure_cli_profile_for_the_running_emulator(cache, tmp_path):
+    import configparser
+
+    port = free_port()
+    none = cli("az", "--port", str(port), env=cache)
+    assert none.returncode == 1 and "no emulator answers" in none.stderr and "msgraph-emulator env" in none.stderr
+    try:
+        env = json.loads(cli("env", "--port", str(port), "--format", "json", env=cache).stdout)
+        out = cli("az", "--port", str(port), "--dir", str(tmp_path / "az"), "--format", "json", env=cache)
+        assert out.returncode == 0, out.stderr
+        exports = json.loads(out.stdout)
+        assert exports["AZURE_CONFIG_DIR"] == str(tmp_path / "az")
+        clouds = configparser.ConfigParser()
+        clouds.read(tmp_path / "az" / "clouds.config")
+        base = f"https://127.0.0.1:{port}"
+        assert dict(clouds["MsgraphEmulator"]) == {
+            "endpoint_active_directory": base, "endpoint_active_directory_resource_id": "https://management.core.windows.net/",
+            "endpoint_microsoft_graph_resource_id": f"{base}/", "endpoint_resource_manager": f"{base}/"}
+        config = configparser.ConfigParser()
+        config.read(tmp_path / "az" / "config")
+        assert config["cloud"]["name"] == "MsgraphEmulator" and config["core"]["instance_discovery"] == "false"
+        bundle = open(exports["REQUESTS_CA_BUNDLE"]).read()
+        assert open(env["MSGRAPH_CA_BUNDLE"]).read().strip() in bundle and bundle.count("BEGIN CERTIFICATE") > 10
+        assert env["ARM_CLIENT_SECRET"] not in out.stdout + out.stderr  # the login line names the variable
+        assert '"$ARM_CLIENT_SECRET"' in out.stderr
     finally:
         cli("stop", "--port", str(port), env=cache)
 

@@ -183,6 +183,15 @@ def env(args) -> int:
             print(f"msgraph-emulator: {exc}", file=sys.stderr)
             return 1
         verb = "started an emulator"
+    else:
+        ignored = [flag for flag, value in (("--seed", args.seed), ("--db", args.db), ("--tls-dir", args.tls_dir),
+                                            ("--host", args.host if args.host != "127.0.0.1" else None)) if value]
+        if ignored:
+            stop_cmd = "msgraph-emulator stop" + (f" --port {args.port}" if args.port != 8443 else "")
+            print(f"msgraph-emulator: warning: an emulator already answers on port {args.port}, so "
+                  f"{', '.join(ignored)} {'was' if len(ignored) == 1 else 'were'} not applied; to start one with "
+                  f"them, run {stop_cmd} first" + (" (or POST the seed to its /_emulator/seed)" if args.seed else ""),
+                  file=sys.stderr)
     sys.stdout.write(env_mod.render(env_mod.variables(ready), args.format))
     sys.stdout.flush()
     # stderr, so that `eval "$(...)"` shows it without evaluating it.
