@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any, Optional
 
 import pulumi
@@ -29,28 +28,43 @@ CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "securi
 VISIBILITIES = ("Private", "Public", "HiddenMembership")
 DISPLAY_NAME_MAX = 256
 
-# The default properties Graph returns for a group (docs/graph-behaviour.md §1.8) that are not
-# arguments: each is an output of the same name in snake_case, of this type.
-GRAPH_OUTPUTS: dict[str, str] = {
-    "deletedDateTime": "Optional[str]", "classification": "Optional[str]", "createdDateTime": "str",
-    "expirationDateTime": "Optional[str]", "mail": "Optional[str]", "membershipRule": "Optional[str]",
-    "membershipRuleProcessingState": "Optional[str]", "onPremisesDomainName": "Optional[str]",
-    "onPremisesLastSyncDateTime": "Optional[str]", "onPremisesNetBiosName": "Optional[str]",
-    "onPremisesSamAccountName": "Optional[str]", "onPremisesSecurityIdentifier": "Optional[str]",
-    "onPremisesSyncEnabled": "Optional[bool]", "preferredDataLocation": "Optional[str]",
-    "preferredLanguage": "Optional[str]", "proxyAddresses": "list", "renewedDateTime": "Optional[str]",
-    "resourceBehaviorOptions": "list", "resourceProvisioningOptions": "list", "securityIdentifier": "str",
-    "theme": "Optional[str]", "onPremisesProvisioningErrors": "list",
-}
+class GraphGroupOutputs:
+    """The default properties Graph returns for a group (docs/graph-behaviour.md §1.8) that are not
+    arguments: each is an output of `AdministrativeUnitGroup`, named in snake_case, of this type.
+    Declared in a class body so type checkers see them; the names Graph uses are derived from it."""
+
+    deleted_date_time: pulumi.Output[Optional[str]]
+    classification: pulumi.Output[Optional[str]]
+    created_date_time: pulumi.Output[str]
+    expiration_date_time: pulumi.Output[Optional[str]]
+    mail: pulumi.Output[Optional[str]]
+    membership_rule: pulumi.Output[Optional[str]]
+    membership_rule_processing_state: pulumi.Output[Optional[str]]
+    on_premises_domain_name: pulumi.Output[Optional[str]]
+    on_premises_last_sync_date_time: pulumi.Output[Optional[str]]
+    on_premises_net_bios_name: pulumi.Output[Optional[str]]
+    on_premises_sam_account_name: pulumi.Output[Optional[str]]
+    on_premises_security_identifier: pulumi.Output[Optional[str]]
+    on_premises_sync_enabled: pulumi.Output[Optional[bool]]
+    preferred_data_location: pulumi.Output[Optional[str]]
+    preferred_language: pulumi.Output[Optional[str]]
+    proxy_addresses: pulumi.Output[list[str]]
+    renewed_date_time: pulumi.Output[Optional[str]]
+    resource_behavior_options: pulumi.Output[list[str]]
+    resource_provisioning_options: pulumi.Output[list[str]]
+    security_identifier: pulumi.Output[str]
+    theme: pulumi.Output[Optional[str]]
+    on_premises_provisioning_errors: pulumi.Output[list[Any]]
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
-OUTPUTS = ("group_id",) + tuple(snake(n) for n in GRAPH_OUTPUTS)
-# The resource class's annotations for Graph's properties (as `from __future__ import annotations` writes them).
-OUTPUT_ANNOTATIONS = {snake(n): f"pulumi.Output[{t}]" for n, t in GRAPH_OUTPUTS.items()}
+# Graph's name -> the output's name.
+GRAPH_OUTPUTS: dict[str, str] = {camel(n): n for n in GraphGroupOutputs.__annotations__}
+OUTPUTS = ("group_id",) + tuple(GRAPH_OUTPUTS.values())
 
 
 def norm(key: str, v: Any) -> Any:
@@ -215,7 +229,7 @@ def patch_for(current: dict, news: dict) -> dict:
 
 def outputs(raw: dict, inputs: dict) -> dict:
     """The outputs for the group Graph returned: the arguments as it has them, and its properties."""
-    return {**arguments_now(raw, inputs), "group_id": raw["id"], **{snake(n): raw.get(n) for n in GRAPH_OUTPUTS}}
+    return {**arguments_now(raw, inputs), "group_id": raw["id"], **{out: raw.get(n) for n, out in GRAPH_OUTPUTS.items()}}
 
 
 def arguments_now(raw: dict, inputs: dict) -> dict:
