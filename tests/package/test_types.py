@@ -1,5 +1,5 @@
 """A user's program, type-checked as a user's editor or CI would: the package ships its types
-(py.typed), so `mypy --strict` passes on the examples and reports wrong argument types where the
+(py.typed), so `mypy --strict` passes on the examples and the template and reports wrong argument types where the
 user wrote them; pyright (the engine of VS Code's Pylance) reports the same.
 
 pyright's PyPI package runs the system `node` (and fetches pyright's own JavaScript from the npm
@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/__main__.py"))
+# The examples and the `pulumi new` template: the programs users start from.
+EXAMPLES = sorted(p.parent for p in [*(REPO / "examples").glob("*/__main__.py"), *(REPO / "templates").glob("*/__main__.py")])
 
 # What a user gets wrong, one mistake per line; each is reported on its own line.
 WRONG = '''\
