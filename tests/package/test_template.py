@@ -45,7 +45,7 @@ def pulumi(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.cli
-def test_pulumi_new_from_the_template_then_up(emu, installed, tmp_path, monkeypatch):
+def test_pulumi_new_from_the_template_then_up(emu, dist, tmp_path, monkeypatch):
     pulumi_bin()
     monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)  # the project's own virtualenv runs it
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
@@ -57,26 +57,29 @@ def test_pulumi_new_from_the_template_then_up(emu, installed, tmp_path, monkeypa
     # Tenant, client id and Graph endpoint come from the stack config the prompts wrote.
     emu_env = emu.env()
     env = {**quiet_pip_env(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE, "PULUMI_SKIP_UPDATE_CHECK": "true",
-           "PULUMI_BACKEND_URL": f"file://{backend}", "PIP_FIND_LINKS": str(installed.dist),
+           "PULUMI_BACKEND_URL": f"file://{backend}", "PIP_FIND_LINKS": str(dist),
            **{k: emu_env[k] for k in ("ARM_CLIENT_SECRET", "AZURE_AUTHORITY_HOST", "MSGRAPH_CA_BUNDLE")}}
     for k in ("ARM_TENANT_ID", "ARM_CLIENT_ID", "MSGRAPH_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID"):
         env.pop(k, None)
+    # README's steps: the project's virtualenv first (a CLI whose language host installs nothing,
+    # as this project's build, needs it before `pulumi new`; Pulumi's own CLI installs the
+    # template's requirements.txt into it), then `pulumi new --force` into that directory.
     project = tmp_path / "my-memberships"
-    pulumi("new", str(TEMPLATE), "--dir", str(project), "--yes", "--stack", "dev", "--name", "my-memberships",
+    project.mkdir()
+    subprocess.run([sys.executable, "-m", "venv", "venv"], cwd=project, check=True, timeout=300)
+    res = subprocess.run(["venv/bin/pip", "install", "-q", "-r", str(TEMPLATE / "requirements.txt")], cwd=project,
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    pulumi("new", str(TEMPLATE), "--force", "--yes", "--stack", "dev", "--name", "my-memberships",
            "--description", "memberships", "--config", f"msgraph:tenantId={emu.tenant_id}",
            "--config", f"msgraph:clientId={emu.client_id}", "--config", f"msgraph:graphEndpoint={emu.graph_url}",
-           cwd=tmp_path, env=env)
+           cwd=project, env=env)
     made = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert made["name"] == "my-memberships" and "template" not in made
+    assert (project / "seed.yaml").read_text() == (TEMPLATE / "seed.yaml").read_text()
     stack_config = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
     assert stack_config == {"msgraph:tenantId": emu.tenant_id, "msgraph:clientId": emu.client_id,
                             "msgraph:graphEndpoint": emu.graph_url}
-    if not (project / "venv" / "bin" / "python").exists():
-        # A CLI whose language host installs nothing (this project's build): README's one step.
-        subprocess.run([sys.executable, "-m", "venv", "venv"], cwd=project, check=True, timeout=300)
-        res = subprocess.run(["venv/bin/pip", "install", "-q", "-r", "requirements.txt"], cwd=project, env=env,
-                             capture_output=True, text=True, timeout=900)
-        assert res.returncode == 0, res.stderr[-3000:]
     pulumi("up", "--yes", cwd=project, env=env)
     outputs = json.loads(pulumi("stack", "output", "--json", cwd=project, env=env).stdout)
     users = {u["userPrincipalName"]: u["id"] for u in seed["users"]}
