@@ -5,6 +5,7 @@ Dispatch by the first path segment:
 - ``/{tenant}/v2.0/...``, ``/{tenant}/oauth2/...``, ``/{tenant}/discovery/...`` and
   ``/_emulator/{oidc,github,msi}/...``: the identity platform (``Identity``)
 - ``/_emulator/...``: the admin API (``admin.py``), loopback only
+- ``/favicon.ico``: 204, unlogged (browsers ask for it beside the page, ``page.py``)
 - ``/metadata/endpoints``: the custom-cloud metadata (``cloudmeta.py``)
 
 Every Graph response carries ``request-id`` and ``client-request-id`` (docs/graph-behaviour.md §0).
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from . import admin, batch, cloudmeta, errors
+from . import admin, batch, cloudmeta, errors, page
 from .errors import GraphError
 from .faults import Faults
 from .responses import Call
@@ -80,6 +81,8 @@ class Emulator:
             kind, resp = "token", self._emulator_identity(req, segs[1:])
         elif head == "_emulator":
             return admin.handle(self, req, segs[1:])
+        elif segs == ["favicon.ico"]:
+            return page.favicon()  # a browser's, for the page: not a Graph request, not logged
         elif head in VERSIONS:
             kind, resp = "graph", self._graph(req, segs[0], segs[1:])
         elif segs == ["metadata", "endpoints"]:
