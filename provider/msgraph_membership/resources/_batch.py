@@ -92,7 +92,7 @@ class BatchProvider(MembershipProvider):
         return self.subject(anchor_id)
 
     def progress(self, anchor_id: str, adding: int, removing: int) -> str:
-        return f"{self.subject(anchor_id)}: adding {adding}, removing {removing} member(s)"
+        return f"{self.anchor.label(self.client, anchor_id)}: adding {adding}, removing {removing} member(s)"
 
     # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
 
