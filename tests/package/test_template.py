@@ -37,6 +37,17 @@ def test_the_prompts_default_to_the_local_emulator():
     assert template()["runtime"]["options"]["virtualenv"] == "venv"
 
 
+def test_the_template_matches_pulumis_project_schema():
+    import jsonschema
+
+    schema_file = REPO.parent / "shared" / "data" / "pulumi-project.schema.json"
+    if not schema_file.exists():
+        pytest.skip(f"Pulumi's project schema is not at {schema_file}")
+    schema = json.loads(schema_file.read_text())
+    errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(template()))
+    assert not errors, [e.message for e in errors]
+
+
 def pulumi(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     res = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=cwd, env=env, capture_output=True, text=True,
                          timeout=900)
