@@ -28,42 +28,59 @@ CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "securi
 VISIBILITIES = ("Private", "Public", "HiddenMembership")
 DISPLAY_NAME_MAX = 256
 
-class GraphGroupOutputs:
-    """The default properties Graph returns for a group (docs/graph-behaviour.md §1.8) that are not
-    arguments: each is an output of `AdministrativeUnitGroup`, named in snake_case, of this type.
-    Declared in a class body so type checkers see them; the names Graph uses are derived from it."""
+class GroupOutputs:
+    """Every output of `AdministrativeUnitGroup`, of its type: the arguments as applied, the new
+    group's id, then the default properties Graph returns for a group (docs/graph-behaviour.md
+    §1.8) in snake_case. Declared in a class body so type checkers see them; the names Graph
+    uses for the latter are derived from it (GRAPH_OUTPUTS)."""
 
-    deleted_date_time: pulumi.Output[Optional[str]]
-    classification: pulumi.Output[Optional[str]]
+    administrative_unit_id: pulumi.Output[str]
+    display_name: pulumi.Output[str]
+    mail_nickname: pulumi.Output[str]
+    security_enabled: pulumi.Output[bool]
+    mail_enabled: pulumi.Output[bool]
+    group_types: pulumi.Output[list[str]]
+    description: pulumi.Output[str | None]
+    visibility: pulumi.Output[str | None]
+    is_assignable_to_role: pulumi.Output[bool | None]
+    unique_name: pulumi.Output[str | None]
+    group_id: pulumi.Output[str]
+    # Graph's default properties, by subject. When the group was created, renewed, and expires
+    # (Microsoft 365 groups with an expiration policy); deleted: only in the recycle bin.
+    renewed_date_time: pulumi.Output[str | None]
+    expiration_date_time: pulumi.Output[str | None]
     created_date_time: pulumi.Output[str]
-    expiration_date_time: pulumi.Output[Optional[str]]
-    mail: pulumi.Output[Optional[str]]
-    membership_rule: pulumi.Output[Optional[str]]
-    membership_rule_processing_state: pulumi.Output[Optional[str]]
-    on_premises_domain_name: pulumi.Output[Optional[str]]
-    on_premises_last_sync_date_time: pulumi.Output[Optional[str]]
-    on_premises_net_bios_name: pulumi.Output[Optional[str]]
-    on_premises_sam_account_name: pulumi.Output[Optional[str]]
-    on_premises_security_identifier: pulumi.Output[Optional[str]]
-    on_premises_sync_enabled: pulumi.Output[Optional[bool]]
-    preferred_data_location: pulumi.Output[Optional[str]]
-    preferred_language: pulumi.Output[Optional[str]]
+    deleted_date_time: pulumi.Output[str | None]
+    # Mail and the Microsoft 365 group's settings.
+    theme: pulumi.Output[str | None]
     proxy_addresses: pulumi.Output[list[str]]
-    renewed_date_time: pulumi.Output[Optional[str]]
-    resource_behavior_options: pulumi.Output[list[str]]
-    resource_provisioning_options: pulumi.Output[list[str]]
+    classification: pulumi.Output[str | None]
+    preferred_data_location: pulumi.Output[str | None]
+    preferred_language: pulumi.Output[str | None]
+    mail: pulumi.Output[str | None]
+    # Dynamic membership.
+    membership_rule_processing_state: pulumi.Output[str | None]
+    membership_rule: pulumi.Output[str | None]
+    # Identity and Microsoft 365 provisioning.
     security_identifier: pulumi.Output[str]
-    theme: pulumi.Output[Optional[str]]
+    resource_provisioning_options: pulumi.Output[list[str]]
+    resource_behavior_options: pulumi.Output[list[str]]
+    # Synchronised from on-premises Active Directory (None for a cloud group).
+    on_premises_domain_name: pulumi.Output[str | None]
+    on_premises_last_sync_date_time: pulumi.Output[str | None]
+    on_premises_security_identifier: pulumi.Output[str | None]
+    on_premises_sync_enabled: pulumi.Output[bool | None]
     on_premises_provisioning_errors: pulumi.Output[list[Any]]
-
+    on_premises_net_bios_name: pulumi.Output[str | None]
+    on_premises_sam_account_name: pulumi.Output[str | None]
 
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
-# Graph's name -> the output's name.
-GRAPH_OUTPUTS: dict[str, str] = {camel(n): n for n in GraphGroupOutputs.__annotations__}
+# Graph's name -> the output's name, for the outputs that are neither arguments nor the id.
+GRAPH_OUTPUTS: dict[str, str] = {camel(n): n for n in GroupOutputs.__annotations__ if n not in ARGS + ("group_id",)}
 OUTPUTS = ("group_id",) + tuple(GRAPH_OUTPUTS.values())
 
 

@@ -39,7 +39,7 @@ from ..graph import errors as E
 from ..graph.references import UNIT_KINDS
 from ..graph.rules import permission_hint
 from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown
-from ._group_properties import (ARGS, IN_PLACE, OUTPUTS, GraphGroupOutputs, REPLACE, SCOPE, check_properties,
+from ._group_properties import (ARGS, IN_PLACE, OUTPUTS, GroupOutputs, REPLACE, SCOPE, check_properties,
                                 create_body, derived_unique_name, kind_problems, norm, outputs, patch_for,
                                 unique_name_scope)
 from ._inputs import Ids
@@ -213,7 +213,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             raise ApplyError(graph_message(e)) from None
 
 
-class AdministrativeUnitGroup(Resource, GraphGroupOutputs, module="msgraph", name="AdministrativeUnitGroup"):
+class AdministrativeUnitGroup(Resource, GroupOutputs, module="msgraph", name="AdministrativeUnitGroup"):
     """A new Entra ID group created inside an administrative unit.
 
     Arguments: `administrative_unit_id`, `display_name`, `mail_nickname`, `security_enabled`
@@ -230,18 +230,7 @@ class AdministrativeUnitGroup(Resource, GraphGroupOutputs, module="msgraph", nam
                                 display_name="Paris helpdesk", mail_nickname="paris-helpdesk")
     """
 
-    administrative_unit_id: pulumi.Output[str]
-    display_name: pulumi.Output[str]
-    mail_nickname: pulumi.Output[str]
-    security_enabled: pulumi.Output[bool]
-    mail_enabled: pulumi.Output[bool]
-    group_types: pulumi.Output[list[str]]
-    description: pulumi.Output[Optional[str]]
-    visibility: pulumi.Output[Optional[str]]
-    is_assignable_to_role: pulumi.Output[Optional[bool]]
-    unique_name: pulumi.Output[Optional[str]]
-    group_id: pulumi.Output[str]
-    # ... and Graph's default properties (mail, created_date_time, ...), from GraphGroupOutputs.
+    # Its outputs (group_id, mail, created_date_time, ...) are declared in GroupOutputs.
 
     def __init__(self, resource_name: str, administrative_unit_id: pulumi.Input[str],
                  display_name: pulumi.Input[str], mail_nickname: pulumi.Input[str],
@@ -266,4 +255,4 @@ class AdministrativeUnitGroup(Resource, GraphGroupOutputs, module="msgraph", nam
         self.group_id = self.id
 
 
-AdministrativeUnitGroup.__annotations__.update(GraphGroupOutputs.__annotations__)  # one list for doc tools
+AdministrativeUnitGroup.__annotations__ = dict(GroupOutputs.__annotations__)  # for tools that read the class's own
