@@ -65,7 +65,7 @@ def test_the_wheel_and_sdist_carry_every_file_of_the_package(installed):
     assert expected <= in_wheel, sorted(expected - in_wheel)
     with tarfile.open(installed.sdist) as t:
         in_sdist = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
-    assert {f"provider/{p}" for p in expected} | {"README.md", "pyproject.toml"} <= in_sdist
+    assert {f"provider/{p}" for p in expected} | {"README.md", "pyproject.toml", "CHANGELOG.md"} <= in_sdist
 
 
 def test_the_metadata_a_package_index_shows(installed):
