@@ -65,7 +65,7 @@ echo "Local Graph emulator ready at $MSGRAPH_ENDPOINT (log: .emulator/emulator.l
 
 if ! command -v pulumi >/dev/null 2>&1; then
   if command -v go >/dev/null 2>&1; then
-    echo "The Pulumi CLI is not on PATH; building it from its Go module (a one-time build of several minutes; later runs reuse it)." >&2
+    echo "The Pulumi CLI is not on PATH; using the one scripts/pulumi-cli.sh builds from its Go module (several minutes once; reused after)." >&2
     bin=$(bash scripts/pulumi-cli.sh)
     export PATH="$bin:$PATH"
   else

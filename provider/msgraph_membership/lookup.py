@@ -17,7 +17,12 @@ then the environment, then `azuread:*`), and asks Graph in the same batches.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Union
+
+if TYPE_CHECKING:
+    from .resources._inputs import SequenceNotStr
+
+SettingsSource = Union[Mapping[str, str], Callable[[str], Optional[str]], None]  # where settings come from
 
 
 class ReferenceNotResolved(LookupError):
@@ -35,8 +40,7 @@ def _stack_config(key: str) -> Optional[str]:
         return None
 
 
-def get_object_ids(references: Sequence[str], *,
-                   config: Mapping[str, str] | Callable[[str], Optional[str]] | None = None) -> dict[str, str]:
+def get_object_ids(references: SequenceNotStr[str], *, config: SettingsSource = None) -> dict[str, str]:
     """{reference as written: object id} for every reference: a GUID stays itself (lower case),
     a name is looked up (docs/resources.md, references by name, has the syntax).
 
@@ -83,6 +87,6 @@ def get_object_ids(references: Sequence[str], *,
     return out
 
 
-def get_object_id(reference: str, **kwargs) -> str:
+def get_object_id(reference: str, *, config: SettingsSource = None) -> str:
     """The object id of one reference (see get_object_ids)."""
-    return get_object_ids([reference], **kwargs)[reference]
+    return get_object_ids([reference], config=config)[reference]

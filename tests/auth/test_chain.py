@@ -489,7 +489,7 @@ def test_cli_not_logged_in(tmp_path, monkeypatch):
 def test_cli_failure_shows_its_error_line(tmp_path, monkeypatch):
     write_stub_az(tmp_path / "bin", None, rc=1, stderr="WARNING: x\nERROR: AADSTS50076: MFA required\nmore\n")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    with pytest.raises(AuthenticationError, match=r"failed: ERROR: AADSTS50076: MFA required$"):
+    with pytest.raises(AuthenticationError, match=r"failed: ERROR: AADSTS50076: MFA required( \(see \S+/docs/authentication\.md\))?$"):
         credential_for(resolve_settings({"msgraph:useCli": "true"}, {}), None).get_token()
 
 

@@ -36,6 +36,13 @@ def workload_env(emu, state_dir: Path) -> dict:
             "PULUMI_SKIP_UPDATE_CHECK": "true"}
 
 
+def readable(path: str) -> str:
+    from urllib.parse import unquote, unquote_plus
+
+    head, sep, query = path.partition("?")
+    return unquote(head) + sep + unquote_plus(query)
+
+
 def count(driver, selector: str) -> int:
     return driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector)
 
@@ -109,6 +116,9 @@ def test_requests_appear_with_method_status_and_app(watched_up):
     assert any(r["method"] == "POST" and r["path"].endswith("/oauth2/v2.0/token") and r["status"] == "200"
                for r in rows)
     assert {r["app"] for r in rows if r["path"].startswith("/v1.0/")} == {emu.client_id}
+    # Paths as a person reads them: percent-escapes decoded, "+" in a query as a space.
+    assert [r["path"].split("  [")[0] for r in rows] == [readable(e["path"]) for e in reversed(logged)]
+    assert any("%" in e["path"] for e in logged) and not any("%24" in r["path"] for r in rows)
     assert [r["status"] for r in rows] == [str(e["status"]) if e["status"] is not None else "\u2014"
                                           for e in reversed(logged)]
 

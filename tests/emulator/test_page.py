@@ -43,6 +43,15 @@ def test_page_serves_nothing_but_its_assets(emu):
         assert admin(emu, path).status_code == 404, path
 
 
+def test_favicon_answers_without_entering_the_request_log(emu):
+    s = requests.Session()
+    s.trust_env = False
+    r = s.get(f"{emu.base_url}/favicon.ico", verify=emu.ca_bundle, timeout=30)
+    assert r.status_code == 204 and r.content == b""
+    assert s.get(f"{emu.base_url}/nope.ico", verify=emu.ca_bundle, timeout=30).status_code == 400  # as before
+    assert [e["path"] for e in emu.requests()] == ["/nope.ico"]
+
+
 def test_page_and_live_answer_loopback_clients_only():
     emulator = Emulator(Store(":memory:"))
     for path in ("/_emulator/ui", "/_emulator/live"):

@@ -39,12 +39,22 @@ def test_no_provider_message_names_a_repository_file(path):
     assert bad == []
 
 
-def test_no_credential_left_says_the_fix_in_the_message():
+def test_no_credential_left_says_the_fix_in_the_message(monkeypatch):
+    """The fix is in the message itself; the docs link is added only under a published URL."""
     settings = resolve_settings({"msgraph:useCli": "false"}, environ={})
     with pytest.raises(E.ConfigurationError) as info:
         credential_for(settings, None)
     msg = str(info.value)
-    assert "msgraph:clientId" in msg and "msgraph:clientSecret" in msg and ".md" not in msg
+    assert "msgraph:clientId" in msg and "msgraph:clientSecret" in msg
+    assert msg.endswith("(see https://github.com/pulumi-msgraph-membership/pulumi-msgraph-membership"
+                        "/blob/main/docs/authentication.md)"), msg  # project.urls in pyproject.toml
+
+    import importlib.metadata as md
+
+    monkeypatch.setattr(md, "metadata", lambda name: {})  # a distribution that names no URL
+    with pytest.raises(E.ConfigurationError) as info:
+        credential_for(settings, None)
+    assert "msgraph:clientId" in str(info.value) and ".md" not in str(info.value)
 
 
 def test_a_published_repository_url_is_linked(monkeypatch):
@@ -57,3 +67,16 @@ def test_a_published_repository_url_is_linked(monkeypatch):
     monkeypatch.setattr(md, "metadata", lambda name: Meta())
     assert E.docs_link("authentication.md") == (
         " (see https://example.test/org/pulumi-msgraph-membership/blob/main/docs/authentication.md)")
+
+
+def test_the_repository_is_linked_whatever_the_order_of_the_urls(monkeypatch):
+    """Documentation names the docs folder, not the repository: the link is built on the repository."""
+    import importlib.metadata as md
+
+    class Meta:
+        def get_all(self, name):
+            return ["Documentation, https://example.test/org/p/tree/main/docs",
+                    "Homepage, https://example.test/org/p"] if name == "Project-URL" else []
+
+    monkeypatch.setattr(md, "metadata", lambda name: Meta())
+    assert E.docs_link("permissions.md") == " (see https://example.test/org/p/blob/main/docs/permissions.md)"

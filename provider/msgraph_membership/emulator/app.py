@@ -5,6 +5,7 @@ Dispatch by the first path segment:
 - ``/{tenant}/v2.0/...``, ``/{tenant}/oauth2/...``, ``/{tenant}/discovery/...`` and
   ``/_emulator/{oidc,github,msi}/...``: the identity platform (``Identity``)
 - ``/_emulator/...``: the admin API (``admin.py``), loopback only
+- ``/favicon.ico``: 204, unlogged (browsers ask for it beside the page, ``page.py``)
 - ``/metadata/endpoints``: the custom-cloud metadata (``cloudmeta.py``)
 - ``/tenants``, ``/subscriptions``: what ``az login`` reads of the resource manager (``arm.py``)
 
@@ -20,7 +21,7 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from . import admin, arm, batch, cloudmeta, errors
+from . import admin, arm, batch, cloudmeta, errors, page
 from .errors import GraphError
 from .faults import Faults
 from .responses import Call
@@ -81,6 +82,8 @@ class Emulator:
             kind, resp = "token", self._emulator_identity(req, segs[1:])
         elif head == "_emulator":
             return admin.handle(self, req, segs[1:])
+        elif segs == ["favicon.ico"]:
+            return page.favicon()  # a browser's, for the page: not a Graph request, not logged
         elif head in VERSIONS:
             kind, resp = "graph", self._graph(req, segs[0], segs[1:])
         elif segs == ["metadata", "endpoints"]:

@@ -2,7 +2,8 @@
 
 Plain HTML, CSS and JavaScript shipped in the package (``page/``); no build step, nothing loaded
 from elsewhere. The page polls ``GET /_emulator/live`` (``live.py``) and redraws what changed.
-It is served by the admin API, so it answers loopback clients only.
+It is served by the admin API, so it answers loopback clients only. A browser also asks for
+``/favicon.ico``: it gets 204 (no icon), outside the request log of Graph calls.
 """
 
 from __future__ import annotations
@@ -31,3 +32,8 @@ def serve(segs: list[str]) -> Response:
     body = resources.files(__package__).joinpath("page", filename).read_bytes()
     return Response(200, {"Content-Type": content_type, "Cache-Control": "no-cache",
                           "Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}, body)
+
+
+def favicon() -> Response:
+    """``GET /favicon.ico``: no icon, and the browser may remember that for a day."""
+    return Response(204, {"Cache-Control": "max-age=86400"}, b"")

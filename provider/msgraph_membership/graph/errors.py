@@ -131,11 +131,10 @@ def docs_link(page: str) -> str:
         urls = metadata("pulumi-msgraph-membership").get_all("Project-URL") or []
     except Exception:  # noqa: BLE001 - not installed as a distribution: no link
         return ""
-    for entry in urls:
-        label, _, url = entry.partition(",")
-        if label.strip().lower() in ("documentation", "repository", "source", "homepage") and url.strip():
-            return f" (see {url.strip().rstrip('/')}/blob/main/docs/{page})"
-    return ""
+    # The repository's root, whatever order the labels come in (Documentation is its docs/ folder).
+    by_label = {label.strip().lower(): url.strip().rstrip("/") for label, _, url in (e.partition(",") for e in urls)}
+    root = next((by_label[k] for k in ("repository", "source", "homepage") if by_label.get(k)), "")
+    return f" (see {root}/blob/main/docs/{page})" if root else ""
 
 
 _NAME_RESOLUTION = ("NameResolutionError", "Failed to resolve", "Name or service not known",

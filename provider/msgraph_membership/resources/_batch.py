@@ -33,7 +33,6 @@ DIFF_KEY = "members"  # the checked input that `pulumi preview --diff` shows ins
 # With authoritative=True, the members outside member_ids that the run would remove (id -> type),
 # found by listing the container at preview: a checked input, so `pulumi preview --diff` shows it.
 OUTSIDE_KEY = "outside_members_to_remove"
-Ids = pulumi.Input[Sequence[pulumi.Input[str]]]  # a list argument of object ids, as a program gives it
 
 
 def id_set(ids) -> dict[str, str]:
@@ -93,7 +92,7 @@ class BatchProvider(MembershipProvider):
         return self.subject(anchor_id)
 
     def progress(self, anchor_id: str, adding: int, removing: int) -> str:
-        return f"{self.subject(anchor_id)}: adding {adding}, removing {removing} member(s)"
+        return f"{self.anchor.label(self.client, anchor_id)}: adding {adding}, removing {removing} member(s)"
 
     # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
 
@@ -312,10 +311,10 @@ class BatchMembersResource(MembershipResource):
     """The arguments and outputs `GroupMembers` and `AdministrativeUnitMembers` share; each names
     its container argument and provider."""
 
-    member_ids: pulumi.Output[list]
+    member_ids: pulumi.Output[list[str]]
     authoritative: pulumi.Output[bool]
-    adopted_member_ids: pulumi.Output[list]
-    protected_member_ids: pulumi.Output[Optional[list]]
+    adopted_member_ids: pulumi.Output[list[str]]
+    protected_member_ids: pulumi.Output[Optional[list[str]]]
     max_removals: pulumi.Output[Optional[int]]
 
     def __init__(self, provider: BatchProvider, resource_name: str, opts: Optional[pulumi.ResourceOptions],

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from ..graph.errors import GraphError
 from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS, UNIT_KINDS, UNIT_MEMBER_KINDS
 from ..graph.rules import GROUPS, UNITS, au_member_problem, unified_member_problem
 from ._base import InputError, group_type_fallback, member_type_problem, member_types, writable_group
@@ -34,6 +35,25 @@ class Anchor:
     add_op: str                 # graph.rules.permission_hint operations for a refused add
     remove_op: str              # ... and removal
     kind: Optional[str] = None  # a container's kind (GROUPS, UNITS): whose listing and writes to use
+
+    def label(self, client: "GraphClient", anchor_id: str) -> str:
+        """How info lines name it: "group {id} (Developers)", as GroupInfo.label does. The name is
+        what this process already read (the checks before every write read the container), else
+        one read, kept like any other; the id alone when that fails or there is no container."""
+        name = None
+        try:
+            if self.kind == GROUPS:
+                info = client.get_group(anchor_id, max_age_s=LABEL_AGE_S)
+                name = info.display_name if info else None
+            elif self.kind == UNITS:
+                unit = client.get_unit(anchor_id, max_age_s=LABEL_AGE_S)
+                name = unit.get("displayName") if unit else None
+        except GraphError:
+            pass  # a name is a nicety: never fail a write for it
+        return f"{self.noun} {anchor_id}" + (f" ({name})" if name else "")
+
+
+LABEL_AGE_S = 3600.0  # a display name read this recently still names the container well enough
 
 
 GROUP = Anchor("group_id", "the group's object id", "group", GROUP_KINDS, GROUP_MEMBER_KINDS,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any, Optional
 
 import pulumi
@@ -29,28 +28,60 @@ CAMEL = {"display_name": "displayName", "mail_nickname": "mailNickname", "securi
 VISIBILITIES = ("Private", "Public", "HiddenMembership")
 DISPLAY_NAME_MAX = 256
 
-# The default properties Graph returns for a group (docs/graph-behaviour.md §1.8) that are not
-# arguments: each is an output of the same name in snake_case, of this type.
-GRAPH_OUTPUTS: dict[str, str] = {
-    "deletedDateTime": "Optional[str]", "classification": "Optional[str]", "createdDateTime": "str",
-    "expirationDateTime": "Optional[str]", "mail": "Optional[str]", "membershipRule": "Optional[str]",
-    "membershipRuleProcessingState": "Optional[str]", "onPremisesDomainName": "Optional[str]",
-    "onPremisesLastSyncDateTime": "Optional[str]", "onPremisesNetBiosName": "Optional[str]",
-    "onPremisesSamAccountName": "Optional[str]", "onPremisesSecurityIdentifier": "Optional[str]",
-    "onPremisesSyncEnabled": "Optional[bool]", "preferredDataLocation": "Optional[str]",
-    "preferredLanguage": "Optional[str]", "proxyAddresses": "list", "renewedDateTime": "Optional[str]",
-    "resourceBehaviorOptions": "list", "resourceProvisioningOptions": "list", "securityIdentifier": "str",
-    "theme": "Optional[str]", "onPremisesProvisioningErrors": "list",
-}
+class GroupOutputs:
+    """Every output of `AdministrativeUnitGroup`, of its type: the arguments as applied, the new
+    group's id, then the default properties Graph returns for a group (docs/graph-behaviour.md
+    §1.8) in snake_case. Declared in a class body so type checkers see them; the names Graph
+    uses for the latter are derived from it (GRAPH_OUTPUTS)."""
+
+    administrative_unit_id: pulumi.Output[str]
+    display_name: pulumi.Output[str]
+    mail_nickname: pulumi.Output[str]
+    security_enabled: pulumi.Output[bool]
+    mail_enabled: pulumi.Output[bool]
+    group_types: pulumi.Output[list[str]]
+    description: pulumi.Output[str | None]
+    visibility: pulumi.Output[str | None]
+    is_assignable_to_role: pulumi.Output[bool | None]
+    unique_name: pulumi.Output[str | None]
+    group_id: pulumi.Output[str]
+    # Graph's default properties, by subject. When the group was created, renewed, and expires
+    # (Microsoft 365 groups with an expiration policy); deleted: only in the recycle bin.
+    renewed_date_time: pulumi.Output[str | None]
+    expiration_date_time: pulumi.Output[str | None]
+    created_date_time: pulumi.Output[str]
+    deleted_date_time: pulumi.Output[str | None]
+    # Mail and the Microsoft 365 group's settings.
+    theme: pulumi.Output[str | None]
+    proxy_addresses: pulumi.Output[list[str]]
+    classification: pulumi.Output[str | None]
+    preferred_data_location: pulumi.Output[str | None]
+    preferred_language: pulumi.Output[str | None]
+    mail: pulumi.Output[str | None]
+    # Dynamic membership.
+    membership_rule_processing_state: pulumi.Output[str | None]
+    membership_rule: pulumi.Output[str | None]
+    # Identity and Microsoft 365 provisioning.
+    security_identifier: pulumi.Output[str]
+    resource_provisioning_options: pulumi.Output[list[str]]
+    resource_behavior_options: pulumi.Output[list[str]]
+    # Synchronised from on-premises Active Directory (None for a cloud group).
+    on_premises_domain_name: pulumi.Output[str | None]
+    on_premises_last_sync_date_time: pulumi.Output[str | None]
+    on_premises_security_identifier: pulumi.Output[str | None]
+    on_premises_sync_enabled: pulumi.Output[bool | None]
+    on_premises_provisioning_errors: pulumi.Output[list[Any]]
+    on_premises_net_bios_name: pulumi.Output[str | None]
+    on_premises_sam_account_name: pulumi.Output[str | None]
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-OUTPUTS = ("group_id",) + tuple(snake(n) for n in GRAPH_OUTPUTS)
-# The resource class's annotations for Graph's properties (as `from __future__ import annotations` writes them).
-OUTPUT_ANNOTATIONS = {snake(n): f"pulumi.Output[{t}]" for n, t in GRAPH_OUTPUTS.items()}
+# Graph's name -> the output's name, for the outputs that are neither arguments nor the id.
+GRAPH_OUTPUTS: dict[str, str] = {camel(n): n for n in GroupOutputs.__annotations__ if n not in ARGS + ("group_id",)}
+OUTPUTS = ("group_id",) + tuple(GRAPH_OUTPUTS.values())
 
 
 def norm(key: str, v: Any) -> Any:
@@ -215,7 +246,7 @@ def patch_for(current: dict, news: dict) -> dict:
 
 def outputs(raw: dict, inputs: dict) -> dict:
     """The outputs for the group Graph returned: the arguments as it has them, and its properties."""
-    return {**arguments_now(raw, inputs), "group_id": raw["id"], **{snake(n): raw.get(n) for n in GRAPH_OUTPUTS}}
+    return {**arguments_now(raw, inputs), "group_id": raw["id"], **{out: raw.get(n) for n, out in GRAPH_OUTPUTS.items()}}
 
 
 def arguments_now(raw: dict, inputs: dict) -> dict:

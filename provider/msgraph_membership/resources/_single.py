@@ -84,7 +84,7 @@ class SingleMemberProvider(MembershipProvider):
             hint = self.hint(self.container.add_op, cid, member_type) if isinstance(e, E.Forbidden) else None
             raise ApplyError(graph_message(e, hint=hint)) from None
         if not added:
-            pulumi.log.info(f"{self.container.noun} {cid}: {member_id} was already a member; adopted")
+            pulumi.log.info(f"{self.container.label(c, cid)}: {member_id} was already a member; adopted")
         if member_type is None:  # not resolved before the write: the listing names its type
             listed = c.member_ids(self.container.kind, cid).get(member_id)
             member_type = listed if listed != "directoryObject" else None

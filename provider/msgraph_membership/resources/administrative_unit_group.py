@@ -39,9 +39,10 @@ from ..graph import errors as E
 from ..graph.references import UNIT_KINDS
 from ..graph.rules import permission_hint
 from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown
-from ._group_properties import (ARGS, IN_PLACE, OUTPUT_ANNOTATIONS, OUTPUTS, REPLACE, SCOPE, check_properties,
+from ._group_properties import (ARGS, IN_PLACE, OUTPUTS, GroupOutputs, REPLACE, SCOPE, check_properties,
                                 create_body, derived_unique_name, kind_problems, norm, outputs, patch_for,
                                 unique_name_scope)
+from ._inputs import Ids
 from ._refs import ReferenceArg, carry
 
 # A group this young that reads as 404 is most likely not replicated yet, not deleted (docs/graph-behaviour.md §5).
@@ -212,7 +213,7 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             raise ApplyError(graph_message(e)) from None
 
 
-class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUnitGroup"):
+class AdministrativeUnitGroup(Resource, GroupOutputs, module="msgraph", name="AdministrativeUnitGroup"):
     """A new Entra ID group created inside an administrative unit.
 
     Arguments: `administrative_unit_id`, `display_name`, `mail_nickname`, `security_enabled`
@@ -229,23 +230,12 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
                                 display_name="Paris helpdesk", mail_nickname="paris-helpdesk")
     """
 
-    administrative_unit_id: pulumi.Output[str]
-    display_name: pulumi.Output[str]
-    mail_nickname: pulumi.Output[str]
-    security_enabled: pulumi.Output[bool]
-    mail_enabled: pulumi.Output[bool]
-    group_types: pulumi.Output[list]
-    description: pulumi.Output[Optional[str]]
-    visibility: pulumi.Output[Optional[str]]
-    is_assignable_to_role: pulumi.Output[Optional[bool]]
-    unique_name: pulumi.Output[Optional[str]]
-    group_id: pulumi.Output[str]
-    # ... and Graph's default properties, declared from one table (_group_properties.GRAPH_OUTPUTS) below.
+    # Its outputs (group_id, mail, created_date_time, ...) are declared in GroupOutputs.
 
     def __init__(self, resource_name: str, administrative_unit_id: pulumi.Input[str],
                  display_name: pulumi.Input[str], mail_nickname: pulumi.Input[str],
                  security_enabled: pulumi.Input[bool] = True, mail_enabled: pulumi.Input[bool] = False,
-                 group_types: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
+                 group_types: Optional[Ids] = None,
                  description: Optional[pulumi.Input[str]] = None, visibility: Optional[pulumi.Input[str]] = None,
                  is_assignable_to_role: Optional[pulumi.Input[bool]] = None,
                  unique_name: Optional[pulumi.Input[str]] = None,
@@ -265,4 +255,4 @@ class AdministrativeUnitGroup(Resource, module="msgraph", name="AdministrativeUn
         self.group_id = self.id
 
 
-AdministrativeUnitGroup.__annotations__.update(OUTPUT_ANNOTATIONS)
+AdministrativeUnitGroup.__annotations__ = dict(GroupOutputs.__annotations__)  # for tools that read the class's own

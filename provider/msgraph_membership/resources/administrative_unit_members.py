@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 
-from ._batch import BatchMembersResource, BatchProvider, Ids
+from ._batch import BatchMembersResource, BatchProvider
+from ._inputs import Ids
 from ._containers import UNIT, validate_unit_members
 from .administrative_unit_member import UNITS_PREFIX
 

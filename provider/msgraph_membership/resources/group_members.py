@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import pulumi
 
 from ..graph.rules import permission_hint
-from ._batch import BatchMembersResource, BatchProvider, Ids
+from ._batch import BatchMembersResource, BatchProvider
+from ._inputs import Ids
 from ._containers import GROUP, validate_group_members
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only

@@ -29,7 +29,8 @@ from ..graph import errors as E
 from ..graph.references import GROUP_KINDS, MEMBER_OF_KINDS
 from ..graph.rules import permission_hint, unified_member_problem
 from ._base import InputError, group_type_fallback, groups_holding, member_type_problem, member_types
-from ._batch import BatchProvider, Ids
+from ._batch import BatchProvider
+from ._inputs import Ids
 from ._converge import short_list
 from ._containers import Anchor, at_most_ten
 
@@ -145,9 +146,9 @@ class MemberOf(Resource, module="msgraph", name="MemberOf"):
     """
 
     member_id: pulumi.Output[str]
-    group_ids: pulumi.Output[list]
-    adopted_group_ids: pulumi.Output[list]
-    protected_group_ids: pulumi.Output[Optional[list]]
+    group_ids: pulumi.Output[list[str]]
+    adopted_group_ids: pulumi.Output[list[str]]
+    protected_group_ids: pulumi.Output[Optional[list[str]]]
     max_removals: pulumi.Output[Optional[int]]
 
     def __init__(self, resource_name: str, member_id: pulumi.Input[str], group_ids: Ids,

@@ -72,6 +72,16 @@
   // --- requests -------------------------------------------------------------------------------
   function statusClass(r) { return r.status == null ? "none" : String(r.status); }
 
+  // A request path as a person reads it: percent-escapes decoded, and "+" in the query as a
+  // space ("%24filter=id+eq+%27x%27" shows as "$filter=id eq 'x'"). The raw path is the tooltip.
+  function decodePart(text, plusIsSpace) {
+    try { return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, " ") : text); } catch (e) { return text; }
+  }
+  function readablePath(raw) {
+    const q = raw.indexOf("?");
+    return q < 0 ? decodePart(raw, false) : decodePart(raw.slice(0, q), false) + "?" + decodePart(raw.slice(q + 1), true);
+  }
+
   function keep(r) {
     const kind = $("f-kind").value, method = $("f-method").value, status = $("f-status").value;
     const app = $("f-app").value, path = $("f-path").value.trim().toLowerCase();
@@ -80,7 +90,7 @@
     if (status === "none" ? r.status != null : status && !statusClass(r).startsWith(status)) return false;
     if (app && r.app !== app) return false;
     if ($("f-faulted").checked && !r.fault && !r.batch_faults) return false;
-    if (path && !r.path.toLowerCase().includes(path)) return false;
+    if (path && !readablePath(r.path).toLowerCase().includes(path) && !r.path.toLowerCase().includes(path)) return false;
     return true;
   }
 
@@ -97,7 +107,8 @@
                             class: fault ? "faulted" : "" },
         el("td", {}, (r.time || "").slice(11, 23)),
         el("td", {}, r.method),
-        el("td", { class: "path" }, r.path + (r.batch_items != null ? `  [${r.batch_items} items]` : "")),
+        el("td", { class: "path", title: r.path },
+           readablePath(r.path) + (r.batch_items != null ? `  [${r.batch_items} items]` : "")),
         el("td", { class: "status" }, r.status == null ? "—" : r.status),
         el("td", { class: "num" }, r.duration_ms == null ? "" : r.duration_ms.toFixed(1)),
         el("td", { class: "fault" }, fault),
