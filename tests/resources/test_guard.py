@@ -185,5 +185,13 @@ def test_member_of_max_removals_and_protected_groups(emu, stack, world):
     assert graph_writes(emu) == []
     r.up(member_id=u0, group_ids=gs[0:4], protected_group_ids=[gs[7]], max_removals=3)
     assert groups_of(emu, u0) == set(gs[0:4]) | {gs[7]}
+    # Destroy is held to the same limit: 4 to leave, more than 3, so nothing is left.
+    emu.clear_requests()
+    with pytest.raises(Exception) as refused:
+        r.destroy()
+    assert "deleting this resource would remove 4 group membership(s)" in str(refused.value)
+    assert "retain_on_delete" in str(refused.value) and all(g in str(refused.value) for g in gs[0:4])
+    assert graph_writes(emu) == [] and groups_of(emu, u0) == set(gs[0:4]) | {gs[7]}
+    r.up(member_id=u0, group_ids=gs[0:4], protected_group_ids=[gs[7]], max_removals=4)
     r.destroy()
     assert groups_of(emu, u0) == {gs[7]}
