@@ -94,4 +94,4 @@ def kind_problem(ref: Reference, allowed: frozenset[str], arg: str) -> str | Non
         return None
     takes = ", ".join(sorted(KIND_NOUN[k] + "s" for k in allowed))
     noun = KIND_NOUN[ref.kind]
-    return f"{ref.written!r} names {'an' if noun[0] in 'aeiou' else 'a'} {noun}; {arg} takes {takes}"
+    return f"{ref.written!r} names {'an' if noun[0] in 'aeio' else 'a'} {noun}; {arg} takes {takes}"
