@@ -315,15 +315,15 @@ class MembershipProvider(ResourceProvider):
 
     def check(self, olds: dict, news: dict) -> CheckResult:
         """Resolve references by name in `reference_args` to object ids, then `check_inputs`.
-        The checked inputs keep `references` (written -> object id) when there were any."""
-        from ._refs import REFERENCES, resolve_arguments
+        The checked inputs keep `__references` (written -> object id) when there were any."""
+        from ._refs import INPUT_REFERENCES, resolve_arguments
 
         resolved, references, problems = resolve_arguments(self, olds, news, self.reference_args)
         if problems:
             return self.check_result({k: v for k, v in news.items() if k != "__provider"}, problems)
         result = self.check_inputs(olds, resolved)
         if references:
-            result.inputs[REFERENCES] = references
+            result.inputs[INPUT_REFERENCES] = references
         return result
 
     def check_inputs(self, olds: dict, news: dict) -> CheckResult:
