@@ -4,11 +4,15 @@
 Two arguments, both optional:
 
 - a protected list (`protected_member_ids`, `protected_group_ids` on `MemberOf`): ids this
-  resource never removes, not on update, not under `authoritative=True`, not on destroy;
-- `max_removals`: a run that would remove more than this many fails before any write, at preview
-  when the inputs are known, and again at apply from the directory's actual state.
+  resource never removes, not on update, not under `authoritative=True`, not on destroy or
+  replacement;
+- `max_removals`: a run that would remove more than this many fails before any write: an update
+  or a replacement at preview when the inputs are known, and again at apply from the directory's
+  actual state; a delete (destroy, or the resource dropped from the program) at apply, held to
+  the guard it was last deployed with, since a delete sees nothing else.
 
-Only pure functions live here; the resources decide what "would remove" means for them.
+Only pure functions live here; the resources decide what "would remove" means for them, and
+every one of their removals passes `refusal` (_batch.py).
 """
 from __future__ import annotations
 
