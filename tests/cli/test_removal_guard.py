@@ -251,20 +251,25 @@ def failing_stack(fresh, tmp_path, name: str, spec: dict) -> CliStack:
                            env={"ARM_CLIENT_ID": LIMITED["client_id"], "ARM_CLIENT_SECRET": LIMITED["client_secret"]})
 
 
-@pytest.mark.parametrize("auth", [True, False])
-def test_rolling_back_after_a_failed_update(fresh, tmp_path, auth):
+@pytest.mark.parametrize("auth, failing, left", [
+    (True, [A, B, C, NOBODY], {A, B, C}),   # the failed run added bob and carol and removed eve
+    (True, [A, NOBODY], {A}),               # ... or only removed eve: nothing outside the list
+    (False, [A, B, C, NOBODY], {A, B, C}),
+], ids=["authoritative", "authoritative-only-removed", "not-authoritative"])
+def test_rolling_back_after_a_failed_update(fresh, tmp_path, auth, failing, left):
     spec = {"members": [A, E], "auth": auth}
-    stack = failing_stack(fresh, tmp_path, f"rollback-{auth}", spec)
+    stack = failing_stack(fresh, tmp_path, f"rollback-{auth}-{len(failing)}", spec)
     stack.up()
-    spec["members"] = [A, B, C, NOBODY]
+    spec["members"] = failing
     with pytest.raises(StackError) as failed:
         stack.up()
     assert NOBODY in said(failed)
-    assert members_of(fresh, DEVS) == {A, B, C}, "the failed update added bob and carol and removed eve"
+    assert members_of(fresh, DEVS) == left, "the failed update did the rest of its work"
 
     spec["members"] = [A, E]
     if auth:
-        # Its preview lists the group: bob and carol are outside the list, eve is missing.
+        # Its preview lists the group: members outside the list, or a declared one missing, make
+        # it an update, which converges exactly.
         assert stack.up().ops() == {"team": "update"}
         assert members_of(fresh, DEVS) == {A, E}
         assert stack.up().changes == 0
