@@ -31,10 +31,12 @@ paris = cfg.get("parisUnitId") or "unit:Paris"
 # One membership per resource, like azuread.GroupMember; an existing one is adopted, not an error.
 alice_admin = GroupMember("alice-platform-admin", group_id=platform_admins, member_id=alice)
 
-# Many memberships of one group, written 20 per request. The guard against mass removal: an
-# update that would remove more than 2 members fails at preview (protected_member_ids=[...] would
-# also keep members this resource must never remove, even on destroy).
-devs = GroupMembers("developers", group_id=developers, member_ids=[alice, bob, carol, pipeline], max_removals=2)
+# Many memberships of one group, written 20 per request. The guard against mass removal: a run
+# that would remove more than 4 members fails before any write (an update at preview; a destroy,
+# held to the limit last deployed, at apply), so `pulumi destroy` may remove these 4 and no list
+# that grows by mistake can later be emptied in one go. protected_member_ids=[...] would also
+# keep members this resource must never remove, even on destroy.
+devs = GroupMembers("developers", group_id=developers, member_ids=[alice, bob, carol, pipeline], max_removals=4)
 
 # One member's groups, listed from the member's side.
 dave_groups = MemberOf("dave-groups", member_id=dave, group_ids=[developers, platform_admins])

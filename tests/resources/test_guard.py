@@ -185,5 +185,30 @@ def test_member_of_max_removals_and_protected_groups(emu, stack, world):
     assert graph_writes(emu) == []
     r.up(member_id=u0, group_ids=gs[0:4], protected_group_ids=[gs[7]], max_removals=3)
     assert groups_of(emu, u0) == set(gs[0:4]) | {gs[7]}
+    # Destroy is held to the same limit: 4 to leave, more than 3, so nothing is left.
+    emu.clear_requests()
+    with pytest.raises(Exception) as refused:
+        r.destroy()
+    assert "deleting this resource would remove 4 group membership(s)" in str(refused.value)
+    assert "retain_on_delete" in str(refused.value) and all(g in str(refused.value) for g in gs[0:4])
+    assert graph_writes(emu) == [] and groups_of(emu, u0) == set(gs[0:4]) | {gs[7]}
+    r.up(member_id=u0, group_ids=gs[0:4], protected_group_ids=[gs[7]], max_removals=4)
     r.destroy()
     assert groups_of(emu, u0) == {gs[7]}
+
+
+@pytest.mark.parametrize("type_name, arg, key, members", CONTAINERS)
+def test_members_just_dropped_from_the_list_are_removals_not_outsiders(emu, stack, world, type_name, arg, key,
+                                                                        members, outside_graph):
+    """The preview names as outside (and warns about) only members the list never held; those
+    it just dropped still count against max_removals."""
+    u, cid = world["u"], world[key]
+    r = stack(type_name)
+    r.up(**{arg: cid}, member_ids=u[0:5], authoritative=True)
+    outside_graph.add(CONTAINER_PATH[type_name] + cid, u[20])
+    news = r.news({arg: cid, "member_ids": u[0:3], "authoritative": True})
+    inputs, failures = r.server.check(r.urn, r.inputs, news)
+    assert failures == [] and inputs["outside_members_to_remove"] == {u[20]: "user"}
+    inputs, failures = r.server.check(r.urn, r.inputs, {**news, "max_removals": 2})
+    [reason] = reasons(failures, "max_removals")
+    assert "would remove 3 member(s)" in reason and all(m in reason for m in (u[3], u[4], u[20]))

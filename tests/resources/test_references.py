@@ -64,7 +64,8 @@ def test_group_members_by_every_member_form(emu, stack, world):
     assert r.last_diff.changes == "none"
     # A refresh keeps what was written.
     _, outs, ins = r.refresh()
-    assert ins["references"][f"group:Devs {t}"] == world["devs"]
+    assert ins["__references"][f"group:Devs {t}"] == world["devs"]
+    assert outs["references"][f"group:Devs {t}"] == world["devs"]
 
 
 def test_units_and_member_of_by_name(emu, stack, world):

@@ -52,8 +52,8 @@ def scripted_graph(*, posts, by_key, unit_members=()):
 def test_a_create_whose_answer_was_lost_is_found_by_its_unique_name_not_created_twice():
     graph, seen = scripted_graph(posts=[LOST], by_key={"id": NEW, **HELPDESK}, unit_members=[NEW])
     c, _ = client([graph] * 20)
-    group = c.create_group_in_unit(UNIT, HELPDESK)
-    assert group["id"] == NEW and len(seen["posts"]) == 1
+    group, adopted = c.create_group_in_unit(UNIT, HELPDESK)
+    assert group["id"] == NEW and adopted and len(seen["posts"]) == 1
     assert seen["keys"] and all("uniqueName='pulumi-helpdesk-1'" in k for k in seen["keys"])
 
 
@@ -61,14 +61,16 @@ def test_a_create_refused_because_its_unique_name_is_taken_adopts_the_group_in_t
     """What the next `up` meets after the provider died between the create and the state write."""
     graph, seen = scripted_graph(posts=[TAKEN], by_key={"id": NEW, **HELPDESK}, unit_members=[NEW])
     c, _ = client([graph] * 20)
-    assert c.create_group_in_unit(UNIT, HELPDESK)["id"] == NEW and len(seen["posts"]) == 1
+    group, adopted = c.create_group_in_unit(UNIT, HELPDESK)
+    assert group["id"] == NEW and adopted and len(seen["posts"]) == 1
 
 
 def test_a_lost_create_that_did_not_land_is_sent_again_under_the_same_unique_name():
     graph, seen = scripted_graph(posts=[LOST, response(201, {"id": NEW, **HELPDESK})], by_key=None)
     c, _ = client([graph] * 40)
     c.consistency.fresh_object_wait_s = 1.0
-    assert c.create_group_in_unit(UNIT, HELPDESK)["id"] == NEW
+    group, adopted = c.create_group_in_unit(UNIT, HELPDESK)
+    assert group["id"] == NEW and not adopted
     assert len(seen["posts"]) == 2 and all(p["uniqueName"] == "pulumi-helpdesk-1" for p in seen["posts"])
 
 
@@ -80,7 +82,8 @@ def test_a_group_with_the_same_name_made_by_somebody_else_is_never_adopted():
                                  unit_members=[other])
     c, _ = client([graph] * 40)
     c.consistency.fresh_object_wait_s = 1.0
-    assert c.create_group_in_unit(UNIT, HELPDESK)["id"] == NEW
+    group, adopted = c.create_group_in_unit(UNIT, HELPDESK)
+    assert group["id"] == NEW and not adopted
 
 
 def test_a_unique_name_held_by_a_group_outside_the_unit_is_not_taken_over():

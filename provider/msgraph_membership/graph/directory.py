@@ -148,8 +148,9 @@ class Directory:
             return self.get_group(container_id, max_age_s=0) is not None
         return self.get_unit(container_id) is not None
 
-    def create_group_in_unit(self, unit_id: str, properties: dict) -> dict:
-        """Create a group inside a unit (docs/graph-behaviour.md §1.8) and return it once Graph shows it.
+    def create_group_in_unit(self, unit_id: str, properties: dict) -> tuple[dict, bool]:
+        """Create a group inside a unit (docs/graph-behaviour.md §1.8) and return it once Graph
+        shows it, with whether it was adopted (found by its unique name) rather than created.
 
         Creating is not idempotent, so the group carries a `uniqueName` (unique in the tenant,
         https://learn.microsoft.com/graph/api/group-upsert): when the outcome of a create is
@@ -165,6 +166,7 @@ class Directory:
             return self._with_lag_retry(lambda: self.t.request("POST", path, json=body, idempotent=False),
                                         retry_not_found=True).body
 
+        adopted = False
         try:
             group = post()
         except (E.AmbiguousWrite, E.UniqueNameTaken) as e:
@@ -172,7 +174,7 @@ class Directory:
                 raise
             log.info("unit %s: %s; looking the group up by its unique name", unit_id,
                      "the create's answer was lost" if isinstance(e, E.AmbiguousWrite) else "the unique name is taken")
-            group = self._adopt_by_unique_name(unit_id, unique, post, taken=isinstance(e, E.UniqueNameTaken))
+            group, adopted = self._adopt_by_unique_name(unit_id, unique, post, taken=isinstance(e, E.UniqueNameTaken))
         self.known.learn_type(group["id"], "group", unified="Unified" in (group.get("groupTypes") or ()))
         self._record(UNITS, unit_id, [group["id"]], True)
         # Like azuread after creating a group: return only once Graph shows it, so the resources
@@ -181,7 +183,7 @@ class Directory:
         if self.wait_for(lambda: self.get_group(group["id"], max_age_s=0),
                          total_s=self.consistency.lag_retry_total_s, first_delay_s=2.0) is None:
             log.warning("group %s was created but Graph does not show it yet", group["id"])
-        return group
+        return group, adopted
 
     def group_by_unique_name(self, unique_name: str) -> dict | None:
         """The group whose uniqueName is exactly `unique_name`, or None (`GET /groups(uniqueName='…')`)."""
@@ -191,13 +193,15 @@ class Directory:
         except E.NotFound:
             return None
 
-    def _adopt_by_unique_name(self, unit_id: str, unique: str, post: Callable[[], dict], *, taken: bool) -> dict:
+    def _adopt_by_unique_name(self, unit_id: str, unique: str, post: Callable[[], dict], *,
+                              taken: bool) -> tuple[dict, bool]:
         """The group holding `unique`, after a create whose outcome is unknown (`taken`: Graph
         said the name is held). Looked up by the exact key: found, it is adopted; not found
         after a lost answer, the create is sent again under the same key, which Graph refuses
         if the first one landed; once the name is known to be held, the lookup waits out
         replication lag. The group must be in the unit: one elsewhere with this name is
-        somebody else's, and is not taken over."""
+        somebody else's, and is not taken over. Returns the group and whether it was found (True)
+        or created by the create sent again (False)."""
         for _ in range(3):
             found = (self.wait_for(lambda: self.group_by_unique_name(unique),
                                    total_s=self.consistency.fresh_object_wait_s, first_delay_s=1.0)
@@ -208,9 +212,9 @@ class Directory:
                         f"group {found['id']} outside administrative unit {unit_id} already has the unique name "
                         f"{unique!r}; give this resource another unique_name", code="UniqueNameTaken")
                 log.info("unit %s: adopting group %s, found by its unique name", unit_id, found["id"])
-                return found
+                return found, True
             try:
-                return post()  # the key makes a second group impossible
+                return post(), False  # the key makes a second group impossible
             except E.AmbiguousWrite:
                 taken = False
             except E.UniqueNameTaken:

@@ -93,4 +93,5 @@ def kind_problem(ref: Reference, allowed: frozenset[str], arg: str) -> str | Non
     if ref.kind in allowed:
         return None
     takes = ", ".join(sorted(KIND_NOUN[k] + "s" for k in allowed))
-    return f"{ref.written!r} names a {KIND_NOUN[ref.kind]}; {arg} takes {takes}"
+    noun = KIND_NOUN[ref.kind]
+    return f"{ref.written!r} names {'an' if noun[0] in 'aeio' else 'a'} {noun}; {arg} takes {takes}"

@@ -61,11 +61,19 @@ class InputError(Exception):
 
 # -- argument checks: each returns (normalised value, problem or None) ----------------------------
 
+def kind_of(value: Any) -> str:
+    """How a problem names a value that is not of the type asked for: a number as a number
+    (Pulumi's wire format has one number type, so 12 reaches a provider as 12.0), else its type."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"a number ({int(value) if float(value).is_integer() else value})"
+    return {bool: "a boolean", dict: "an object", list: "a list", tuple: "a list"}.get(type(value), type(value).__name__)
+
+
 def check_guid(value: Any, what: str = "a directory object id") -> tuple[Any, str | None]:
     if value is None or value == "":
         return value, f"is required: give {what} (a GUID such as 00000000-0000-0000-0000-000000000000)"
     if not isinstance(value, str):
-        return value, f"must be a string GUID ({what}), got {type(value).__name__}"
+        return value, f"must be a string GUID ({what}), got {kind_of(value)}"
     v = value.strip().lower()
     if not is_guid(v):
         shown = value if len(value) <= 80 else value[:77] + "..."
@@ -83,7 +91,7 @@ def check_guid_list(value: Any, what: str = "directory object ids") -> tuple[Any
     if value is None:
         return [], []
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        return value, [f"must be a list of {what}, got {type(value).__name__}"]
+        return value, [f"must be a list of {what}, got {kind_of(value)}"]
     if len(value) > MAX_LIST:
         return value, [f"has {len(value)} entries; at most {MAX_LIST} are supported in one resource"]
     out, problems = set(), []
@@ -307,9 +315,9 @@ class MembershipProvider(ResourceProvider):
 
     def check(self, olds: dict, news: dict) -> CheckResult:
         """Resolve references by name in `reference_args` to object ids, then `check_inputs`.
-        The checked inputs keep `references` (written -> object id) when there were any."""
+        The checked inputs keep `__references` (written -> object id) when there were any."""
         from ..graph.staleness import program_ran
-        from ._refs import REFERENCES, resolve_arguments
+        from ._refs import INPUT_REFERENCES, resolve_arguments
 
         program_ran()  # this process runs the current configuration (not the state's copy)
 
@@ -318,7 +326,7 @@ class MembershipProvider(ResourceProvider):
             return self.check_result({k: v for k, v in news.items() if k != "__provider"}, problems)
         result = self.check_inputs(olds, resolved)
         if references:
-            result.inputs[REFERENCES] = references
+            result.inputs[INPUT_REFERENCES] = references
         return result
 
     def check_inputs(self, olds: dict, news: dict) -> CheckResult:

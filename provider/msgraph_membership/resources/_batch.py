@@ -23,7 +23,8 @@ from ._base import (ApplyError, InputError, MembershipProvider, MembershipResour
 from ._containers import Anchor
 from ._converge import describe_failures, plan, short_list
 from ._refs import ReferenceArg, carry
-from ._guard import MAX_REMOVALS, check_guard_args, guard_outputs, too_many, unprotected
+from ._guard import (FIX_DELETE, FIX_REPLACE, FIX_UPDATE, MAX_REMOVALS, check_guard_args, guard_outputs,
+                     limit, refusal, unprotected)
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
@@ -165,24 +166,39 @@ class BatchProvider(MembershipProvider):
         self.validate(inputs[self.anchor.arg], sorted(new_ids))
         return []
 
-    def _refusal(self, removals, guard: dict, anchor_id: str) -> str | None:
-        return too_many(unprotected(removals, guard.get(self.protected_arg) or []), guard.get(MAX_REMOVALS),
-                        where=self.removal_where(anchor_id), noun=self.removal_noun,
-                        protected_arg=self.protected_arg, list_arg=self.list_arg)
+    # -- the guard: every removal (check, create, update, delete) passes `_refusal` -----------------
+
+    def _refusal(self, removals, guard: dict, anchor_id: str, *, action: str = "this run",
+                 fix: str = FIX_UPDATE) -> str | None:
+        """Why removing `removals` is refused by the guard in `guard` (inputs or outputs), or None."""
+        return refusal(removals, guard.get(self.protected_arg) or [], limit(guard),
+                       who=f"{type(self).__name__.removesuffix('Provider')} {self.resource_id(anchor_id)}",
+                       action=action, where=self.removal_where(anchor_id), noun=self.removal_noun,
+                       fix=fix.format(list_arg=self.list_arg, protected_arg=self.protected_arg,
+                                      anchor_arg=self.anchor.arg))
+
+    def _still_there(self, anchor_id: str, ids, guard: dict) -> list[str]:
+        """`ids` without the protected ones and, when that is more than max_removals, without those
+        the directory no longer holds (one listing, only then). Raises NotFound with the anchor."""
+        ids = unprotected(ids, guard.get(self.protected_arg) or [])
+        most = limit(guard)
+        if most is not None and len(ids) > most:
+            ids = sorted(set(ids) & set(self.current(anchor_id, set(ids))))
+        return ids
 
     def _removal_problems(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
         """What this run would remove, known before any write: links dropped from the list and,
-        with authoritative=True, the members outside it (one listing of the container). Those
-        outside are added to the checked inputs and named in a warning; more removals than
-        max_removals fail the preview. Unknown inputs leave it to the same check at apply."""
+        with authoritative=True, the members outside it (one listing of the container); on a
+        replacement, what the old resource's delete removes. Those outside are added to the
+        checked inputs and named in a warning; more removals than max_removals fail the preview.
+        Unknown inputs leave it to the same check at apply."""
         keys = (self.anchor.arg, self.list_arg, "authoritative", self.protected_arg, MAX_REMOVALS)
         if any(has_unknown(inputs.get(k)) for k in keys):
             return []
-        anchor_id = inputs[self.anchor.arg]
+        anchor_id, old_anchor = inputs[self.anchor.arg], olds.get(self.anchor.arg)
+        problems = self._replacement_problems(olds) if old_anchor and old_anchor != anchor_id else []
         desired = set(inputs.get(self.list_arg) or [])
-        dropped: set[str] = set()
-        if olds.get(self.anchor.arg) == anchor_id:
-            dropped = set(olds.get(self.list_arg) or []) - desired
+        dropped = set(olds.get(self.list_arg) or []) - desired if old_anchor == anchor_id else set()
         outside: dict[str, str] = {}
         if inputs.get("authoritative"):
             try:
@@ -190,21 +206,39 @@ class BatchProvider(MembershipProvider):
             except E.NotFound:
                 current = {}  # a container created in this run: nothing to remove
             except E.GraphError as e:
-                return [("provider", f"could not list the {self.anchor.noun}'s members to show what "
-                                     f"authoritative=True would remove: {graph_message(e, hint=permission_hint('read'))}")]
+                return problems + [("provider", f"could not list the {self.anchor.noun}'s members to show what "
+                                                f"authoritative=True would remove: "
+                                                f"{graph_message(e, hint=permission_hint('read'))}")]
             dropped &= set(current)
             protected = set(inputs.get(self.protected_arg) or [])
-            outside = {m: t for m, t in sorted(current.items()) if m not in desired and m not in protected}
+            outside = {m: t for m, t in sorted(current.items()) if m not in desired | protected | dropped}
         if outside:
             inputs[OUTSIDE_KEY] = outside
             pulumi.log.warn(f"{self.subject(anchor_id)}: authoritative=True will remove {len(outside)} member(s) "
-                            f"not in member_ids: {short_list(outside, 20)}")
-        refusal = self._refusal(dropped | set(outside), inputs, anchor_id)
-        return [(MAX_REMOVALS, refusal)] if refusal else []
+                            f"not in {self.list_arg}: {short_list(outside, 20)}")
+        refused = self._refusal(dropped | set(outside), inputs, anchor_id)
+        return problems + ([(MAX_REMOVALS, refused)] if refused else [])
+
+    def _replacement_problems(self, olds: dict) -> list[tuple[str, str]]:
+        """A changed anchor replaces the resource, and deleting the old one removes what it
+        managed: held, like any delete, to the guard it was last deployed with (in `olds`)."""
+        old_anchor = olds[self.anchor.arg]
+        try:
+            ids = self._still_there(old_anchor, olds.get(self.list_arg) or [], olds)
+        except E.NotFound:
+            return []  # the old anchor is gone, and its memberships with it
+        except E.GraphError as e:
+            return [("provider", f"could not list {self.subject(old_anchor)} to check what replacing this resource "
+                                 f"would remove: {graph_message(e, hint=permission_hint('read'))}")]
+        refused = self._refusal(ids, olds, old_anchor, action=f"replacing this resource ({self.anchor.arg} changed)",
+                                fix=FIX_REPLACE)
+        return [(self.anchor.arg, refused)] if refused else []
 
     # -- diff, create, update, read, delete -----------------------------------------------------------
 
     def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
+        """`olds` are outputs and `news` inputs: of the last apply and the program (preview, up),
+        or of a refresh and the last apply (a refresh's drift, which Pulumi shows inverted)."""
         def differs(k: str, norm=lambda v: v) -> bool:
             return has_unknown(news.get(k)) or norm(olds.get(k)) != norm(news.get(k))
 
@@ -215,9 +249,27 @@ class BatchProvider(MembershipProvider):
         changed = list(replaces)
         changed += [k for k, norm in ((self.list_arg, as_set), ("authoritative", bool), (self.protected_arg, as_set),
                                       (MAX_REMOVALS, lambda v: v)) if differs(k, norm)]
-        if news.get(OUTSIDE_KEY):  # authoritative and members outside the list: the update removes them
+        if not changed and news.get("authoritative") is True and self._directory_differs(news):
             changed.append(OUTSIDE_KEY)
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+
+    def _directory_differs(self, news: dict) -> bool:
+        """Authoritative: whether the container holds anything but `news`' list (protected members
+        aside), or lacks a listed member. The listing is the one check or read just made (cached),
+        so this costs no request; it is what makes members outside the list show as drift on
+        refresh (the inputs a refresh diffs against are the last apply's), and a run that failed
+        halfway converge on the next `up`."""
+        anchor_id, desired = news[self.anchor.arg], set(news.get(self.list_arg) or [])
+        try:
+            listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
+            missing = desired - listed
+            if missing:  # perhaps only not replicated yet: look again before calling it drift
+                missing = set(self.client.missing_after_wait(self.anchor.kind, anchor_id, missing))
+        except E.NotFound:
+            return bool(desired)
+        except E.GraphError:
+            return bool(news.get(OUTSIDE_KEY))  # what check found, then
+        return bool(missing or listed - desired - set(news.get(self.protected_arg) or []))
 
     def create(self, props: dict) -> CreateResult:
         anchor_id = props[self.anchor.arg]
@@ -225,6 +277,7 @@ class BatchProvider(MembershipProvider):
         return carry(CreateResult(self.resource_id(anchor_id), outs), props)
 
     def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
+        # What it managed is what the last apply (or refresh) recorded: never members outside the list.
         outs = self._converge(news[self.anchor.arg], news, managed_before=set(olds.get(self.list_arg) or []),
                               adopted_before=set(olds.get(self.adopted_arg) or []))
         return carry(UpdateResult(outs), news)
@@ -244,10 +297,10 @@ class BatchProvider(MembershipProvider):
             raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
         p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before,
                  authoritative=authoritative)
+        refused = self._refusal(p.to_remove, props, anchor_id)
+        if refused:
+            raise ApplyError(f"{MAX_REMOVALS}: {refused} (nothing was changed)")
         to_remove = unprotected(p.to_remove, props.get(self.protected_arg) or [])
-        refusal = self._refusal(to_remove, props, anchor_id)
-        if refusal:
-            raise ApplyError(f"{MAX_REMOVALS}: {refusal} (nothing was changed)")
         if p.to_add or to_remove:
             pulumi.log.info(self.progress(anchor_id, len(p.to_add), len(to_remove)))
         try:
@@ -273,6 +326,10 @@ class BatchProvider(MembershipProvider):
                 self.adopted_arg: adopted, **guard_outputs(props, self.protected_arg)}
 
     def read(self, id_: str, props: dict) -> ReadResult:
+        """The list stays what the resource manages (what it declared or adopted, as far as the
+        directory still holds it); with authoritative=True, the members outside it go to
+        `outside_members_to_remove`, an output only: they show as drift, and no later update or
+        delete takes them for managed."""
         anchor_id = props.get(self.anchor.arg) or self.parse_id(id_)
         authoritative = bool(props.get("authoritative"))
         managed = set(props.get(self.list_arg) or [])
@@ -280,19 +337,31 @@ class BatchProvider(MembershipProvider):
             listed = self.present(anchor_id, managed)
         except E.NotFound:
             return ReadResult(None, {})  # the anchor itself is gone
-        # Authoritative: everything present is drift to show, except protected members outside the list.
-        protected = set(props.get(self.protected_arg) or [])
-        present = sorted(listed - (protected - managed)) if authoritative else sorted(managed & listed)
+        present = sorted(managed & listed)
         outs = self._outputs(anchor_id, present, authoritative,
                              sorted(set(props.get(self.adopted_arg) or []) & set(present)), props)
         inputs = {k: v for k, v in outs.items() if k != self.adopted_arg}
         if self.diff_key:
             inputs[self.diff_key] = id_set(present)
+        outside = listed - managed - set(props.get(self.protected_arg) or [])
+        if authoritative and outside:
+            types = self.client.member_ids(self.anchor.kind, anchor_id)  # the listing just made
+            outs[OUTSIDE_KEY] = {m: types.get(m, "directoryObject") for m in sorted(outside)}
         return carry(ReadResult(id_, outs, inputs=inputs), props)
 
     def delete(self, id_: str, props: dict) -> None:
+        """Removes what the resource manages (its list in the last outputs: declared or adopted,
+        never members outside it), protected ones aside, under the same guard as an update."""
         anchor_id = props.get(self.anchor.arg) or self.parse_id(id_)
-        ids = unprotected(props.get(self.list_arg) or [], props.get(self.protected_arg) or [])
+        try:
+            ids = self._still_there(anchor_id, props.get(self.list_arg) or [], props)
+        except E.NotFound:
+            return  # the anchor is gone, and its memberships with it
+        except E.GraphError as e:
+            raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
+        refused = self._refusal(ids, props, anchor_id, action="deleting this resource", fix=FIX_DELETE)
+        if refused:
+            raise ApplyError(f"{MAX_REMOVALS}: {refused}")
         if not ids:
             return
         try:

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import pulumi
 
 from ..graph.rules import mail_nickname_problem
-from ._base import check_bool, has_unknown, is_unknown
+from ._base import check_bool, has_unknown, is_unknown, kind_of
 
 ARGS = ("administrative_unit_id", "display_name", "mail_nickname", "security_enabled", "mail_enabled",
         "group_types", "description", "visibility", "is_assignable_to_role", "unique_name")
@@ -116,13 +116,13 @@ def check_properties(news: dict, inputs: dict) -> list[tuple[str, str]]:
     if known("mail_nickname"):
         v = news.get("mail_nickname")
         p = (mail_nickname_problem(v) if isinstance(v, str) or v is None
-             else f"must be a string, got {type(v).__name__}")
+             else f"must be a string, got {kind_of(v)}")
         if p:
             problems.append(("mail_nickname", f"{v!r} {p}" if v else p))
     if known("description"):
         v = news.get("description")
         if v is not None and not isinstance(v, str):
-            problems.append(("description", f"must be a string, got {type(v).__name__}"))
+            problems.append(("description", f"must be a string, got {kind_of(v)}"))
     for k, default in (("security_enabled", True), ("mail_enabled", False), ("is_assignable_to_role", None)):
         if known(k) and not (default is None and news.get(k) is None):
             inputs[k], p = check_bool(news.get(k), default)
@@ -150,7 +150,7 @@ def check_group_types(value: Any) -> tuple[Any, list[str]]:
     if value is None:
         return [], []
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        return value, [f'must be a list such as ["Unified"] or [], got {type(value).__name__}']
+        return value, [f'must be a list such as ["Unified"] or [], got {kind_of(value)}']
     out, problems = set(), []
     for item in value:
         if isinstance(item, str) and item.lower() == "unified":

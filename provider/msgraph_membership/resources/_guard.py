@@ -4,11 +4,15 @@
 Two arguments, both optional:
 
 - a protected list (`protected_member_ids`, `protected_group_ids` on `MemberOf`): ids this
-  resource never removes, not on update, not under `authoritative=True`, not on destroy;
-- `max_removals`: a run that would remove more than this many fails before any write, at preview
-  when the inputs are known, and again at apply from the directory's actual state.
+  resource never removes, not on update, not under `authoritative=True`, not on destroy or
+  replacement;
+- `max_removals`: a run that would remove more than this many fails before any write: an update
+  or a replacement at preview when the inputs are known, and again at apply from the directory's
+  actual state; a delete (destroy, or the resource dropped from the program) at apply, held to
+  the guard it was last deployed with, since a delete sees nothing else.
 
-Only pure functions live here; the resources decide what "would remove" means for them.
+Only pure functions live here; the resources decide what "would remove" means for them, and
+every one of their removals passes `refusal` (_batch.py).
 """
 from __future__ import annotations
 
@@ -39,20 +43,41 @@ def check_max_removals(value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+def limit(guard: dict) -> int | None:
+    """The max_removals in `guard` (checked inputs, or outputs, where it may read 5.0), or None."""
+    value, problem = check_max_removals(guard.get(MAX_REMOVALS))
+    return None if problem or is_unknown(value) else value
+
+
 def unprotected(ids: Iterable[str], protected: Iterable[str]) -> list[str]:
     """`ids` without the protected ones, sorted."""
     return sorted(set(ids) - set(protected))
 
 
-def too_many(removals: Iterable[str], max_removals: int | None, *, where: str, noun: str = "member",
-             protected_arg: str = "protected_member_ids", list_arg: str = "member_ids") -> str | None:
-    """The refusal when `removals` exceeds `max_removals`, naming how many and the first few."""
-    removals = sorted(set(removals))
+# What each kind of run that removes says to change, when it would remove too many.
+FIX_UPDATE = "If that is intended, raise max_removals; otherwise put them back in {list_arg} or list them in {protected_arg}"
+# A delete sees only what the last deployment recorded (Pulumi passes a delete nothing of the
+# program), so the limit in force is the one last deployed, as with Pulumi's own `protect`.
+FIX_DELETE = ("Nothing was changed. A delete is held to the max_removals the resource was last deployed with: to "
+              "remove them, raise or unset max_removals and run `pulumi up` first; to leave them in place, set the "
+              "resource option retain_on_delete=True and run `pulumi up` first (or `pulumi state delete` the resource)")
+FIX_REPLACE = ("The old resource's delete is held to the max_removals it was last deployed with: to remove them, "
+               "raise or unset max_removals and run `pulumi up` before changing {anchor_arg}; to leave them in place, "
+               "`pulumi state delete` the resource first (the new one is then created, the old memberships stay)")
+
+
+def refusal(removals: Iterable[str], protected: Iterable[str], max_removals: int | None, *, who: str, action: str,
+            where: str, fix: str, noun: str = "member") -> str | None:
+    """The refusal when `removals` (protected ones left out) exceed `max_removals`, naming the
+    resource (`who`), what it is doing (`action`), how many, the first few, and what to change.
+
+    The one test every removal passes: the preview's (check) and the apply's (create, update,
+    delete) alike."""
+    removals = unprotected(removals, protected)
     if max_removals is None or len(removals) <= max_removals:
         return None
-    return (f"this run would remove {len(removals)} {noun}(s) from {where}, more than max_removals={max_removals}: "
-            f"{short_list(removals, SHOWN)}. If that is intended, raise max_removals; otherwise put them back in "
-            f"{list_arg} or list them in {protected_arg}")
+    return (f"{who}: {action} would remove {len(removals)} {noun}(s) from {where}, more than "
+            f"max_removals={max_removals}: {short_list(removals, SHOWN)}. {fix}")
 
 
 def check_guard_args(news: dict, inputs: dict, protected: str, what: str) -> list[tuple[str, str]]:

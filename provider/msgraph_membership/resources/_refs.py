@@ -17,7 +17,11 @@ from ..graph import errors as E
 from ..graph.references import Reference, kind_problem, parse_reference
 from ._base import MembershipProvider, graph_message, is_unknown
 
-REFERENCES = "references"  # the checked input and output: written -> object id
+REFERENCES = "references"  # the output: written -> object id
+# ... and the checked input: internal (a leading "__"), so the engine's summary of what changed
+# (`[diff: ~group_id]`) names the arguments the program changed, never this map (states written
+# before it was internal carry it as `references`, still read).
+INPUT_REFERENCES = "__references"
 SHOW_CANDIDATES = 10
 
 
@@ -69,7 +73,7 @@ def resolve_arguments(provider: MembershipProvider, olds: dict, news: dict,
     except E.GraphError as e:
         return news, {}, [("provider", f"could not look up references by name: {graph_message(e)}")]
 
-    before = olds.get(REFERENCES) or {}
+    before = olds.get(INPUT_REFERENCES) or olds.get(REFERENCES) or {}
     out = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in news.items()}
     references: dict[str, str] = {}
     for a, i, ref in found:
@@ -104,11 +108,11 @@ def with_references(outs: dict, props: dict) -> dict:
 
 
 def carry(result, props: dict):
-    """A Create/Update/ReadResult with the references map of `props` added to its outputs (and,
-    for a read, to its inputs), so a refresh keeps what the user wrote."""
-    refs = props.get(REFERENCES)
+    """A Create/Update/ReadResult with the references map of `props` (checked inputs or outputs)
+    added to its outputs (and, for a read, to its inputs), so a refresh keeps what the user wrote."""
+    refs = props.get(INPUT_REFERENCES) or props.get(REFERENCES)
     if refs and getattr(result, "outs", None) is not None:
         result.outs = {**result.outs, REFERENCES: refs}
         if getattr(result, "inputs", None) is not None:
-            result.inputs = {**result.inputs, REFERENCES: refs}
+            result.inputs = {**result.inputs, INPUT_REFERENCES: refs}
     return result

@@ -144,9 +144,9 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         body = create_body(props)
         try:
             # The client waits out a unit that is not replicated yet, and never creates twice.
-            raw = self.client.create_group_in_unit(unit_id, body)
+            raw, adopted = self.client.create_group_in_unit(unit_id, body)
         except E.NotFound:
-            raw = None
+            raw, adopted = None, False
         except E.Forbidden as e:
             hint = permission_hint("au_create_group")
             if props.get("is_assignable_to_role"):
@@ -162,7 +162,14 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         if raw is None:
             raise ApplyError(f"administrative_unit_id: administrative unit {unit_id} was not found when creating the "
                              "group; check the id")
-        pulumi.log.info(f"administrative unit {unit_id}: created group {raw['id']} ({props['display_name']})")
+        if adopted:
+            # Found by its unique name (a create whose outcome was lost, or a resource dropped from
+            # the state): it takes the declared properties now, as an update would.
+            raw = self._patched(raw["id"], raw, props)
+            pulumi.log.info(f"administrative unit {unit_id}: adopted group {raw['id']} ({props['display_name']}), "
+                            "found by its unique name")
+        else:
+            pulumi.log.info(f"administrative unit {unit_id}: created group {raw['id']} ({props['display_name']})")
         return carry(CreateResult(raw["id"], outputs(raw, props)), props)
 
     def _get(self, group_id: str, props: dict) -> dict | None:
@@ -191,18 +198,24 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
         current = self._get(id_, olds)
         if current is None:
             raise ApplyError(f"group {id_} no longer exists; run `pulumi refresh` and `pulumi up` to create it again")
-        patch = patch_for(current, news)
-        if patch:
-            try:
-                self.client.update_group(id_, patch)
-            except E.Forbidden as e:
-                raise ApplyError(graph_message(e, hint=permission_hint("group_update"))) from None
-            except E.GraphError as e:
-                raise ApplyError(graph_message(e)) from None
-            # Computed properties (mail, proxyAddresses) may follow the nickname: read them again;
-            # our own 204-acknowledged values win over a lagging replica.
-            current = {**(self.client.get_group_raw(id_) or current), **patch}
+        current = self._patched(id_, current, news)
         return carry(UpdateResult(outputs(current, news)), news)
+
+    def _patched(self, id_: str, current: dict, props: dict) -> dict:
+        """The group after `PATCH /groups/{id}` of what differs from `props` (nothing sent when
+        nothing differs)."""
+        patch = patch_for(current, props)
+        if not patch:
+            return current
+        try:
+            self.client.update_group(id_, patch)
+        except E.Forbidden as e:
+            raise ApplyError(graph_message(e, hint=permission_hint("group_update"))) from None
+        except E.GraphError as e:
+            raise ApplyError(graph_message(e)) from None
+        # Computed properties (mail, proxyAddresses) may follow the nickname: read them again;
+        # our own 204-acknowledged values win over a lagging replica.
+        return {**(self.client.get_group_raw(id_) or current), **patch}
 
     def delete(self, id_: str, props: dict) -> None:
         try:
