@@ -7,7 +7,8 @@ Automation API, one emulator for the module):
 - an apply that fails on one bad member among many leaves state from which the next up converges;
 - `--parallel 1` and `--parallel 32` leave the same directory;
 - `import_=` and `pulumi import` on this Pulumi version (measured, as docs/resources.md says);
-- `pulumi preview --diff` of a 1,000-member GroupMembers losing 10 and gaining 10 shows those 20.
+- `pulumi preview --diff` of a 1,000-member GroupMembers losing 10 and gaining 10 shows those 20,
+  and with members named by sign-in name, only the names that change.
 """
 from __future__ import annotations
 
@@ -272,6 +273,31 @@ def test_preview_diff_of_a_thousand_members_shows_the_twenty_changes(fresh, tmp_
     mentioned = [ln for ln in lines if any(u in ln for u in USERS)]
     assert len(mentioned) == 20, "unchanged members are not listed"
     assert len(lines) < 80
+    stack.destroy()
+
+
+def test_preview_diff_with_names_shows_only_the_names_that_change(fresh, tmp_path):
+    from msgraph_membership import GroupMembers
+
+    named = [oid(f"named-{i}") for i in range(24)]
+    upns = [f"named{i:02d}@contoso.test" for i in range(24)]
+    fresh.seed({"users": [{"id": u, "displayName": f"Named {i}", "userPrincipalName": upns[i]}
+                          for i, u in enumerate(named)]})
+    spec = {"members": upns[:20]}
+
+    def program():
+        GroupMembers("named", group_id="group:Engine", member_ids=spec["members"])
+
+    stack = CliStack.inline(fresh, "names", program, tmp_path)
+    stack.up()
+    spec["members"] = upns[2:22]  # two leave, two join
+    plan = stack.preview(diff=True)
+    assert plan.ops() == {"named": "update"}
+    lines = plan.stdout.splitlines()
+    mentioned = {u for ln in lines for u in upns + named if u in ln}
+    changed = set(upns[:2] + upns[20:22] + named[:2] + named[20:22])
+    assert mentioned <= changed, f"unchanged members printed: {sorted(mentioned - changed)}"
+    assert set(upns[:2] + upns[20:22]) <= mentioned or set(named[:2] + named[20:22]) <= mentioned
     stack.destroy()
 
 
