@@ -17,7 +17,7 @@ itself, which its cloud metadata names as the resource manager), with ARM's 401 
 
 from __future__ import annotations
 
-from .cloudmeta import INVALID_API_VERSION, MISSING_API_VERSION
+from .cloudmeta import arm_error, arm_refusal
 from .errors import GraphError
 from .wire import Request, Response
 
@@ -25,10 +25,6 @@ from .wire import Request, Response
 API_VERSIONS = ("2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01",
                 "2022-12-01")
 ARM_AUDIENCES = ("https://management.core.windows.net", "https://management.azure.com")
-
-
-def arm_error(status: int, code: str, message: str) -> Response:
-    return Response.json(status, {"error": {"code": code, "message": message}})
 
 
 def is_arm_audience(audience, request_host: str | None) -> bool:
@@ -53,14 +49,9 @@ def _unauthorized(authorization: str | None, err: GraphError) -> Response:
 
 def handle(req: Request, segs: list[str], tokens, store) -> Response:
     """An ARM request whose first path segment is ``tenants`` or ``subscriptions``."""
-    if req.method != "GET":
-        return arm_error(405, "MethodNotAllowed", f"The requested resource does not support http method '{req.method}'.")
-    version = req.query.get("api-version")
-    if not version:
-        return arm_error(400, "MissingApiVersionParameter", MISSING_API_VERSION)
-    if version not in API_VERSIONS:
-        return arm_error(400, "InvalidApiVersionParameter",
-                         INVALID_API_VERSION.format(version=version, supported=", ".join(API_VERSIONS)))
+    refused = arm_refusal(req, API_VERSIONS)
+    if refused is not None:
+        return refused
     authorization = req.header("authorization")
     try:
         claims = tokens.verify_bearer(authorization, lambda aud: is_arm_audience(aud, req.host))

@@ -24,8 +24,22 @@ MISSING_API_VERSION = "The api-version query parameter (?api-version=) is requir
 INVALID_API_VERSION = "The api-version '{version}' is invalid. The supported versions are '{supported}'."
 
 
-def _arm_error(status: int, code: str, message: str) -> Response:
+def arm_error(status: int, code: str, message: str) -> Response:
     return Response.json(status, {"error": {"code": code, "message": message}})
+
+
+def arm_refusal(req: Request, supported: tuple[str, ...]) -> Response | None:
+    """ARM's answer to a request it refuses before reading it (a method other than GET, a missing or
+    unknown api-version), or None."""
+    if req.method != "GET":
+        return arm_error(405, "MethodNotAllowed", f"The requested resource does not support http method '{req.method}'.")
+    version = req.query.get("api-version")
+    if not version:
+        return arm_error(400, "MissingApiVersionParameter", MISSING_API_VERSION)
+    if version not in supported:
+        return arm_error(400, "InvalidApiVersionParameter",
+                         INVALID_API_VERSION.format(version=version, supported=", ".join(supported)))
+    return None
 
 
 def cloud_document(host: str) -> dict:
@@ -44,13 +58,8 @@ def cloud_document(host: str) -> dict:
 
 def metadata_endpoints(req: Request) -> Response:
     """``GET /metadata/endpoints?api-version=...``."""
-    if req.method != "GET":
-        return _arm_error(405, "MethodNotAllowed", f"The requested resource does not support http method '{req.method}'.")
-    version = req.query.get("api-version")
-    if not version:
-        return _arm_error(400, "MissingApiVersionParameter", MISSING_API_VERSION)
-    if version not in SUPPORTED_API_VERSIONS:
-        return _arm_error(400, "InvalidApiVersionParameter",
-                          INVALID_API_VERSION.format(version=version, supported=", ".join(SUPPORTED_API_VERSIONS)))
+    refused = arm_refusal(req, SUPPORTED_API_VERSIONS)
+    if refused is not None:
+        return refused
     doc = cloud_document(req.host)
-    return Response.json(200, doc if version == "2022-09-01" else [doc])
+    return Response.json(200, doc if req.query.get("api-version") == "2022-09-01" else [doc])
