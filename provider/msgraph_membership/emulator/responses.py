@@ -199,6 +199,9 @@ class Handlers:
         expand = odata_query.parse_expand(call.request.query.get("$expand"), obj.kind)
         return self._entity(call, entity_set, obj, expand, typed=bool(kinds))
 
+    def get_manager(self, call: Call, id: str) -> NoReturn:
+        self.model.manager(call.caller, id)
+
     def get_by_ids(self, call: Call) -> Response:
         value = [odata.serialize(o) for o in self.model.get_by_ids(call.caller, call.payload)]
         return Response.graph(200, {"@odata.context": f"{call.base}/$metadata#directoryObjects", "value": value})
