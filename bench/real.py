@@ -46,7 +46,8 @@ MISSING = "0b0e0c00-0000-4000-8000-00000000dead"
 # program kind per side, for each shape of scenario
 KINDS = {
     "memberships": {"pulumi-azuread": "azuread.GroupMember", "terraform azuread": "azuread.GroupMember",
-                    "ours": "GroupMember", "ours (one GroupMembers)": "GroupMembers"},
+                    "ours": "GroupMember", "ours (one GroupMembers)": "GroupMembers",
+                    "floor (a do-nothing dynamic provider)": "Nop"},
     "big-group": {"pulumi-azuread": "azuread.Group", "terraform azuread": "azuread.Group",
                   "ours": "AdministrativeUnitGroup+GroupMembers"},
     "unit-members": {"pulumi-azuread": "azuread.AdministrativeUnitMember",
@@ -81,7 +82,7 @@ class Bench:
         self.rows: list[dict] = []
 
     def side(self, name: str) -> Side:
-        base = name.split(" (")[0]
+        base = {"floor": "ours"}.get(name.split(" (")[0], name.split(" (")[0])
         return next(s for s in self.sides if s.name == base)
 
     def reseed(self, users: int, group_members=()) -> None:
@@ -207,7 +208,7 @@ def run(args) -> dict:
             "rows": b.rows}
 
 
-def main(argv=None) -> int:
+def main_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--latency-ms", type=float, default=50.0)
     ap.add_argument("--memberships", type=int, default=200, help="memberships of one group")
@@ -218,7 +219,11 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario keys (memberships-small, memberships, "
                                                "big-group, unit-members, behaviours)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    a = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    a = main_args(argv)
     results = run(a)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

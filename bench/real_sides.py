@@ -83,8 +83,8 @@ class Side:
         if self.cli == "tofu":
             (work / "main.tf").write_text(tofu_config(spec))
             return work
-        shutil.copy(PROGRAM / "__main__.py", work / "__main__.py")
-        shutil.copy(PROGRAM / "Pulumi.yaml", work / "Pulumi.yaml")
+        for name in ("__main__.py", "nop_provider.py", "Pulumi.yaml"):
+            shutil.copy(PROGRAM / name, work / name)
         (work / "spec.json").write_text(json.dumps(spec))
         (work / "backend").mkdir()
         self.command(work, ["pulumi", "stack", "init", "bench", "--non-interactive"], check=True)

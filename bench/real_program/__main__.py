@@ -21,6 +21,11 @@ if kind.startswith("azuread."):
             az.AdministrativeUnitMember(f"m{i}", administrative_unit_object_id=unit, member_object_id=m)
     else:
         raise ValueError(kind)
+elif kind == "Nop":
+    from nop_provider import Nop
+
+    for i, m in enumerate(members):
+        Nop(f"m{i}", group_id=group, member_id=m)
 else:
     import msgraph_membership as M
 
