@@ -93,7 +93,7 @@ class Bench:
     def phase(self, side: Side, work: Path, phase: str, printed: bool = False, **kw) -> dict:
         self.emu.clear_requests()
         with PeakMemory(side.provider_match) as mem:
-            run = side.command(work, side.argv(phase), **kw)
+            run = side.command(work, side.argv(phase), memory=mem, **kw)
         entries = self.emu.requests()
         fig = {**summarize_log(entries), "wall_s": round(run.wall_s, 2), "rc": run.rc, "peak_mb": mem.peak_mb,
                "throttled": sum(1 for e in entries if e.get("fault") == "throttle" or e.get("status") == 429)}
@@ -230,6 +230,7 @@ def main(argv=None) -> int:
     name = "real" if not a.only else "real-" + a.only.replace(",", "-")
     (out / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
     (out / f"{name}.md").write_text(real_report.markdown(results))
+    real_report.chart(results, out / f"{name}.png")
     print((out / f"{name}.md").read_text())
     return 0
 

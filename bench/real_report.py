@@ -117,3 +117,36 @@ def markdown(results: dict) -> str:
     if behaviours:
         lines += ["## Behaviours", ""] + behaviour_table(behaviours) + [""]
     return "\n".join(lines)
+
+
+def chart(results: dict, path) -> None:
+    """real.png: wall time (log) of each phase, one panel per scenario, one bar per side and size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in results["rows"] if "scenario" in r]
+    keys = list(dict.fromkeys(r["scenario"] for r in rows))
+    fig, axes = plt.subplots(len(keys), 1, figsize=(11, 3.2 * len(keys)), squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        mine = [r for r in rows if r["scenario"] == key]
+        labels = list(dict.fromkeys(_label(r) for r in mine))
+        width = 0.8 / max(len(labels), 1)
+        for j, label in enumerate(labels):
+            figs = {r["phase"]: r for r in mine if _label(r) == label}
+            xs = [i + (j - (len(labels) - 1) / 2) * width for i, p in enumerate(PHASES) if p in figs]
+            ax.bar(xs, [figs[p]["wall_s"] for p in PHASES if p in figs], width, label=label.replace("`", ""))
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(PHASES)))
+        ax.set_xticklabels([PHASE_TITLES[p] for p in PHASES])
+        ax.set_ylabel("wall time, s (log)")
+        ax.set_title(f"{SCENARIO_TITLES.get(key, key).split(' (')[0]} (n = {mine[0]['scenario_n']})", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.grid(axis="y", alpha=0.3)
+    meta = results["meta"]
+    fig.suptitle(", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+                 + f"; ours; emulator at {meta['latency_ms']:g} ms per request", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

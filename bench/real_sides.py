@@ -66,12 +66,12 @@ class Run:
 
 @dataclass
 class Side:
-    """One side: `name` (the column), `cli` ("pulumi" or "tofu"), `provider_match` (a substring of
-    its provider process's command line)."""
+    """One side: `name` (the column), `cli` ("pulumi" or "tofu"), `provider_match` (substrings, one
+    of which is in its provider process's command line)."""
 
     name: str
     cli: str
-    provider_match: str
+    provider_match: tuple[str, ...]
     env: dict = field(default_factory=dict)
 
     # -- a stack ------------------------------------------------------------------------------------
@@ -108,13 +108,15 @@ class Side:
         return env
 
     def command(self, work: Path, argv: list[str], check: bool = False, kill_when=None,
-                timeout: float = 7200) -> Run:
+                timeout: float = 7200, memory: "PeakMemory | None" = None) -> Run:
         """Run `argv` in the stack; `kill_when()` (polled) true: SIGKILL the whole process group, as
-        a runner that dies would."""
+        a runner that dies would. `memory` watches the command's own processes."""
         run = Run(argv)
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, cwd=work, env=self.stack_env(work), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        if memory is not None:
+            memory.root = proc.pid
         chunks: list[str] = []
         reader = threading.Thread(target=lambda: chunks.extend(iter(proc.stdout.readline, "")), daemon=True)
         reader.start()
@@ -142,20 +144,22 @@ def sides(emu, tofu_bin: Path, pulumi_bin: str, python: str) -> list[Side]:
     path = f"{tofu_bin}{os.pathsep}{pulumi_bin}{os.pathsep}{os.environ.get('PATH', '')}"
     pulumi_env = {**base, "PATH": path, "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_PYTHON_CMD": python}
     return [
-        Side("pulumi-azuread", "pulumi", "pulumi-resource-azuread", pulumi_env),
-        Side("terraform azuread", "tofu", "terraform-provider-azuread",
+        Side("pulumi-azuread", "pulumi", ("pulumi-resource-azuread",), pulumi_env),
+        Side("terraform azuread", "tofu", ("terraform-provider-azuread",),
              {**base, "PATH": path, "TF_CLI_CONFIG_FILE": str(tofu_bin / "tofurc"), "TF_IN_AUTOMATION": "1",
               "CHECKPOINT_DISABLE": "1"}),
-        Side("ours", "pulumi", "pulumi.dynamic", pulumi_env),
+        Side("ours", "pulumi", ("pulumi.dynamic", "dynamic_provider.py"), pulumi_env),
     ]
 
 
 class PeakMemory:
-    """The largest VmHWM (peak resident set, /proc) of the processes whose command line holds a
-    substring, sampled every 50 ms while running (a process that lives less may be missed)."""
+    """The largest VmHWM (peak resident set, /proc) of the descendants of process `root` whose
+    command line holds one of `match`, sampled every 50 ms while running (a process that lives
+    less may be missed). Other users' processes of the same name are not counted."""
 
-    def __init__(self, match: str):
+    def __init__(self, match: tuple[str, ...]):
         self.match = match
+        self.root: int | None = None
         self.peak_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -170,19 +174,38 @@ class PeakMemory:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                try:
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                    if self.match not in cmd:
-                        continue
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmHWM:"):
-                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                except OSError:
-                    continue
+            if self.root is not None:
+                for pid in self._descendants(self.root):
+                    self._sample(pid)
             self._stop.wait(0.05)
+
+    @staticmethod
+    def _descendants(root: int) -> list[int]:
+        parent: dict[int, int] = {}
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                    parent[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        out, todo = [root], [root]
+        while todo:
+            p = todo.pop()
+            kids = [c for c, pp in parent.items() if pp == p]
+            out += kids
+            todo += kids
+        return out
+
+    def _sample(self, pid: int) -> None:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if any(m in cmd for m in self.match):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+        except OSError:
+            pass
 
     @property
     def peak_mb(self) -> float | None:

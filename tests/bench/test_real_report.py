@@ -91,3 +91,33 @@ def test_tofu_config_declares_each_kind():
     assert 'administrative_unit_ids = ["u"]' in big and "members = local.members" in big
     unit = tofu_config({"kind": "azuread.AdministrativeUnitMember", "unit": "u", "members": ["a"]})
     assert 'administrative_unit_object_id = "u"' in unit
+
+
+def test_chart_is_a_png(tmp_path):
+    import pytest
+
+    pytest.importorskip("matplotlib", reason="the chart needs the `bench` extra")
+    results = {"meta": {"versions": {"OpenTofu": "v1.12.6"}, "latency_ms": 50.0},
+               "rows": [fig("up", 15.3, 401), fig("destroy", 100.0, 30, n=5, side="x")]}
+    R.chart(results, tmp_path / "real.png")
+    assert (tmp_path / "real.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_peak_memory_counts_the_commands_own_processes_only():
+    import subprocess
+
+    from bench.real_sides import PeakMemory
+
+    code = "x = bytearray(60_000_000); import time; time.sleep(1.0)"
+    other = subprocess.Popen([sys.executable, "-c", code + " # other"])  # not under the watched command
+    try:
+        with PeakMemory(("bytearray(60_000_000)",)) as mem:
+            proc = subprocess.Popen(["sh", "-c", f'"{sys.executable}" -c "{code}"; true'])
+            mem.root = proc.pid
+            proc.wait()
+        with PeakMemory(("bytearray(60_000_000)",)) as unwatched:
+            subprocess.run(["sleep", "0.5"])
+    finally:
+        other.wait()
+    assert mem.peak_mb >= 57
+    assert unwatched.peak_mb is None
