@@ -109,15 +109,13 @@ def test_peak_memory_counts_the_commands_own_processes_only():
     from bench.real_sides import PeakMemory
 
     code = "x = bytearray(60_000_000); import time; time.sleep(1.0)"
-    other = subprocess.Popen([sys.executable, "-c", code + " # other"])  # not under the watched command
+    # a bigger process with the same command line, not under the watched command
+    other = subprocess.Popen([sys.executable, "-c", "y = bytearray(120_000_000); " + code])
     try:
         with PeakMemory(("bytearray(60_000_000)",)) as mem:
             proc = subprocess.Popen(["sh", "-c", f'"{sys.executable}" -c "{code}"; true'])
             mem.root = proc.pid
             proc.wait()
-        with PeakMemory(("bytearray(60_000_000)",)) as unwatched:
-            subprocess.run(["sleep", "0.5"])
     finally:
         other.wait()
-    assert mem.peak_mb >= 57
-    assert unwatched.peak_mb is None
+    assert 57 <= mem.peak_mb < 110
