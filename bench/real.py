@@ -90,7 +90,7 @@ class Bench:
         self.emu.seed(seed_doc(users, self.app_oid, group_members))
         self.emu.faults({"latency_ms": self.latency_ms} if self.latency_ms else {})
 
-    def phase(self, side: Side, work: Path, phase: str, printed: bool = False, **kw) -> dict:
+    def phase(self, side: Side, work: Path, phase: str, printed: bool = False, label: str = "", **kw) -> dict:
         self.emu.clear_requests()
         with PeakMemory(side.provider_match) as mem:
             run = side.command(work, side.argv(phase), memory=mem, **kw)
@@ -100,7 +100,7 @@ class Bench:
         if printed or run.rc != 0 or run.killed:
             fig["printed"] = real_report.excerpt(run.out)
         fig["killed"] = run.killed
-        self.log(f"  {side.name:<20} {phase:<8} {fig['wall_s']:>8.2f} s {fig['requests']:>6} req rc={run.rc}"
+        self.log(f"  {label or side.name:<40} {phase:<8} {fig['wall_s']:>8.2f} s {fig['requests']:>6} req rc={run.rc}"
                  f" mem={fig['peak_mb']}")
         return fig
 
@@ -126,7 +126,7 @@ class Bench:
                         "members": user_ids(size)}
                 work = side.stack(self.scratch / f"{key}-{side_name}-{size}".replace(" ", "_"), spec)
                 for phase in todo:
-                    fig = self.phase(side, work, phase)
+                    fig = self.phase(side, work, phase, label=f"{side_name} ×{size}")
                     self.rows.append({"scenario": key, "side": side_name, "kind": kind, "n": size,
                                       "phase": phase, **fig, "scenario_n": n})
 
