@@ -85,6 +85,8 @@ def request_kind(entry: dict) -> str:
     opts = sorted({kv.split("=", 1)[0] for kv in query.split("&") if kv.startswith("$")} - {"$select", "$top"})
     if "$skiptoken" in opts:
         label += " (next page)"
+    elif opts:
+        label += "?" + "&".join(opts)
     if entry.get("batch_items"):
         label += f" [{entry['batch_items']} items]"
     return label

@@ -1,9 +1,10 @@
 """Answers to calls terraform-provider-azuread makes that the membership provider does not: a
-user's manager, and the resource options a group create carries (docs/graph-behaviour.md §1.6, §8)."""
+user's manager, the resource options a group create carries, and groups filtered by kind
+(docs/graph-behaviour.md §1.6, §5, §8)."""
 
 from __future__ import annotations
 
-from .conftest import ALICE, MISSING, SEC, error_of
+from .conftest import ALICE, M365, MISSING, SEC, error_of
 
 NO_MANAGER = "Resource 'manager' does not exist or one of its queried reference-property objects are not present."
 
@@ -39,3 +40,14 @@ def test_resource_options_are_read_only_after_creation_and_must_be_strings(graph
         400, "Request_BadRequest", "Property 'resourceBehaviorOptions' is read-only and cannot be set.")
     assert graph.post("groups", _group(resourceBehaviorOptions="WelcomeEmailDisabled")).status_code == 400
     assert graph.post("groups", _group(resourceProvisioningOptions=[1])).status_code == 400
+
+
+def test_groups_filter_on_security_enabled_and_mail_enabled(graph):
+    """azuread's group data source by name: `displayName eq '...' and securityEnabled eq true`."""
+    r = graph.get("groups", params={"$filter": "displayName eq 'Devs' and securityEnabled eq true"})
+    assert r.status_code == 200, r.text
+    assert [g["id"] for g in r.json()["value"]] == [SEC]
+    r = graph.get("groups", params={"$filter": "displayName eq 'Team' and mailEnabled eq true"})
+    assert [g["id"] for g in r.json()["value"]] == [M365]
+    assert graph.get("groups", params={"$filter": "displayName eq 'Devs' and securityEnabled eq false"}).json()[
+        "value"] == []

@@ -17,7 +17,8 @@ from . import errors
 # https://learn.microsoft.com/graph/aad-advanced-queries (operators per property, advanced query
 # parameters, error bodies) and https://learn.microsoft.com/graph/filter-query-parameter:
 # - by default: ``eq``, ``in`` (wherever ``eq`` is) and ``startsWith`` on the string properties below,
-#   ``eq``/``in`` on ``id`` and ``appId``, combined with ``and``/``or``/parentheses;
+#   ``eq``/``in`` on ``id``, ``appId`` and a group's ``securityEnabled``, ``eq`` on its ``mailEnabled``,
+#   combined with ``and``/``or``/parentheses;
 # - only with the advanced query parameters (``ConsistencyLevel: eventual`` *and* ``$count=true``):
 #   ``ne``, ``not`` and ``endsWith`` (the last on ``mail`` and ``userPrincipalName`` only);
 # - any other property: 400 ``Request_UnsupportedQuery`` naming the property and resource.
@@ -31,7 +32,10 @@ _MAIL_OPS = frozenset({"eq", "in", "startsWith", "endsWith"})
 FILTERABLE: dict[str, dict[str, frozenset]] = {
     "user": {"id": _ID_OPS, "userPrincipalName": _MAIL_OPS, "mail": _MAIL_OPS, "displayName": _STRING_OPS,
              "mailNickname": _STRING_OPS},
-    "group": {"id": _ID_OPS, "displayName": _STRING_OPS, "mail": _MAIL_OPS, "mailNickname": _STRING_OPS},
+    # securityEnabled and mailEnabled: "$filter (eq, ne, not, in)" and "(eq, ne, not)" on the group
+    # resource page (https://learn.microsoft.com/graph/api/resources/group#properties)
+    "group": {"id": _ID_OPS, "displayName": _STRING_OPS, "mail": _MAIL_OPS, "mailNickname": _STRING_OPS,
+              "securityEnabled": _ID_OPS, "mailEnabled": frozenset({"eq"})},
     "servicePrincipal": {"id": _ID_OPS, "appId": _ID_OPS, "displayName": _STRING_OPS},
     "device": {"id": _ID_OPS, "displayName": _STRING_OPS},
     "orgContact": {"id": _ID_OPS, "displayName": _STRING_OPS, "mail": _MAIL_OPS, "mailNickname": _STRING_OPS},
