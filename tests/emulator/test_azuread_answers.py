@@ -51,3 +51,16 @@ def test_groups_filter_on_security_enabled_and_mail_enabled(graph):
     assert [g["id"] for g in r.json()["value"]] == [M365]
     assert graph.get("groups", params={"$filter": "displayName eq 'Devs' and securityEnabled eq false"}).json()[
         "value"] == []
+
+
+def test_a_group_created_in_a_unit_names_its_type(graph):
+    """Microsoft's Go SDK (go-azure-sdk, used by terraform-provider-azuread) picks the model of a
+    directory object by its `@odata.type`; without it azuread says "returned model was not a group"."""
+    from .conftest import AU
+
+    r = graph.post(f"directory/administrativeUnits/{AU}/members",
+                   {"@odata.type": "#microsoft.graph.group", **_group(), "mailNickname": "inunit"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["@odata.type"] == "#microsoft.graph.group" and body["displayName"] == "Created"
+    assert list(body)[:3] == ["@odata.context", "@odata.type", "id"]
