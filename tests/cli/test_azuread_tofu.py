@@ -9,6 +9,7 @@ of Go builds), so it skips wherever they are missing, CI included, and says whic
 from __future__ import annotations
 
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def gid(n: int) -> str:
     return f"0a0e0c00-0000-4000-8000-{n:012d}"
 
 
-ALICE, BOB, CAROL, SP, SEC, UNIT = gid(1), gid(2), gid(3), gid(11), gid(20), gid(40)
+ALICE, BOB, CAROL, SP, SEC, OPS, UNIT = gid(1), gid(2), gid(3), gid(11), gid(20), gid(21), gid(40)
 
 MAIN_TF = f"""
 terraform {{
@@ -64,7 +65,7 @@ resource "azuread_group" "team" {{
                       data.azuread_service_principal.bot.object_id]
 }}
 resource "azuread_group_member" "carol" {{
-  group_object_id  = azuread_group.team.object_id
+  group_object_id  = "{OPS}"
   member_object_id = "{CAROL}"
 }}
 resource "azuread_administrative_unit" "made" {{ display_name = "Made by tofu" }}
@@ -89,7 +90,9 @@ def seed(app_object_id: str) -> dict:
             "servicePrincipals": [{"id": SP, "displayName": "ci-bot"},
                                   {"id": app_object_id, "displayName": "the signed-in app"}],
             "groups": [{"id": SEC, "displayName": "Devs", "mailNickname": "devs", "securityEnabled": True,
-                        "mailEnabled": False, "groupTypes": [], "members": [BOB], "owners": [ALICE]}],
+                        "mailEnabled": False, "groupTypes": [], "members": [BOB], "owners": [ALICE]},
+                       {"id": OPS, "displayName": "Ops", "mailNickname": "ops", "securityEnabled": True,
+                        "mailEnabled": False, "groupTypes": []}],
             "administrativeUnits": [{"id": UNIT, "displayName": "Paris"}]}
 
 
@@ -105,28 +108,30 @@ def test_azuread_resources_and_data_sources_apply_plan_and_destroy(tmp_path):
                "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
 
         def tofu(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([str(BIN / "tofu"), *args, "-input=false", "-no-color"], cwd=tmp_path, env=env,
+            return subprocess.run([str(BIN / "tofu"), *args, "-no-color"], cwd=tmp_path, env=env,
                                   capture_output=True, text=True, timeout=1800)
 
-        up = tofu("apply", "-auto-approve")
+        up = tofu("apply", "-auto-approve", "-input=false")
         assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
         state = emu.directory()
         team = next(g for g in state["groups"] if g["displayName"] == "Tofu team")
-        assert sorted(team["members"]) == sorted([ALICE, BOB, CAROL, SP])
+        assert sorted(team["members"]) == sorted([ALICE, BOB, SP])
+        assert next(g for g in state["groups"] if g["id"] == OPS)["members"] == [CAROL]
         assert sorted(team["owners"]) == sorted([app, ALICE])
         made = next(u for u in state["administrativeUnits"] if u["displayName"] == "Made by tofu")
         in_unit = next(g for g in state["groups"] if g["displayName"] == "Tofu group in a unit")
         assert in_unit["id"] in made["members"]
         assert next(u for u in state["administrativeUnits"] if u["id"] == UNIT)["members"] == [ALICE]
-        outputs = tofu("output", "-json")
-        assert '"alice_manager"' in outputs.stdout and BOB in outputs.stdout
+        outputs = json.loads(tofu("output", "-json").stdout)
+        assert outputs["alice_manager"]["value"] == "" and outputs["devs_members"]["value"] == [BOB]
 
-        plan = tofu("plan", "-detailed-exitcode")
+        plan = tofu("plan", "-detailed-exitcode", "-input=false")
         assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-4000:]  # 0: no change
 
-        down = tofu("destroy", "-auto-approve")
+        down = tofu("destroy", "-auto-approve", "-input=false")
         assert down.returncode == 0, down.stdout[-4000:] + down.stderr[-4000:]
         state = emu.directory()
-        assert [g["displayName"] for g in state["groups"]] == ["Devs"]
+        assert sorted(g["displayName"] for g in state["groups"]) == ["Devs", "Ops"]
+        assert next(g for g in state["groups"] if g["id"] == OPS)["members"] == []
         assert [u["displayName"] for u in state["administrativeUnits"]] == ["Paris"]
         assert next(u for u in state["administrativeUnits"] if u["id"] == UNIT)["members"] == []
