@@ -186,6 +186,8 @@ def run(args) -> dict:
             b.scenario("memberships-small", "memberships", args.small, phases=("up", "preview", "refresh"))
         if want("memberships"):
             b.scenario("memberships", "memberships", n, waits=args.waits)
+        if only and "memberships-previews" in only:  # only when asked: the memberships without destroy
+            b.scenario("memberships-previews", "memberships", n, phases=("up", "preview", "refresh"))
         if want("big-group"):
             b.scenario("big-group", "big-group", args.big, unit=True)
         if want("unit-members"):
@@ -217,7 +219,8 @@ def main_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--unit-members", type=int, default=200)
     ap.add_argument("--waits", type=int, default=5, help="resources for azuread's waiting phases")
     ap.add_argument("--only", default="", help="comma-separated scenario keys (memberships-small, memberships, "
-                                               "big-group, unit-members, behaviours)")
+                                               "big-group, unit-members, behaviours; and, only when named, "
+                                               "memberships-previews: the memberships without destroy)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     return ap.parse_args(argv)
 

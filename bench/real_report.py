@@ -11,6 +11,7 @@ PHASE_TITLES = {"up": "up / apply", "preview": "no-change preview / plan", "refr
 SCENARIO_TITLES = {
     "memberships-small": "Memberships of one group, small",
     "memberships": "Memberships of one group",
+    "memberships-previews": "Memberships of one group, without destroy",
     "big-group": "One group of many members (azuread: `azuread_group` with `members`; ours: "
                  "`AdministrativeUnitGroup` + `GroupMembers`), created in a unit",
     "unit-members": "Administrative-unit members",

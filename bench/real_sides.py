@@ -105,6 +105,9 @@ class Side:
         env = {**os.environ, **self.env}
         if self.cli == "pulumi":
             env.update({"PULUMI_BACKEND_URL": f"file://{work / 'backend'}", "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE})
+            # the floor's provider module (nop_provider.py, beside the program) must import in the
+            # provider process too, whichever directory its launcher puts first on sys.path
+            env["PYTHONPATH"] = os.pathsep.join([str(work)] + [p for p in [env.get("PYTHONPATH")] if p])
         return env
 
     def command(self, work: Path, argv: list[str], check: bool = False, kill_when=None,
