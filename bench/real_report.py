@@ -53,6 +53,8 @@ def _cell(fig: dict | None) -> str:
     text = f"{fig['wall_s']:.1f} s, {fig['requests']} req"
     if fig.get("peak_mb"):
         text += f", {fig['peak_mb']:.0f} MB"
+    if len(fig.get("runs_s") or ()) > 1:
+        text += f" (median of {len(fig['runs_s'])})"
     if fig.get("rc") not in (0, None) and not (fig["phase"] == "preview" and fig["rc"] == 2):
         text += f" (exit {fig['rc']})"
     if fig["phase"] == "destroy" and fig["n"]:

@@ -66,6 +66,11 @@ def test_scenario_table_one_line_per_side_and_size_with_per_resource_destroy():
     assert table[3].endswith("100.0 s, 30 req, 80 MB; 20.0 s per resource |")
 
 
+def test_a_repeated_phase_says_its_median_of_how_many():
+    assert R._cell(fig("preview", 2.3, 0, runs_s=[2.1, 2.3, 2.9])).endswith("80 MB (median of 3)")
+    assert "median" not in R._cell(fig("preview", 2.3, 0, runs_s=[2.3]))
+
+
 def test_a_failed_phase_shows_its_exit_code_but_a_plan_with_changes_does_not():
     assert "(exit 1)" in R._cell(fig("up", 1, 1, rc=1))
     assert "exit" not in R._cell(fig("preview", 1, 1, rc=2))
