@@ -81,6 +81,7 @@ class Bench:
         self.app_oid = next(a["object_id"] for a in emu.directory()["apps"] if a["client_id"] == emu.client_id)
         self.rows: list[dict] = []
         self.repeats = 1
+        self.only_sides: set[str] = set()  # empty: every side
 
     def side(self, name: str) -> Side:
         base = {"floor": "ours"}.get(name.split(" (")[0], name.split(" (")[0])
@@ -112,6 +113,8 @@ class Bench:
         phases on `waits` resources instead (a separate stack), and say so."""
         self.log(f"{key}: n={n}")
         for side_name, kind in KINDS[shape].items():
+            if self.only_sides and side_name not in self.only_sides:
+                continue
             side = self.side(side_name)
             azuread = kind.startswith("azuread.")
             plan = [(n, [p for p in phases if not (azuread and waits and p == "destroy")])]
@@ -187,6 +190,7 @@ def run(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-real-") as tmp, start_emulator(latency_ms=args.latency_ms) as emu:
         b = Bench(emu, sides(emu, tofu_bin, pulumi_dir, sys.executable), Path(tmp), args.latency_ms)
         b.repeats = args.repeats
+        b.only_sides = {x.strip() for x in args.sides.split(",") if x.strip()}
         n = args.memberships
         if want("memberships-small"):
             b.scenario("memberships-small", "memberships", args.small, phases=("up", "preview", "refresh"))
@@ -224,6 +228,8 @@ def main_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--small", type=int, default=20, help="the small memberships scenario (previews)")
     ap.add_argument("--big", type=int, default=1000, help="members of the one big group")
     ap.add_argument("--unit-members", type=int, default=200)
+    ap.add_argument("--sides", default="", help="comma-separated rows to run (e.g. 'pulumi-azuread,ours'); "
+                                                "default every one")
     ap.add_argument("--repeats", type=int, default=1, help="runs of each preview and refresh (median kept)")
     ap.add_argument("--waits", type=int, default=5, help="resources for azuread's waiting phases")
     ap.add_argument("--only", default="", help="comma-separated scenario keys (memberships-small, memberships, "
