@@ -155,19 +155,31 @@ class Bench:
                 self.emu.faults({**faults, **({"latency_ms": self.latency_ms} if self.latency_ms else {})})
             row = {"behaviour": key, "what": what, "side": side_name, "n": n}
             if kill_after_writes:
-                writes = lambda: sum(1 for e in self.emu.requests()  # noqa: E731
-                                     if e.get("kind") == "graph" and e.get("method") in ("POST", "PATCH", "DELETE"))
+                writes = lambda: sum(1 for e in self.emu.requests() if is_write(e))  # noqa: E731
                 self.emu.clear_requests()
                 cut = side.command(work, side.argv("up"), kill_when=lambda: writes() >= kill_after_writes)
                 row["cut"] = {"wall_s": round(cut.wall_s, 2), "killed": cut.killed,
                               "members_after_cut": len(self.members(group))}
             row["up"] = self.phase(side, work, "up", printed=True)
+            if kill_after_writes and side.cli == "pulumi" and "currently locked" in row["up"].get("printed", ""):
+                # the killed CLI left its lock: the recovery its message names, then the up again
+                row["cancel"] = real_report.excerpt(side.command(work, ["pulumi", "cancel", "--yes", "--stack",
+                                                                        "bench", "--non-interactive"]).out)
+                row["locked_up"] = row["up"]
+                row["up"] = self.phase(side, work, "up", printed=True)
             row["members_after"] = len(self.members(group))
             row["outcome"] = real_report.outcome(row)
             self.rows.append(row)
 
     def members(self, group: str) -> list[str]:
         return next(g for g in self.emu.directory()["groups"] if g["id"] == group)["members"]
+
+
+def is_write(entry: dict) -> bool:
+    """A Graph request that can change the directory (getByIds is a POST that only reads)."""
+    path = entry.get("path", "")
+    return entry.get("kind") == "graph" and (entry.get("method") in ("PATCH", "DELETE") or (
+        entry.get("method") == "POST" and "getByIds" not in path and "checkMember" not in path))
 
 
 def bin_dirs() -> tuple[Path, str]:

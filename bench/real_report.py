@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_ERROR = re.compile(r"(^|\s)(error|Error|warning|Warning)[:\s]")
+_ERROR = re.compile(r"(^|\s)(error|Error)[:\s]")
+_WARNING = re.compile(r"(^|\s)(warning|Warning)[:\s]")
 PHASES = ("up", "preview", "refresh", "destroy")
 PHASE_TITLES = {"up": "up / apply", "preview": "no-change preview / plan", "refresh": "refresh", "destroy": "destroy"}
 SCENARIO_TITLES = {
@@ -19,16 +20,19 @@ SCENARIO_TITLES = {
 
 
 def excerpt(out: str, limit: int = 600) -> str:
-    """The lines of a command's output that say what went wrong (errors, warnings and the two lines
-    after each); with none, its last three non-blank lines (the summary)."""
+    """The lines of a command's output that say what went wrong: its errors (with the two lines
+    after each), else its warnings, else its last three non-blank lines (the summary)."""
     lines = [_ANSI.sub("", line).rstrip() for line in out.splitlines()]
     lines = [line for line in lines if line.strip() and not set(line.strip()) <= set("│╷╵─ ")]
-    keep: list[str] = []
-    for i, line in enumerate(lines):
-        if _ERROR.search(line):
-            for extra in lines[i:i + 3]:
-                if extra not in keep:
-                    keep.append(extra)
+    for pattern in (_ERROR, _WARNING):
+        keep: list[str] = []
+        for i, line in enumerate(lines):
+            if pattern.search(line):
+                for extra in lines[i:i + 3]:
+                    if extra not in keep:
+                        keep.append(extra)
+        if keep:
+            break
     text = "\n".join(line.strip(" │") for line in (keep or lines[-3:]))
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -41,7 +45,9 @@ def outcome(row: dict) -> str:
     if "cut" in row:
         cut = row["cut"]
         killed = "killed" if cut["killed"] else "finished before the kill"
-        text = f"{killed} at {cut['wall_s']} s with {cut['members_after_cut']} member(s) written; re-run " + text
+        locked = ("the re-run found the stack locked; after `pulumi cancel --yes` the next "
+                  if "locked_up" in row else "re-run ")
+        text = f"{killed} at {cut['wall_s']} s with {cut['members_after_cut']} member(s) written; {locked}" + text
     if up.get("throttled"):
         text += f"; {up['throttled']} answer(s) were 429"
     return text

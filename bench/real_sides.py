@@ -144,12 +144,13 @@ class Side:
 def sides(emu, tofu_bin: Path, pulumi_bin: str, python: str) -> list[Side]:
     """The three sides, with their environments."""
     base = emulator_env(emu)
-    path = f"{tofu_bin}{os.pathsep}{pulumi_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-    pulumi_env = {**base, "PATH": path, "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_PYTHON_CMD": python}
+    # each CLI sees only its own bin directory (pulumi would otherwise take the azuread plugin from PATH)
+    pulumi_env = {**base, "PATH": f"{pulumi_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+                  "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_PYTHON_CMD": python}
     return [
         Side("pulumi-azuread", "pulumi", ("pulumi-resource-azuread",), pulumi_env),
         Side("terraform azuread", "tofu", ("terraform-provider-azuread",),
-             {**base, "PATH": path, "TF_CLI_CONFIG_FILE": str(tofu_bin / "tofurc"), "TF_IN_AUTOMATION": "1",
+             {**base, "PATH": f"{tofu_bin}{os.pathsep}{os.environ.get('PATH', '')}", "TF_CLI_CONFIG_FILE": str(tofu_bin / "tofurc"), "TF_IN_AUTOMATION": "1",
               "CHECKPOINT_DISABLE": "1"}),
         Side("ours", "pulumi", ("pulumi.dynamic", "dynamic_provider.py"), pulumi_env),
     ]

@@ -124,3 +124,18 @@ def test_peak_memory_counts_the_commands_own_processes_only():
     finally:
         other.wait()
     assert 57 <= mem.peak_mb < 110
+
+
+def test_excerpt_prefers_errors_to_warnings():
+    out = "warning: using pulumi-resource-azuread from $PATH\nstep\nerror: the stack is locked\nhow to fix\n"
+    assert R.excerpt(out) == "error: the stack is locked\nhow to fix"
+    assert R.excerpt("warning: only this\n") == "warning: only this"
+
+
+def test_a_write_is_a_change_and_getbyids_is_not():
+    from bench.real import is_write
+
+    assert is_write({"kind": "graph", "method": "POST", "path": "/v1.0/groups/g/members/$ref"})
+    assert is_write({"kind": "graph", "method": "PATCH", "path": "/v1.0/groups/g"})
+    assert not is_write({"kind": "graph", "method": "POST", "path": "/v1.0/directoryObjects/getByIds"})
+    assert not is_write({"kind": "token", "method": "POST", "path": "/t/oauth2/v2.0/token"})
