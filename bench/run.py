@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 import uuid
+from urllib.parse import unquote
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -82,7 +83,8 @@ def request_kind(entry: dict) -> str:
     """`GET /v1.0/groups/{id}/members` style label: ids folded, query reduced to its option names."""
     path, _, query = entry.get("path", "").partition("?")
     label = f"{entry.get('method')} {_GUID.sub('{id}', path)}"
-    opts = sorted({kv.split("=", 1)[0] for kv in query.split("&") if kv.startswith("$")} - {"$select", "$top"})
+    keys = {unquote(kv.split("=", 1)[0]) for kv in query.split("&")}  # clients may send %24filter
+    opts = sorted({k for k in keys if k.startswith("$")} - {"$select", "$top"})
     if "$skiptoken" in opts:
         label += " (next page)"
     elif opts:

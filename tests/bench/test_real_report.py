@@ -139,3 +139,13 @@ def test_a_write_is_a_change_and_getbyids_is_not():
     assert is_write({"kind": "graph", "method": "PATCH", "path": "/v1.0/groups/g"})
     assert not is_write({"kind": "graph", "method": "POST", "path": "/v1.0/directoryObjects/getByIds"})
     assert not is_write({"kind": "token", "method": "POST", "path": "/t/oauth2/v2.0/token"})
+
+
+def test_request_kinds_fold_ids_and_name_query_options_even_encoded():
+    from bench.run import request_kind
+
+    g = "0b0e0c00-0000-4000-8000-000000000001"
+    assert request_kind({"method": "GET", "path": f"/beta/groups/{g}/members?%24filter=id+eq+%27x%27"}) == \
+        "GET /beta/groups/{id}/members?$filter"
+    assert request_kind({"method": "GET", "path": f"/v1.0/groups/{g}/members?$select=id&$top=999"}) == \
+        "GET /v1.0/groups/{id}/members"
