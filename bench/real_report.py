@@ -137,6 +137,8 @@ def chart(results: dict, path) -> None:
 
     rows = [r for r in results["rows"] if "scenario" in r]
     keys = list(dict.fromkeys(r["scenario"] for r in rows))
+    if not keys:
+        return  # behaviours only: nothing to chart
     fig, axes = plt.subplots(len(keys), 1, figsize=(11, 3.2 * len(keys)), squeeze=False)
     for ax, key in zip(axes[:, 0], keys):
         mine = [r for r in rows if r["scenario"] == key]

@@ -149,3 +149,8 @@ def test_request_kinds_fold_ids_and_name_query_options_even_encoded():
         "GET /beta/groups/{id}/members?$filter"
     assert request_kind({"method": "GET", "path": f"/v1.0/groups/{g}/members?$select=id&$top=999"}) == \
         "GET /v1.0/groups/{id}/members"
+
+
+def test_no_chart_for_behaviours_only(tmp_path):
+    R.chart({"meta": {"versions": {}, "latency_ms": 0}, "rows": [{"behaviour": "x"}]}, tmp_path / "real.png")
+    assert not (tmp_path / "real.png").exists()
