@@ -1,10 +1,10 @@
-"""Benchmark: Graph requests, wall time and provider memory of the membership resources, side by
-side with the terraform-azuread v3 call pattern (bench/baseline.py), against the local emulator
-with injected latency.
+"""Benchmark: Graph requests, wall time and provider memory of the membership resources, at the
+provider level, against the local emulator with injected latency. The comparison with the real
+terraform-provider-azuread and pulumi-azuread, command to end, is bench/real.py.
 
     pip install -e '.[bench]'            # matplotlib is in the `bench` extra
     .venv/bin/python bench/run.py        # full run: N = 100, 1000, 5000; median of 3 runs
-    .venv/bin/python bench/run.py --quick                 # N = 100, 1 run, small baseline samples
+    .venv/bin/python bench/run.py --quick                 # N = 100, 1 run
     .venv/bin/python bench/run.py --sizes 100,1000 --runs 3 --latency-ms 50 --out bench/results
 
 What is measured (each phase in a fresh provider process, `python -m pulumi.dynamic` driven over
@@ -20,7 +20,7 @@ gRPC exactly as the engine drives it, tests/harness/server.py):
 Per phase: Graph requests (the emulator's request log, kind "graph"; token requests apart),
 wall time of the RPCs (provider start-up excluded), peak RSS of the provider process (VmHWM,
 read just before it stops). Also: import time of the package and size of the serialized
-provider. Output: results.json, results.md (with PASS/MISS per target) and results.png.
+provider. Output: results.json and results.md (with PASS/MISS per target).
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 import uuid
+from urllib.parse import unquote
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -43,7 +44,6 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from bench import baseline as B  # noqa: E402
 from bench import report  # noqa: E402
 
 GROUP = "0b0e0c00-0000-4000-8000-000000000001"
@@ -83,9 +83,12 @@ def request_kind(entry: dict) -> str:
     """`GET /v1.0/groups/{id}/members` style label: ids folded, query reduced to its option names."""
     path, _, query = entry.get("path", "").partition("?")
     label = f"{entry.get('method')} {_GUID.sub('{id}', path)}"
-    opts = sorted({kv.split("=", 1)[0] for kv in query.split("&") if kv.startswith("$")} - {"$select", "$top"})
+    keys = {unquote(kv.split("=", 1)[0]) for kv in query.split("&")}  # clients may send %24filter
+    opts = sorted({k for k in keys if k.startswith("$")} - {"$select", "$top"})
     if "$skiptoken" in opts:
         label += " (next page)"
+    elif opts:
+        label += "?" + "&".join(opts)
     if entry.get("batch_items"):
         label += f" [{entry['batch_items']} items]"
     return label
@@ -261,111 +264,6 @@ def median_of(runs: list[dict[str, dict]]) -> dict[str, dict]:
     return out
 
 
-# -- baseline ---------------------------------------------------------------------------------------
-
-def sample_size(n: int, requests_per_item: float, budget: int) -> int:
-    """How many of n items to run for real so a phase stays within about `budget` requests."""
-    return max(1, min(n, int(budget // max(requests_per_item, 1))))
-
-
-def baseline_figures(tally: B.Tally, wall: float, counts_full: dict[str, int], waits_full: int,
-                     measured: int, total: int, concurrent: bool = False) -> dict:
-    """Measured figures when everything ran; otherwise the exact request count of the pattern and
-    a wall time extrapolated from the measured mean time of each kind of request (sequential
-    phases, where later items cost more), or linearly (concurrent reads, all alike)."""
-    extrapolated = measured < total
-    if extrapolated:
-        requests = sum(counts_full.values())
-        if concurrent:
-            wall = wall * total / measured
-        else:
-            wall = sum(c * tally.mean(k) for k, c in counts_full.items())
-        modelled = B.modelled_waits(waits_full)
-    else:
-        requests = tally.requests
-        modelled = tally.modelled_wait_s
-    return {"requests": requests, "wall_s": wall, "modelled_wait_s": modelled, "wall_with_waits_s": wall + modelled,
-            "extrapolated": extrapolated, "measured_items": measured, "items": total,
-            "measured_requests": tally.requests, "by_kind": dict(counts_full if extrapolated else tally.counts)}
-
-
-def baseline_group(emu, n: int, *, budget: int, update: bool, read_workers: int = ENGINE_WORKERS) -> dict[str, dict]:
-    """The azuread_group_member pattern for n members of one group (see bench/baseline.py)."""
-    k = max(1, n // 10)
-    members, extra = user_ids(n), user_ids(k, "extra")
-    out: dict[str, dict] = {}
-
-    def fresh_client(doc):
-        reseed(emu, doc)
-        az = B.AzureadPattern.for_emulator(emu)
-        az.probe_filter(f"/beta/groups/{GROUP}/members", members[0])
-        return az
-
-    # create: adding member i lists i members first, so the sample is the first m adds
-    az = fresh_client(seed_doc(members + extra))
-    full = B.group_create_counts(0, n)
-    m = sample_size(n, sum(full.values()) / n, budget)
-    wall = B.run_pattern(lambda u: az.group_member_create(GROUP, u), members[:m])
-    assert m < n or dict(az.tally.counts) == full, (dict(az.tally.counts), full)
-    out["create"] = baseline_figures(az.tally, wall, full, 0, m, n)
-    out["create"]["filter_form"] = az.filter_supported
-
-    # the other phases start from the group as create leaves it
-    az = fresh_client(seed_doc(members + extra, group_members=members))
-    m = sample_size(n, 1, budget)
-    wall = B.run_pattern(lambda u: az.group_member_read(GROUP, u), members[:m], read_workers)
-    out["refresh"] = baseline_figures(az.tally, wall, B.reads_counts(n), 0, m, n, concurrent=read_workers > 1)
-
-    if update:  # azuread_group_member resources: k new ones created, k destroyed, one at a time
-        az = fresh_client(seed_doc(members + extra, group_members=members))
-        full = {**B.group_create_counts(n, k)}
-        for kind, c in B.group_delete_counts(k).items():
-            full[kind] = full.get(kind, 0) + c
-        per = sum(full.values()) / (2 * k)
-        m = sample_size(k, 2 * per, budget)
-        t0 = time.perf_counter()
-        B.run_pattern(lambda u: az.group_member_create(GROUP, u), extra[:m])
-        B.run_pattern(lambda u: az.group_member_delete(GROUP, u), members[:m])
-        wall = time.perf_counter() - t0
-        out["update"] = baseline_figures(az.tally, wall, full, k, m, k)
-
-    az = fresh_client(seed_doc(members + extra, group_members=members))
-    full = B.group_delete_counts(n)
-    m = sample_size(n, sum(full.values()) / n, budget)
-    wall = B.run_pattern(lambda u: az.group_member_delete(GROUP, u), members[:m])
-    out["destroy"] = baseline_figures(az.tally, wall, full, n, m, n)
-    return out
-
-
-def baseline_unit(emu, n: int, *, budget: int, read_workers: int = ENGINE_WORKERS) -> dict[str, dict]:
-    """The azuread_administrative_unit_member pattern for n members of one unit."""
-    members = user_ids(n)
-    out: dict[str, dict] = {}
-
-    def fresh_client(doc):
-        reseed(emu, doc)
-        az = B.AzureadPattern.for_emulator(emu)
-        az.probe_filter(f"/v1.0/directory/administrativeUnits/{UNIT}/members", members[0])
-        return az
-
-    az = fresh_client(seed_doc(members))
-    full = B.unit_create_counts(n)
-    m = sample_size(n, sum(full.values()) / n, budget)
-    wall = B.run_pattern(lambda u: az.unit_member_create(UNIT, u), members[:m])
-    out["create"] = baseline_figures(az.tally, wall, full, n, m, n)
-    out["create"]["filter_form"] = az.filter_supported
-    az = fresh_client(seed_doc(members, unit_members=members))
-    m = sample_size(n, 1, budget)
-    wall = B.run_pattern(lambda u: az.unit_member_read(UNIT, u), members[:m], read_workers)
-    out["refresh"] = baseline_figures(az.tally, wall, B.reads_counts(n), 0, m, n, concurrent=read_workers > 1)
-    az = fresh_client(seed_doc(members, unit_members=members))
-    full = B.group_delete_counts(n)
-    m = sample_size(n, sum(full.values()) / n, budget)
-    wall = B.run_pattern(lambda u: az.unit_member_delete(UNIT, u), members[:m])
-    out["destroy"] = baseline_figures(az.tally, wall, full, n, m, n)
-    return out
-
-
 # -- package-level figures ----------------------------------------------------------------------------
 
 def import_cost(runs: int = 7) -> dict:
@@ -392,44 +290,38 @@ def provider_sizes(b: Bench) -> dict:
 # -- main ---------------------------------------------------------------------------------------------
 
 def run(sizes: list[int], runs: int, latency_ms: float, out_dir: Path, *, singles: int = 200,
-        budget: int = 1000, import_runs: int = 7, log: Callable[[str], None] = print) -> dict:
+        import_runs: int = 7, log: Callable[[str], None] = print) -> dict:
     from msgraph_membership.emulator.process import start_emulator
 
     started = time.time()
     results: dict = {"meta": {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join([".venv/bin/python", *sys.argv]),
-        "latency_ms": latency_ms, "runs": runs, "sizes": sizes, "singles": singles, "baseline_budget": budget,
+        "latency_ms": latency_ms, "runs": runs, "sizes": sizes, "singles": singles,
         "engine_workers": ENGINE_WORKERS, "python": platform.python_version(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "commit": _git_commit(), "tree": str(ROOT)}, "scenarios": []}
     with start_emulator(latency_ms=latency_ms, env=TREE_ENV) as emu:
         b = Bench(emu)
 
-        def add(scenario: str, n: int, ours: dict, base: dict) -> None:
+        def add(scenario: str, n: int, ours: dict) -> None:
             for phase, fig in ours.items():
-                results["scenarios"].append({"scenario": scenario, "n": n, "phase": phase, "ours": fig,
-                                             "baseline": base.get(phase)})
+                results["scenarios"].append({"scenario": scenario, "n": n, "phase": phase, "ours": fig})
 
         for n in sizes:
             log(f"GroupMembers N={n}: {runs} run(s)")
-            ours = median_of([run_group_members(b, n) for _ in range(runs)])
-            log(f"GroupMembers N={n}: baseline")
-            add("GroupMembers", n, ours, baseline_group(emu, n, budget=budget, update=True))
-        log(f"{singles} GroupMember: {runs} run(s) + baseline")
-        ours = median_of([run_single_members(b, "GroupMember", singles) for _ in range(runs)])
-        add("GroupMember", singles, ours, baseline_group(emu, singles, budget=budget, update=False))
-        log(f"{singles} administrative-unit members: {runs} run(s) + baseline")
-        unit_base = baseline_unit(emu, singles, budget=budget)
-        add("AdministrativeUnitMembers", singles, median_of([run_unit_members(b, singles) for _ in range(runs)]), unit_base)
+            add("GroupMembers", n, median_of([run_group_members(b, n) for _ in range(runs)]))
+        log(f"{singles} GroupMember: {runs} run(s)")
+        add("GroupMember", singles, median_of([run_single_members(b, "GroupMember", singles) for _ in range(runs)]))
+        log(f"{singles} administrative-unit members: {runs} run(s)")
+        add("AdministrativeUnitMembers", singles, median_of([run_unit_members(b, singles) for _ in range(runs)]))
         add("AdministrativeUnitMember", singles,
-            median_of([run_single_members(b, "AdministrativeUnitMember", singles) for _ in range(runs)]), unit_base)
+            median_of([run_single_members(b, "AdministrativeUnitMember", singles) for _ in range(runs)]))
         results["provider_bytes"] = provider_sizes(b)
     results["import"] = import_cost(import_runs)
     results["meta"]["duration_s"] = round(time.time() - started, 1)
-    report.add_ratios(results)
     results["targets"] = report.evaluate_targets(results)
     report.write_all(results, out_dir)
-    log(f"wrote {out_dir}/results.json, results.md, results.png in {results['meta']['duration_s']} s")
+    log(f"wrote {out_dir}/results.json, results.md in {results['meta']['duration_s']} s")
     return results
 
 
@@ -446,19 +338,17 @@ def _git_commit() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="N = 100 only, 1 run, small baseline samples")
+    ap.add_argument("--quick", action="store_true", help="N = 100 only, 1 run")
     ap.add_argument("--sizes", default="100,1000,5000", help="GroupMembers sizes (comma-separated)")
     ap.add_argument("--runs", type=int, default=3, help="runs per scenario; the median is reported")
     ap.add_argument("--singles", type=int, default=200, help="GroupMember / unit member resources")
     ap.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency per Graph request")
-    ap.add_argument("--baseline-budget", type=int, default=1000,
-                    help="requests the baseline may send per phase before it extrapolates")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="output directory")
     a = ap.parse_args(argv)
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
     if a.quick:
-        sizes, a.runs, a.baseline_budget = [100], 1, min(a.baseline_budget, 300)
-    run(sizes, a.runs, a.latency_ms, Path(a.out), singles=a.singles, budget=a.baseline_budget)
+        sizes, a.runs = [100], 1
+    run(sizes, a.runs, a.latency_ms, Path(a.out), singles=a.singles)
     print(Path(a.out, "results.md").read_text())
     return 0  # a MISS is a finding to report, not a failure of the benchmark
 

@@ -1,5 +1,4 @@
-"""CI smoke of the benchmark (bench/run.py): every scenario and the baseline run end to end at a
-small size, the outputs are written and well-formed, and the request counts stay within the
+"""CI smoke of the benchmark (bench/run.py): every scenario runs end to end at a small size, the outputs are written and well-formed, and the request counts stay within the
 targets (bench/README.md, "Targets") scaled down to N = 50. No timing is asserted: the figures are not timed tests.
 """
 from __future__ import annotations
@@ -14,8 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-pytest.importorskip("matplotlib", reason="the benchmark chart needs the `bench` extra")
-
 N = 50
 SINGLES = 20
 
@@ -25,8 +22,7 @@ def results(tmp_path_factory):
     from bench import run
 
     out = tmp_path_factory.mktemp("bench")
-    res = run.run([N], runs=1, latency_ms=0, out_dir=out, singles=SINGLES, budget=200, import_runs=2,
-                  log=lambda _: None)
+    res = run.run([N], runs=1, latency_ms=0, out_dir=out, singles=SINGLES, import_runs=2, log=lambda _: None)
     return res, out
 
 
@@ -43,16 +39,12 @@ def test_outputs_are_written_and_well_formed(results):
         (s, p) for s in ("GroupMember", "AdministrativeUnitMembers", "AdministrativeUnitMember")
         for p in ("create", "refresh", "destroy")}
     for r in doc["scenarios"]:
-        o, b = r["ours"], r["baseline"]
+        o = r["ours"]
         assert o["requests"] >= 1 and o["wall_s"] > 0 and o["peak_rss_mb"] > 10, r
         assert o["token_requests"] >= 1, "each fresh provider signs in once"
-        assert b["requests"] > 0 and b["wall_with_waits_s"] >= b["wall_s"], r
-        assert r["ratio"]["requests"] > 0
     md = (out / "results.md").read_text()
     assert "| scenario | N | phase |" in md and "## Targets" in md
     assert md.count("| GroupMembers | 50 |") == 4
-    png = (out / "results.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
 def test_request_counts_within_the_targets_scaled_to_n50(results):
@@ -64,20 +56,7 @@ def test_request_counts_within_the_targets_scaled_to_n50(results):
     assert row(res, "GroupMembers", "update")["ours"]["requests"] <= 10
     assert row(res, "GroupMembers", "destroy")["ours"]["requests"] <= 10
     assert row(res, "GroupMember", "refresh")["ours"]["requests"] <= 5
-    assert row(res, "GroupMembers", "create")["ratio"]["requests"] >= 15
     assert max(res["provider_bytes"].values()) <= 256
-
-
-def test_baseline_follows_the_azuread_pattern(results):
-    from bench import baseline as B
-
-    res, _ = results
-    create = row(res, "GroupMembers", "create")["baseline"]
-    assert not create["extrapolated"]
-    assert create["requests"] == sum(B.group_create_counts(0, N).values())
-    destroy = row(res, "GroupMember", "destroy")["baseline"]
-    assert destroy["requests"] == sum(B.group_delete_counts(SINGLES).values())
-    assert destroy["modelled_wait_s"] == pytest.approx(20.0 * SINGLES)
 
 
 @pytest.mark.cli

@@ -16,7 +16,7 @@ docs/graph-behaviour.md §3: the path's container (400 invalid id / 404), then 4
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NoReturn
 
 from . import errors, odata, odata_query, query_support as qs, rules
 from .groups import GroupRules
@@ -130,6 +130,13 @@ class Directory(GroupRules, LinkRules, UnitRules):
         if obj.kind == "administrativeUnit" and entity_set != "directoryObjects":
             raise errors.not_found(raw_id)
         return obj
+
+    def manager(self, who: Caller, raw_id: str) -> NoReturn:
+        """``GET /users/{id}/manager`` (https://learn.microsoft.com/graph/api/user-list-manager): the
+        emulator keeps no managers, so it answers as Graph does for a user without one: 404 naming
+        ``manager`` (after the user's own 404)."""
+        self.get_entity(who, "users", raw_id, ("user",))
+        raise errors.not_found("manager")
 
     def related(self, who: Caller, obj: Obj, nav: str) -> list[Obj]:
         """An ``$expand``: at most ``qs.EXPAND_LIMIT`` related objects, by id."""

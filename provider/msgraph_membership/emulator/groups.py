@@ -52,8 +52,10 @@ UPDATABLE = frozenset({"displayName", "description", "mailNickname", "visibility
                        "membershipRule", "membershipRuleProcessingState", "classification", "preferredLanguage",
                        "theme"})
 # uniqueName is set when the group is created and never changes (group upsert:
-# https://learn.microsoft.com/graph/api/group-upsert).
-CREATABLE = UPDATABLE | {"mailEnabled", "isAssignableToRole", "uniqueName"}
+# https://learn.microsoft.com/graph/api/group-upsert); so are the resource options
+# (https://learn.microsoft.com/graph/group-set-options): read-only after creation.
+CREATION_OPTIONS = ("resourceBehaviorOptions", "resourceProvisioningOptions")
+CREATABLE = UPDATABLE | {"mailEnabled", "isAssignableToRole", "uniqueName", *CREATION_OPTIONS}
 BINDS = ("members@odata.bind", "owners@odata.bind")
 # docs/graph-behaviour.md §8: "The service does not currently support writes of mail-enabled groups" for non-Unified kinds.
 MAIL_ENABLED_WRITES = ("The service does not currently support writes of mail-enabled groups. Please ensure that "
@@ -127,6 +129,8 @@ def _check_value(prop: str, value, creating: bool) -> None:
     if prop == "membershipRuleProcessingState" and value not in (None, "On", "Paused"):
         raise _invalid(prop)
     if prop == "uniqueName" and not (isinstance(value, str) and value.strip()):
+        raise _invalid(prop)
+    if prop in CREATION_OPTIONS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise _invalid(prop)
 
 

@@ -135,8 +135,11 @@ class Handlers:
         return Response.graph(200, body)
 
     @staticmethod
-    def _created(call: Call, context: str, location: str, new_id: str, props: dict) -> Response:
+    def _created(call: Call, context: str, location: str, new_id: str, props: dict,
+                 odata_type: str | None = None) -> Response:
         body = {"@odata.context": f"{call.base}/$metadata#{context}/$entity", "id": new_id}
+        if odata_type:  # an entity created in a collection of directory objects names its type
+            body = {"@odata.context": body["@odata.context"], "@odata.type": odata_type, "id": new_id}
         body.update(props)
         return Response.graph(201, body, {"Location": f"{call.base}/{location}/{new_id}"})
 
@@ -200,6 +203,9 @@ class Handlers:
         obj = self.model.get_entity(call.caller, entity_set, id, kinds)
         expand = odata_query.parse_expand(call.request.query.get("$expand"), obj.kind)
         return self._entity(call, entity_set, obj, expand, typed=bool(kinds))
+
+    def get_manager(self, call: Call, id: str) -> NoReturn:
+        self.model.manager(call.caller, id)
 
     def get_by_ids(self, call: Call) -> Response:
         value = [odata.serialize(o) for o in self.model.get_by_ids(call.caller, call.payload)]
@@ -272,7 +278,8 @@ class Handlers:
         raise errors.bad_request(errors.NOT_SUPPORTED_ON_ENTITY_SET, code="BadRequest")
 
     def create_group_in_unit(self, call: Call, rel: str, au: str) -> Response:
-        return self._created(call, "groups", "groups", *self.model.create_group_in_unit(call.caller, au, call.payload))
+        return self._created(call, "groups", "groups", *self.model.create_group_in_unit(call.caller, au, call.payload),
+                             odata_type="#microsoft.graph.group")
 
     # --- memberships (docs/graph-behaviour.md §1.6, §1.9) ----------------------------------------
     add_member_of = _no_content("add_member_of", "id", body=True)

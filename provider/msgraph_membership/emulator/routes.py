@@ -61,6 +61,7 @@ GET     {set}/{id}/transitiveMemberOf/{rest+}           member_of               
 *       {set}/{id}/checkMemberGroups/{rest+}            unknown_segment               at=2
 *       {set}/{id}/checkMemberObjects/{rest+}           unknown_segment               at=2
 *       $batch/{rest+}                                  unknown_segment               at=0
+GET     users/{id}/manager                              get_manager                   # §1.8
 GET     groups                                          list_entities                 # §1.8
 POST    groups                                          create_group
 GET     groups/{id}                                     get_entity
