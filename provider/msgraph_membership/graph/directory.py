@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from . import errors as E
 from .coalesce import Coalescer
-from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
+from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -109,7 +109,7 @@ class Directory:
         except (IndexError, ValueError):
             return None
         roles = claims.get("roles")
-        return set(roles) if isinstance(roles, list) else None
+        return with_implied(roles) if isinstance(roles, list) else None
 
     def write_permission_problem(self, group: GroupInfo) -> str | None:
         """Why our token cannot change this group's members, when the token says so."""
