@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-VERSION = "2.91.0"
-INSTALLED = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pulumi-msgraph-membership" / \
-    f"azure-cli-{VERSION}" / "bin" / "az"
+from harness.azcli import az_binary, person_env
 
 GROUP = "0b000001-0000-4000-8000-000000000002"
 ALICE = "0a000001-0000-4000-8000-000000000001"
@@ -28,14 +25,6 @@ SEED = {
     "groups": [{"id": GROUP, "displayName": "Developers", "mailNickname": "developers",
                 "securityEnabled": True}],
 }
-
-
-def az_binary() -> Path:
-    if not INSTALLED.exists():
-        if not os.environ.get("CI"):
-            pytest.skip(f"the Azure CLI is not installed at {INSTALLED}: bash scripts/azure-cli.sh installs it")
-        subprocess.run(["bash", str(REPO / "scripts" / "azure-cli.sh")], check=True, stdout=subprocess.DEVNULL)
-    return INSTALLED
 
 
 def members_of(emu, group_id: str) -> list[str]:
@@ -111,11 +100,8 @@ def test_az_login_as_a_person_and_a_delegated_token_for_graph(az_emulator, tmp_p
     then ``az account get-access-token``, which azure-identity's AzureCliCredential runs."""
     import jwt
 
-    from msgraph_membership.emulator import azprofile
-
     emu, _ = az_emulator
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))},
-           **azprofile.write_profile(emu.ready, tmp_path / "az")}
+    env = person_env(emu, tmp_path / "az")
     binary = str(az_binary())
 
     def az(*args: str):
