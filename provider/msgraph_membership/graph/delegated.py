@@ -31,23 +31,8 @@ import threading
 
 from . import errors as E
 
-GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
-PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
-GROUPS_ADMIN = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
-USER_ADMIN = "fe930be7-5e62-47db-91af-98c3a49a38b1"
-DIRECTORY_WRITERS = "9360feb5-f418-4baa-8175-e2a00bac4301"
-IDENTITY_GOVERNANCE_ADMIN = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"
-M365_ADMINS = {"29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
-               "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
-               "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
-               "810a2642-a034-447f-a5e8-41beaa378541": "Yammer Administrator"}
-INTUNE_ADMIN = "3a2c62db-5318-420d-8d74-23affee5d9d5"
-ROLE_NAMES = {GLOBAL_ADMIN: "Global Administrator", PRIVILEGED_ROLE_ADMIN: "Privileged Role Administrator",
-              GROUPS_ADMIN: "Groups Administrator", USER_ADMIN: "User Administrator",
-              DIRECTORY_WRITERS: "Directory Writers", IDENTITY_GOVERNANCE_ADMIN: "Identity Governance Administrator",
-              INTUNE_ADMIN: "Intune Administrator", **M365_ADMINS}
-_ANY_GROUP = (GROUPS_ADMIN, DIRECTORY_WRITERS, USER_ADMIN, IDENTITY_GOVERNANCE_ADMIN, GLOBAL_ADMIN)
-TENANT = "/"
+from ..entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, TENANT, UNIT_MEMBERS, group_member_roles
+from ..entra_roles import unit_scope as _scope
 
 
 def token_claims(token: str) -> dict:
@@ -57,10 +42,6 @@ def token_claims(token: str) -> dict:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
         return {}
-
-
-def _scope(unit_id: str) -> str:
-    return f"/administrativeUnits/{unit_id}"
 
 
 def _names(role_ids) -> str:
@@ -149,9 +130,8 @@ class SignedIn:
         held = self.assignments(oid)
         if held is None or units is None:
             return None
-        wanted = ((PRIVILEGED_ROLE_ADMIN, GLOBAL_ADMIN) if group.is_assignable_to_role else
-                  _ANY_GROUP + (tuple(M365_ADMINS) if group.is_unified else
-                                (INTUNE_ADMIN,) if group.security_enabled else ()))
+        wanted = group_member_roles(role_assignable=group.is_assignable_to_role, unified=group.is_unified,
+                                    security=group.security_enabled)
         if restricted:
             scopes = {_scope(u["id"]) for u in restricted}
             if any(a["roleDefinitionId"] in wanted and a["directoryScopeId"] in scopes for a in held):
@@ -180,28 +160,24 @@ class SignedIn:
         return (f"{name} (signed in) cannot change the members of {group.label}: not an owner of this group and "
                 f"holds {self._roles_text(held)}, none of which covers it{where}; what would do: {need}")
 
-    def unit_members_problem(self, unit_id: str) -> str | None:
+    def _unit_problem(self, roles, scopes, doing: str, need: str) -> str | None:
+        """Why the person cannot do `doing`, lacking every role of `roles` at `scopes`; None for an app."""
         who = self.person()
         if who is None:
             return None
         held = self.assignments(who[0])
-        if held is None or any(a["roleDefinitionId"] in (PRIVILEGED_ROLE_ADMIN, GLOBAL_ADMIN)
-                               and a["directoryScopeId"] == TENANT for a in held):
+        if held is None or any(a["roleDefinitionId"] in roles and a["directoryScopeId"] in scopes for a in held):
             return None
-        return (f"{who[1]} (signed in) cannot change the members of administrative unit {unit_id}: holds "
-                f"{self._roles_text(held)}; what would do: Privileged Role Administrator")
+        return f"{who[1]} (signed in) cannot {doing}: holds {self._roles_text(held)}; what would do: {need}"
+
+    def unit_members_problem(self, unit_id: str) -> str | None:
+        return self._unit_problem(UNIT_MEMBERS, (TENANT,), f"change the members of administrative unit {unit_id}",
+                                  "Privileged Role Administrator")
 
     def group_in_unit_problem(self, unit_id: str) -> str | None:
-        who = self.person()
-        if who is None:
-            return None
-        held = self.assignments(who[0])
-        if held is None or any(a["roleDefinitionId"] in (GROUPS_ADMIN, USER_ADMIN, GLOBAL_ADMIN)
-                               and a["directoryScopeId"] in (TENANT, _scope(unit_id)) for a in held):
-            return None
-        return (f"{who[1]} (signed in) cannot create a group in administrative unit {unit_id}: holds "
-                f"{self._roles_text(held)}; what would do: Groups Administrator or User Administrator at "
-                f"{_scope(unit_id)} (or tenant-wide)")
+        return self._unit_problem(GROUP_IN_UNIT, (TENANT, _scope(unit_id)),
+                                  f"create a group in administrative unit {unit_id}",
+                                  f"Groups Administrator or User Administrator at {_scope(unit_id)} (or tenant-wide)")
 
 
 _signed_in_lock = threading.Lock()
