@@ -73,6 +73,8 @@ REFUSED = [
                                         "which does not hold this group"]),
     ("app", group_member(IN_VAULT, BOB), ["restricted-management administrative unit", VAULT,
                                           "application permissions do not count"]),
+    ("dave", unit_member(AU, CAROL), ["dave@contoso.test", f"administrative unit {AU}",
+                                      "Groups Administrator", "what would do: Privileged Role Administrator"]),
 ]
 
 
@@ -114,14 +116,24 @@ def test_a_persona_with_the_documented_minimum_runs_up_refresh_destroy(emu, pers
     for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "AZURE_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)
     stack = persona_stack(emu, persona, program, tmp_path)
+    emu.clear_requests()
     assert stack.up().ops() == {"m": "create"}
     assert membership in memberships(emu)
+    # What the preview checks cost: the person's roles read once; the group's units (people and apps)
+    # and owners (people, when no role covers the group) once each.
+    paths = [e["path"].split("?")[0] for e in emu.requests() if e["method"] == "GET"]
+    person = not persona.startswith("app")
+    assert paths.count("/v1.0/roleManagement/directory/roleAssignments") == (1 if person else 0)
+    if membership[0] == "groups":
+        assert paths.count(f"/v1.0/groups/{membership[1]}/memberOf") == 1
+        assert paths.count(f"/v1.0/groups/{membership[1]}/owners") == (1 if persona == "alice" else 0)
     assert stack.refresh().ops() == {"m": "same"}
     assert stack.destroy().ops() == {"m": "delete"}
     assert membership not in memberships(emu)
 
 
-@pytest.mark.parametrize("persona, program, words", REFUSED, ids=["no-role", "unit-admin-outside", "app-restricted"])
+@pytest.mark.parametrize("persona, program, words", REFUSED, ids=["no-role", "unit-admin-outside", "app-restricted",
+                                                                    "groups-admin-on-unit-members"])
 def test_what_the_directory_makes_predictable_fails_at_preview(emu, persona, program, words, tmp_path, monkeypatch):
     for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "AZURE_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)
