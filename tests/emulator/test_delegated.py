@@ -124,3 +124,18 @@ def test_a_group_created_in_a_unit_needs_an_admin_at_its_scope(people):
             "securityEnabled": True, "mailEnabled": False}
     assert people("erin").post(f"directory/administrativeUnits/{AU}/members", body).status_code == 201
     assert people("alice").post(f"directory/administrativeUnits/{AU}/members", body).status_code == 403
+
+
+@pytest.mark.parametrize("assignment, named", [
+    ({"principalId": gid(998), "roleDefinitionId": GROUPS_ADMIN}, "principalId"),
+    ({"principalId": DAVE, "roleDefinitionId": GROUPS_ADMIN, "directoryScopeId": f"/administrativeUnits/{gid(997)}"},
+     "directoryScopeId"),
+    ({"principalId": DAVE, "roleDefinitionId": GROUPS_ADMIN, "directoryScopeId": "/groups"}, "directoryScopeId"),
+])
+def test_a_role_assignment_to_nothing_is_refused_whole(people, emu, assignment, named):
+    from .test_admin_validation import admin
+
+    r = admin(emu, "POST", "seed", {"roleAssignments": [assignment]})
+    assert r.status_code == 400 and named in r.text, r.text
+    assert Graph(emu).get(f"roleManagement/directory/roleAssignments?$filter=principalId eq '{DAVE}'").json()[
+        "value"][0]["directoryScopeId"] == "/"

@@ -122,6 +122,8 @@ def test_a_persona_with_the_documented_minimum_runs_up_refresh_destroy(emu, pers
     # What the preview checks cost: the person's roles read once; the group's units (people and apps)
     # and owners (people, when no role covers the group) once each.
     paths = [e["path"].split("?")[0] for e in emu.requests() if e["method"] == "GET"]
+    if persona.startswith("app:"):  # Directory.ReadWrite.All reads what Directory.Read.All reads
+        assert [e["status"] for e in emu.requests() if e["path"] == "/v1.0/directoryObjects/getByIds"] == [200]
     person = not persona.startswith("app")
     assert paths.count("/v1.0/roleManagement/directory/roleAssignments") == (1 if person else 0)
     if membership[0] == "groups":

@@ -1,7 +1,7 @@
 """Microsoft Entra roles in the emulator's directory, and how Graph judges a write by a person.
 
 Owns: the seeded role assignments, kept in the store's metadata as Graph's ``{id, principalId,
-roleDefinitionId, directoryScopeId}`` (the built-in roles, by template id: ../entra_roles.py), and the
+roleDefinitionId, directoryScopeId}`` (the built-in roles by template id are below), and the
 rule a delegated caller's write must pass on top of the scope in its token: the signed-in user
 needs a role, an ownership or a unit-scoped role that covers the write.
 
@@ -26,8 +26,27 @@ from __future__ import annotations
 import re
 import uuid
 
-from ..entra_roles import GROUP_IN_UNIT, TENANT, UNIT_MEMBERS, group_member_roles as _member_roles, unit_scope
 from . import errors, rules
+
+# The built-in roles by template id (the emulator's own copy: it is an oracle independent of the
+# provider, tests/emulator/test_process.py).
+GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
+PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+GROUPS_ADMIN = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
+USER_ADMIN = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+DIRECTORY_WRITERS = "9360feb5-f418-4baa-8175-e2a00bac4301"
+IDENTITY_GOVERNANCE_ADMIN = "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"
+INTUNE_ADMIN = "3a2c62db-5318-420d-8d74-23affee5d9d5"
+EXCHANGE_SHAREPOINT_TEAMS_YAMMER = frozenset({"29232cdf-9323-42fd-ade2-1d097af3e4de", "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+                                              "69091246-20e8-4a56-aa4d-066075b2a7a8", "810a2642-a034-447f-a5e8-41beaa378541"})
+GROUP_MEMBERS_ANY = frozenset({GLOBAL_ADMIN, DIRECTORY_WRITERS, GROUPS_ADMIN, IDENTITY_GOVERNANCE_ADMIN, USER_ADMIN})
+UNIT_MEMBERS = frozenset({GLOBAL_ADMIN, PRIVILEGED_ROLE_ADMIN})
+GROUP_IN_UNIT = frozenset({GLOBAL_ADMIN, GROUPS_ADMIN, USER_ADMIN})
+TENANT = "/"
+
+
+def unit_scope(unit_id: str) -> str:
+    return f"/administrativeUnits/{unit_id}"
 
 META = "role_assignments"
 # rbacapplication-list-roleassignments filters by principalId (and by roleDefinitionId); one clause.
@@ -52,10 +71,12 @@ def add_assignments(store, entries: list[dict]) -> list[str]:
     return ids
 
 
-def group_member_roles(group: dict) -> tuple[str, ...]:
+def group_member_roles(group: dict) -> frozenset:
     """The roles that change this group's members (group-post-members)."""
-    return _member_roles(role_assignable=bool(group.get("isAssignableToRole")), unified=rules.is_unified(group),
-                         security=bool(group.get("securityEnabled")))
+    if group.get("isAssignableToRole"):
+        return UNIT_MEMBERS  # Privileged Role Administrator (or Global Administrator), as for units
+    return GROUP_MEMBERS_ANY | (EXCHANGE_SHAREPOINT_TEAMS_YAMMER if rules.is_unified(group) else
+                                frozenset({INTUNE_ADMIN}) if group.get("securityEnabled") else frozenset())
 
 
 class RoleRules:

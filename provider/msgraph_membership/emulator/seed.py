@@ -220,6 +220,11 @@ def apply(store, doc: dict) -> dict:
                     container.kind, container.props, rel, member.kind, member.props):
                 raise SeedError(f"{container.kind} {container_id} cannot hold {member.kind} {member_id} as {rel}")
             store.add_link(container_id, rel, member_id)
+        for assignment in doc.get("roleAssignments") or []:
+            scope = assignment.get("directoryScopeId") or "/"
+            for what, obj_id in (("principalId", assignment["principalId"]), ("directoryScopeId", scope[21:])):
+                if obj_id and store.get_object(obj_id.lower()) is None:
+                    raise SeedError(f"roleAssignments: {what} {obj_id} is not in the directory")
         if doc.get("roleAssignments"):
             summary["roleAssignments"] = roles.add_assignments(store, doc["roleAssignments"])
     return summary

@@ -31,8 +31,8 @@ import threading
 
 from . import errors as E
 
-from ..entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, TENANT, UNIT_MEMBERS, group_member_roles
-from ..entra_roles import unit_scope as _scope
+from .entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, TENANT, UNIT_MEMBERS, group_member_roles
+from .entra_roles import unit_scope as _scope
 
 
 def token_claims(token: str) -> dict:

@@ -1,6 +1,7 @@
 """The built-in Microsoft Entra roles that decide what a signed-in person may change, by their
 template ids (what ``unifiedRoleAssignment.roleDefinitionId`` names), and their display names.
-Shared by the emulator (emulator/roles.py) and the provider's preview checks (graph/delegated.py).
+Read by the provider's preview checks (delegated.py); the emulator keeps its own copy
+(emulator/roles.py), as an oracle independent of the provider.
 Source: https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference
 """
 
