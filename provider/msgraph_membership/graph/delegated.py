@@ -44,6 +44,23 @@ def token_claims(token: str) -> dict:
         return {}
 
 
+def add_person_note(err: E.GraphError, token: str) -> E.GraphError:
+    """A 403 to a person signed in names them and their tenant-wide roles (the token's ``wids``),
+    and says what Graph judged: their roles, ownership and unit-scoped roles, not app permissions.
+    Once, in place; returns `err`."""
+    claims = token_claims(token)
+    if not isinstance(err, E.Forbidden) or getattr(err, "person_note", None) is not None or (
+            claims.get("idtyp") != "user" and "scp" not in claims):
+        return err
+    name = claims.get("upn") or claims.get("unique_name") or claims.get("oid", "a person")
+    roles = [ROLE_NAMES.get(r, r) for r in claims.get("wids") or ()]
+    err.person_note = (f"signed in as {name} (a person, holding {', '.join(roles) or 'no tenant-wide Entra role'}): "
+                       "Graph judged the write on their Entra roles, group ownership and unit-scoped roles, not on "
+                       "application permissions; what each resource needs: docs/permissions.md, section 2a")
+    err.args = (f"{err.args[0]}\n{err.person_note}" if err.args else err.person_note, *err.args[1:])
+    return err
+
+
 def _names(role_ids) -> str:
     return " or ".join(ROLE_NAMES[r] for r in role_ids)
 
