@@ -146,3 +146,36 @@ def test_what_the_directory_makes_predictable_fails_at_preview(emu, persona, pro
     text = failed.value.summary.stderr + failed.value.summary.stdout + "\n".join(failed.value.summary.diagnostics)
     assert all(w in text for w in words), text[-3000:]
     assert memberships(emu) == before
+
+
+def unit_group(unit_id: str):
+    def program():
+        from msgraph_membership import AdministrativeUnitGroup
+
+        AdministrativeUnitGroup("g", administrative_unit_id=unit_id, display_name="Paris helpdesk",
+                                mail_nickname="paris-helpdesk")
+    return program
+
+
+def unit_groups(emu, unit_id: str) -> list[str]:
+    names = {g["id"]: g.get("displayName") for g in emu.directory().get("groups", [])}
+    unit = next(u for u in emu.directory()["administrativeUnits"] if u["id"] == unit_id)
+    return [names[m] for m in unit.get("members", []) if m in names]
+
+
+def test_a_unit_scoped_groups_administrator_creates_a_group_in_the_unit_and_nobody_else_may(emu, tmp_path,
+                                                                                            monkeypatch):
+    for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "AZURE_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    noel = persona_stack(emu, "noel", unit_group(AU), tmp_path / "noel")
+    with pytest.raises(StackError) as failed:
+        noel.preview()
+    text = failed.value.summary.stderr + "\n".join(failed.value.summary.diagnostics)
+    assert "noel@contoso.test (signed in) cannot create a group in administrative unit" in text, text[-3000:]
+    assert f"Groups Administrator or User Administrator at /administrativeUnits/{AU}" in text
+    erin = persona_stack(emu, "erin", unit_group(AU), tmp_path / "erin")
+    assert erin.up().ops() == {"g": "create"}
+    assert "Paris helpdesk" in unit_groups(emu, AU)
+    assert erin.refresh().ops() == {"g": "same"}
+    assert erin.destroy().ops() == {"g": "delete"}
+    assert "Paris helpdesk" not in unit_groups(emu, AU)
