@@ -30,6 +30,7 @@ import json
 import threading
 
 from . import errors as E
+from .errors import docs_link
 
 from .entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, TENANT, UNIT_MEMBERS, group_member_roles
 from .entra_roles import unit_scope as _scope
@@ -56,7 +57,9 @@ def add_person_note(err: E.GraphError, token: str) -> E.GraphError:
     roles = [ROLE_NAMES.get(r, r) for r in claims.get("wids") or ()]
     err.person_note = (f"signed in as {name} (a person, holding {', '.join(roles) or 'no tenant-wide Entra role'}): "
                        "Graph judged the write on their Entra roles, group ownership and unit-scoped roles, not on "
-                       "application permissions; what each resource needs: docs/permissions.md, section 2a")
+                       "application permissions: an owner of the group, or a role that covers it (e.g. Groups "
+                       "Administrator) at the tenant or at an administrative unit that holds it; Privileged Role "
+                       "Administrator for unit members" + docs_link("permissions.md"))
     err.args = (f"{err.args[0]}\n{err.person_note}" if err.args else err.person_note, *err.args[1:])
     return err
 
