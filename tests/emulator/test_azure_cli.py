@@ -11,29 +11,20 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-VERSION = "2.91.0"
-INSTALLED = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pulumi-msgraph-membership" / \
-    f"azure-cli-{VERSION}" / "bin" / "az"
+from harness.azcli import az_binary, person_env
 
 GROUP = "0b000001-0000-4000-8000-000000000002"
 ALICE = "0a000001-0000-4000-8000-000000000001"
 SP = "0a000003-0000-4000-8000-000000000001"
+PASSWORD = "alice-Pa55"
 SEED = {
-    "users": [{"id": ALICE, "displayName": "Alice", "userPrincipalName": "alice@contoso.test"}],
+    "users": [{"id": ALICE, "displayName": "Alice", "userPrincipalName": "alice@contoso.test",
+               "password": PASSWORD}],
     "servicePrincipals": [{"id": SP, "displayName": "build-pipeline",
                            "appId": "5b6c7d8e-0000-4000-8000-0000000000b1"}],
     "groups": [{"id": GROUP, "displayName": "Developers", "mailNickname": "developers",
                 "securityEnabled": True}],
 }
-
-
-def az_binary() -> Path:
-    if not INSTALLED.exists():
-        if not os.environ.get("CI"):
-            pytest.skip(f"the Azure CLI is not installed at {INSTALLED}: bash scripts/azure-cli.sh installs it")
-        subprocess.run(["bash", str(REPO / "scripts" / "azure-cli.sh")], check=True, stdout=subprocess.DEVNULL)
-    return INSTALLED
 
 
 def members_of(emu, group_id: str) -> list[str]:
@@ -102,3 +93,28 @@ def test_az_ad_user_and_sp_show(az_emulator):
     assert by_app["id"] == SP
     _, missing = az("ad", "user", "show", "--id", "nobody@contoso.test", check=False)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
+
+
+def test_az_login_as_a_person_and_a_delegated_token_for_graph(az_emulator, tmp_path):
+    """``az login -u -p`` (the password grant from the Azure CLI's client) in a profile of its own,
+    then ``az account get-access-token``, which azure-identity's AzureCliCredential runs."""
+    import jwt
+
+    emu, _ = az_emulator
+    env = person_env(emu, tmp_path / "az")
+    binary = str(az_binary())
+
+    def az(*args: str):
+        return subprocess.run([binary, *args, "-o", "json"], env=env, capture_output=True, text=True, timeout=180)
+
+    wrong = az("login", "-u", "alice@contoso.test", "-p", "nope", "--allow-no-subscriptions")
+    assert wrong.returncode != 0 and "AADSTS50126" in wrong.stderr
+    signed_in = az("login", "-u", "alice@contoso.test", "-p", PASSWORD, "--allow-no-subscriptions")
+    assert signed_in.returncode == 0, signed_in.stderr
+    assert [(a["user"]["name"], a["user"]["type"]) for a in json.loads(signed_in.stdout)] == \
+        [("alice@contoso.test", "user")]
+    token = az("account", "get-access-token", "--resource", emu.ready["base_url"] + "/")
+    assert token.returncode == 0, token.stderr
+    claims = jwt.decode(json.loads(token.stdout)["accessToken"], options={"verify_signature": False})
+    assert (claims["idtyp"], claims["oid"], claims["appid"]) == ("user", ALICE, "04b07795-8ddb-461a-bbee-02f9e1bf7b46")
+

@@ -145,6 +145,9 @@ def test_az_writes_an_azure_cli_profile_for_the_running_emulator(cache, tmp_path
         assert open(env["MSGRAPH_CA_BUNDLE"]).read().strip() in bundle and bundle.count("BEGIN CERTIFICATE") > 10
         assert env["ARM_CLIENT_SECRET"] not in out.stdout + out.stderr  # the login line names the variable
         assert '"$ARM_CLIENT_SECRET"' in out.stderr
+        # MSAL's user-realm discovery skipped for the emulator's host (az login -u -p)
+        assert 'add("127.0.0.1")' in open(os.path.join(exports["PYTHONPATH"], "sitecustomize.py")).read()
+        assert "az login -u USER -p PASSWORD" in out.stderr
     finally:
         cli("stop", "--port", str(port), env=cache)
 

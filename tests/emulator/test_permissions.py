@@ -120,6 +120,8 @@ ROWS = [
      {"description": "x"}, 204, None),
     ("administrativeUnit.delete", {"AdministrativeUnit.ReadWrite.All"}, "DELETE",
      f"directory/administrativeUnits/{AU}", None, 204, None),
+    ("roleAssignment.list", {"RoleManagement.Read.Directory"}, "GET",
+     f"roleManagement/directory/roleAssignments?$filter=principalId eq '{BOB}'", None, 200, None),
 ]
 
 

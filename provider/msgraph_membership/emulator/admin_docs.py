@@ -55,8 +55,9 @@ class _Open(BaseModel):
         return self
 
 
+# ``password``: the user signs in with it (the resource-owner password grant); never shown by Graph.
 _User = create_model("_User", __base__=_Open, userPrincipalName=(Optional[Name], None),
-                     accountEnabled=(Optional[bool], None))
+                     accountEnabled=(Optional[bool], None), password=(Optional[Text], None))
 _Device = create_model("_Device", __base__=_Open, accountEnabled=(Optional[bool], None), deviceId=(Optional[Name], None))
 _ServicePrincipal = create_model("_ServicePrincipal", __base__=_Open, accountEnabled=(Optional[bool], None),
                                  appId=(Optional[Name], None))
@@ -87,6 +88,16 @@ class _Unit(_Open):
     isMemberManagementRestricted: Optional[bool] = None
     visibility: Optional[Literal["Public", "HiddenMembership"]] = None
     members: list[Guid] = []
+
+
+class _RoleAssignment(_Strict):
+    """Graph's unifiedRoleAssignment: a built-in role (its template id) at the tenant (``/``) or a unit's scope."""
+
+    id: Optional[Name] = None
+    principalId: Guid
+    roleDefinitionId: Guid
+    directoryScopeId: Annotated[str, StringConstraints(
+        pattern=r"^/(administrativeUnits/" + rules.GUID_RE.pattern.strip("^$") + ")?$")] = "/"
 
 
 class _FederatedCredential(_Strict):
@@ -134,6 +145,7 @@ class SeedDoc(_Strict):
     orgContacts: list[_Open] = []
     contacts: list[_Open] = []
     administrativeUnits: list[_Unit] = []
+    roleAssignments: list[_RoleAssignment] = []
 
     @field_validator("domain")
     @classmethod

@@ -7,16 +7,36 @@ and Graph are the emulator (what ``az cloud register`` writes), and ``config`` m
 cloud, with instance discovery off (the emulator is no public authority) and no telemetry. The Azure
 CLI's HTTP clients trust ``REQUESTS_CA_BUNDLE``: a bundle of certifi's public roots plus the
 emulator's test CA, so other HTTPS from that shell still works.
+
+A person signs in with ``az login -u USER -p PASSWORD --allow-no-subscriptions``. Before the
+password grant MSAL asks the authority's host which kind of realm the user is in
+(``/common/userrealm/{user}``), at port 443 whatever the authority's port (msal
+``Authority.user_realm_discovery`` builds the URL from the host name alone), where no emulator
+listens. The profile therefore puts a ``sitecustomize.py`` on ``PYTHONPATH`` that tells MSAL this
+host has no realm discovery, the answer MSAL itself records after a 404: every emulator user is a
+managed (not federated) user, so the password grant follows at once.
 """
 
 from __future__ import annotations
 
 import configparser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 CLOUD = "MsgraphEmulator"
 # The resource whose tokens ARM takes; the Azure CLI asks for it at `az login`.
 ARM_RESOURCE_ID = "https://management.core.windows.net/"
+
+
+_SITECUSTOMIZE = '''"""Written by msgraph-emulator az: MSAL skips user-realm discovery for the emulator's host
+(see msgraph_membership/emulator/azprofile.py)."""
+try:
+    from msal.authority import Authority
+
+    Authority._domains_without_user_realm_discovery.add("{host}")
+except Exception:  # noqa: BLE001 - a Python without MSAL is not signing in
+    pass
+'''
 
 
 def default_dir(port: int) -> Path:
@@ -50,9 +70,12 @@ def write_profile(ready: dict, directory: Path) -> dict[str, str]:
     }})
     _write_ini(directory / "config", {"cloud": {"name": CLOUD},
                                       "core": {"instance_discovery": "false", "collect_telemetry": "false"}})
+    site = directory / "python"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_SITECUSTOMIZE.format(host=urlsplit(base).hostname))
     bundle = directory / "ca-bundle.pem"
     bundle.write_text(Path(certifi.where()).read_text() + "\n" + Path(ready["ca_bundle"]).read_text())
-    return {"AZURE_CONFIG_DIR": str(directory), "REQUESTS_CA_BUNDLE": str(bundle)}
+    return {"AZURE_CONFIG_DIR": str(directory), "REQUESTS_CA_BUNDLE": str(bundle), "PYTHONPATH": str(site)}
 
 
 def login_command() -> str:

@@ -221,7 +221,8 @@ def az(args) -> int:
     directory = azprofile.default_dir(args.port) if args.dir is None else Path(args.dir).resolve()
     sys.stdout.write(env_mod.render(azprofile.write_profile(ready, directory), args.format))
     print(f"msgraph-emulator: an Azure CLI profile for {ready['base_url']} is in {directory}; with the "
-          f"variables of msgraph-emulator env, sign in as the emulator's app: {azprofile.login_command()}",
+          f"variables of msgraph-emulator env, sign in as the emulator's app: {azprofile.login_command()}; "
+          "or as a seeded user with a password: az login -u USER -p PASSWORD --allow-no-subscriptions",
           file=sys.stderr)
     return 0
 

@@ -8,6 +8,7 @@ Endpoints (``{tenant}`` is the tenant id or its domain):
       a certificate registered in ``apps[].certificates``, matched by ``x5t``/``x5t#S256``);
   (c) a federated ``client_assertion`` matching one of ``apps[].federated_credentials``
       (issuer, subject, audiences), signed by the emulator's issuer key.
+- ``grant_type=password`` and ``refresh_token``: a person signing in (usersignin.py).
 - The emulator's own OIDC issuer, for federated sign-in tests:
   ``GET /_emulator/oidc/.well-known/openid-configuration``, ``GET /_emulator/oidc/keys``,
   ``POST /_emulator/oidc/token`` ``{"subject", "audience", "lifetime_s"?}`` -> ``{"token", "value"}``.
@@ -36,7 +37,7 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from . import tokens as tokens_mod
+from . import tokens as tokens_mod, usersignin
 from .wire import Request, Response
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -150,6 +151,8 @@ class Identity:
         if not grant:
             return _aad_error(400, "invalid_request", 900144,
                               "The request body must contain the following parameter: 'grant_type'.", req)
+        if grant in ("password", "refresh_token"):
+            return usersignin.UserSignIn(self).token(req, form, _aad_error)
         if grant != "client_credentials":
             return _aad_error(400, "unsupported_grant_type", 70003,
                               "The app requested an unsupported grant type.", req)

@@ -69,10 +69,12 @@ class LinkRules:
         container = self.load(who, raw_id, (container_kind,), write=True)
         if container.kind == "administrativeUnit":
             rules.require(who.roles, "administrativeUnit.members.remove" if remove else "administrativeUnit.members.add")
+            self.judge_unit_members(who, container)
             return container
         rules.require(who.roles, f"group.{rel}.{'remove' if remove else 'add'}")
         if rel == "members":
             rules.check_member_writable(container.props, who.roles)
+            self.judge_group_members(who, container)
         elif rules.is_read_only(container.props) or (
                 container.props.get("isAssignableToRole") and rules.ROLE_MANAGEMENT not in who.roles):
             raise errors.denied()
@@ -136,6 +138,7 @@ class LinkRules:
         if target.kind != "group":
             raise errors.not_found(target_id)
         rules.check_member_writable(target.props, who.roles)
+        self.judge_group_members(who, target)
         rules.check_member_type("group", target.id, target.props, "members", "group", member.id, member.props)
         if not self.store.add_link(target.id, "members", member.id, who.now):
             raise errors.bad_request(errors.ALREADY_EXISTS.format(prop="members"))

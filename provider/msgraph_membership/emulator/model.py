@@ -25,8 +25,22 @@ class Caller:
     now: float = field(default_factory=time.time)
 
     @property
+    def delegated(self) -> bool:
+        """A person signed in (a token with ``scp``), not an application."""
+        return self.claims.get("idtyp") == "user" or "scp" in self.claims
+
+    @property
+    def oid(self) -> str:
+        return str(self.claims.get("oid") or "").lower()
+
+    @property
     def roles(self) -> set:
-        return set(self.claims.get("roles") or [])
+        """The permissions the token carries: an app's ``roles``, a person's ``scp`` scopes."""
+        if not self.delegated:
+            return set(self.claims.get("roles") or [])
+        from .rules import delegated_scopes
+
+        return delegated_scopes(str(self.claims.get("scp") or "").split())
 
     @property
     def read_at(self) -> float:

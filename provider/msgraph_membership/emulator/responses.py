@@ -313,6 +313,11 @@ class Handlers:
         listing, expand = self.model.list_units(call.caller, call.query)
         return self._page(call, listing, "directory/administrativeUnits", limited=False, expand=expand)
 
+    def list_role_assignments(self, call: Call) -> Response:
+        value = self.model.list_role_assignments(call.caller, call.request.query)
+        return Response.json(200, {"@odata.context": f"{call.base}/$metadata#roleManagement/directory/roleAssignments",
+                                   "value": value})
+
     def get_unit(self, call: Call, au: str) -> Response:
         unit = self.model.get_unit(call.caller, au)
         expand = odata_query.parse_expand(call.request.query.get("$expand"), "administrativeUnit")

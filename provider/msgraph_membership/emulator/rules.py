@@ -109,6 +109,9 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     "administrativeUnit.update": _any("AdministrativeUnit.ReadWrite.All"),
     "administrativeUnit.delete": _any("AdministrativeUnit.ReadWrite.All"),
     "group.upsert": _any("Group.ReadWrite.All", "Directory.ReadWrite.All"),
+    # Entra role assignments (read by the provider to explain what a signed-in person lacks)
+    "roleAssignment.list": _any("RoleManagement.Read.Directory", "Directory.Read.All", "Directory.ReadWrite.All",
+                                "RoleManagement.ReadWrite.Directory", "RoleManagement.Read.All"),
 }
 
 # The Learn page each row comes from (its name after ``_LEARN``), as docs/permissions.md shows.
@@ -137,6 +140,7 @@ _PAGES: dict[str, str] = {
     "administrativeUnit.create": "directory-post-administrativeunits",
     "administrativeUnit.update": "administrativeunit-update",
     "administrativeUnit.delete": "administrativeunit-delete", "group.upsert": "group-upsert",
+    "roleAssignment.list": "rbacapplication-list-roleassignments",
 }
 SOURCES: dict[str, str] = {operation: _LEARN + page for operation, page in _PAGES.items()}
 
@@ -147,6 +151,8 @@ SOURCES.update({f"{kind}.{check}": _LEARN + "directoryobject-" + check.lower()
 SOURCES.update({"user.transitiveMemberOf": _LEARN + "user-list-transitivememberof",
                 "group.owners.add": _LEARN + "group-post-owners", "group.owners.remove": _LEARN + "group-delete-owners"})
 
+ROLE_MANAGEMENT = "RoleManagement.ReadWrite.Directory"
+
 # What a permission grants beyond its own name, from its description in the permissions reference
 # (https://learn.microsoft.com/graph/permissions-reference): each ReadWrite permission reads what
 # its Read counterpart reads ("Allows the app to read and write ..."), so
@@ -156,11 +162,25 @@ IMPLIED: dict[str, frozenset] = {
     name: frozenset({name.replace(".ReadWrite.", ".Read.")})
     for alts in PERMISSIONS.values() for alt in alts for name in alt if ".ReadWrite." in name}
 
+# Directory.AccessAsUser.All, a delegated permission only, "allows the app to have the same access to
+# information in the directory as the signed-in user" (permissions-reference): every row above, the
+# user's roles deciding. The role-management scope is the exception group-post-members names: a
+# role-assignable group needs RoleManagement.ReadWrite.Directory in the token itself.
+ACCESS_AS_USER = "Directory.AccessAsUser.All"
+
+
+def delegated_scopes(scopes) -> set:
+    """What a person's token may call: its scopes, and with ``Directory.AccessAsUser.All`` every row."""
+    held = set(scopes)
+    if ACCESS_AS_USER in held:
+        held |= {name for alts in PERMISSIONS.values() for alt in alts for name in alt} - {ROLE_MANAGEMENT}
+    return held
+
+
 # Adding a member of these types to a group also needs the type's own permission (group-post-members,
 # the per-resource table). Users and groups need nothing more.
 MEMBER_TYPE_PERMISSION = {"device": "Device.ReadWrite.All", "servicePrincipal": "Application.ReadWrite.All",
                           "orgContact": "OrgContact.Read.All"}
-ROLE_MANAGEMENT = "RoleManagement.ReadWrite.Directory"
 
 # Reading one object of a type (which also decides "limited information" in listings).
 READ_OPERATION = {"user": "user.get", "group": "group.get", "device": "device.get",

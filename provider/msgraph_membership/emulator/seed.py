@@ -26,7 +26,11 @@ A seed is the format README.md describes ("Running it in the foreground") plus t
     devices: [...]
     servicePrincipals: [...]
     orgContacts: [...]                  # ("contacts" accepted too)
-    administrativeUnits: [{id: ..., displayName: Paris, members: [ids]}]
+    administrativeUnits: [{id: ..., displayName: Paris, members: [ids], isMemberManagementRestricted: false}]
+    roleAssignments:                    # Entra roles (roles.py): a built-in role's template id at "/" or a unit
+      - {principalId: ..., roleDefinitionId: fdd7a751-b60b-444a-984c-02652fe8fa1c,
+         directoryScopeId: /administrativeUnits/...}
+    # users[].password: the user signs in with it (usersignin.py: az login -u -p)
 
 Any ``id`` left out is generated. Members and owners may name objects anywhere in the document or
 already in the directory. Seeding is atomic: a bad document changes nothing.
@@ -39,7 +43,7 @@ import secrets
 import uuid
 from pathlib import Path
 
-from . import admin_docs, groups, rules, tls
+from . import admin_docs, groups, roles, rules, tls, usersignin
 
 DEFAULT_TENANT_ID = "7f0c4bd5-0000-4000-8000-000000000001"
 DEFAULT_DOMAIN = "contoso.test"
@@ -112,7 +116,7 @@ def _defaults(kind: str, obj_id: str, props: dict, domain: str) -> dict:
         "administrativeUnit": {"displayName": name, "description": None, "visibility": None,
                                "isMemberManagementRestricted": False},
     }[kind]
-    base.update({k: v for k, v in props.items() if k not in ("id", "members", "owners")})
+    base.update({k: v for k, v in props.items() if k not in ("id", "members", "owners", "password")})
     if kind == "servicePrincipal":  # Graph lists the app id among a service principal's names
         base.setdefault("servicePrincipalNames", [base["appId"]])
     return base
@@ -197,6 +201,8 @@ def apply(store, doc: dict) -> dict:
                     # An id names one object for its life; a seed updates it, never turns it into another type.
                     raise SeedError(f"{collection}: {obj_id} is a {existing.kind} already; a seed cannot change its type")
                 store.put_object(kind, _defaults(kind, obj_id, entry, domain), obj_id)
+                if kind == "user" and entry.get("password"):
+                    usersignin.set_password(store, obj_id, entry["password"])
                 ids.append(obj_id)
                 for rel in ("members", "owners"):
                     for member in entry.get(rel) or []:
@@ -214,6 +220,13 @@ def apply(store, doc: dict) -> dict:
                     container.kind, container.props, rel, member.kind, member.props):
                 raise SeedError(f"{container.kind} {container_id} cannot hold {member.kind} {member_id} as {rel}")
             store.add_link(container_id, rel, member_id)
+        for assignment in doc.get("roleAssignments") or []:
+            scope = assignment.get("directoryScopeId") or "/"
+            for what, obj_id in (("principalId", assignment["principalId"]), ("directoryScopeId", scope[21:])):
+                if obj_id and store.get_object(obj_id.lower()) is None:
+                    raise SeedError(f"roleAssignments: {what} {obj_id} is not in the directory")
+        if doc.get("roleAssignments"):
+            summary["roleAssignments"] = roles.add_assignments(store, doc["roleAssignments"])
     return summary
 
 

@@ -285,6 +285,8 @@ class Store:
         with self.tx():
             self._x("DELETE FROM links")
             self._x("DELETE FROM objects")
+            # Users' passwords and role assignments belong to the directory's objects (usersignin.py, roles.py).
+            self._x("DELETE FROM meta WHERE key IN ('passwords', 'role_assignments')")
 
     def all_live_links(self) -> list[tuple[str, str, str]]:
         return [tuple(r) for r in self._q(

@@ -124,6 +124,31 @@ class TokenService:
         }
         return self.token_key.sign(claims), lifetime
 
+    def mint_user(self, *, tenant_id: str, audience: str, appid: str, user: dict, scopes: list[str],
+                  wids: list[str], lifetime_s: int | None = None) -> tuple[str, int]:
+        """A delegated access token, as Entra issues one to a person signed in through a public
+        client: ``scp`` (space-separated scopes), ``idtyp`` user, the user's ``oid``, ``upn`` and
+        ``wids`` (tenant-wide role template ids)
+        (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference)."""
+        now = int(time.time())
+        lifetime = DEFAULT_LIFETIME_S if lifetime_s is None else int(lifetime_s)
+        claims = {"aud": audience, "iss": f"https://sts.windows.net/{tenant_id}/", "iat": now, "nbf": now,
+                  "exp": now + lifetime, "tid": tenant_id, "appid": appid, "oid": user["id"], "sub": user["id"],
+                  "idtyp": "user", "scp": " ".join(scopes), "wids": sorted(set(wids)),
+                  "upn": user.get("userPrincipalName"), "unique_name": user.get("userPrincipalName"),
+                  "name": user.get("displayName"), "uti": _b64url(uuid.uuid4().bytes), "ver": "1.0"}
+        return self.token_key.sign(claims), lifetime
+
+    def sign_internal(self, claims: dict) -> str:
+        """A JWT only the emulator reads back (refresh tokens), signed by its issuer key."""
+        return self.issuer_key.sign(claims)
+
+    def read_internal(self, token: str) -> dict | None:
+        try:
+            return jwt.decode(token, self.issuer_key.public, algorithms=["RS256"], options={"verify_aud": False})
+        except jwt.PyJWTError:
+            return None
+
     def verify_graph_token(self, authorization: str | None, request_host: str | None = None) -> dict:
         """The claims of a valid Graph bearer token; raises the docs/graph-behaviour.md §3 401 otherwise."""
         return self.verify_bearer(authorization, lambda aud: is_graph_audience(aud, request_host))

@@ -114,6 +114,7 @@ class UnitRules:
         """``POST /directory/administrativeUnits/{id}/members`` with a group body: a new group in the unit."""
         unit = self.load(who, raw_id, ("administrativeUnit",), write=True)
         rules.require(who.roles, "administrativeUnit.createGroup")
+        self.judge_group_in_unit(who, unit)
         body = payload.object()
         if body.get("@odata.type") not in ("#microsoft.graph.group", "microsoft.graph.group"):
             raise errors.bad_request(errors.AU_CREATE_NEEDS_TYPE, code="BadRequest")

@@ -23,6 +23,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import (AzureCliCredential, CertificateCredential, ClientAssertionCredential,
                             ClientSecretCredential, CredentialUnavailableError, ManagedIdentityCredential)
 
+from .delegated import token_claims
 from .errors import (FEDERATION_AUDIENCE, TLS_SETTING, AuthenticationError, ConfigurationError, connection_failure,
                      docs_link, first_line, identity_platform_error, tls_failure)
 from .material import with_files_read
@@ -300,11 +301,7 @@ def service_principal(s: GraphSettings) -> bool:
 
 def _who(token: str) -> str:
     """Who a token names, from its unverified claims (not secret): a user's name or an app's id."""
-    try:
-        part = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (IndexError, ValueError):
-        return ""
+    claims = token_claims(token)
     user = claims.get("upn") or claims.get("unique_name") or claims.get("preferred_username")
     return f" as {user}" if user else (f" as application {claims['appid']}" if claims.get("appid") else "")
 

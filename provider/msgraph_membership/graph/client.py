@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 from . import errors as E
+from .delegated import add_person_note
 from .directory import GET_BY_IDS_LIMIT, Directory
 from .hints import add_host_hint
 from .known import Known
@@ -57,7 +58,8 @@ class GraphClient(Directory, Listings, Writes):
 
 class _HintedTransport(GraphTransport):
     """The Graph transport; a sign-in or connection failure that a mix of emulator and public
-    cloud hosts explains also says which host setting to set (hints.py)."""
+    cloud hosts explains also says which host setting to set (hints.py), and a 403 to a person
+    signed in names them (delegated.py)."""
 
     def __init__(self, settings: GraphSettings, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +70,8 @@ class _HintedTransport(GraphTransport):
             return super().request(*args, **kwargs)
         except E.GraphError as e:
             add_host_hint(e, self._settings)
+            if isinstance(e, E.Forbidden):  # a person signed in: say who, and what Graph judged
+                add_person_note(e, self.credential.get_token())
             raise
 
 

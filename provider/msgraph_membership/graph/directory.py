@@ -5,15 +5,13 @@ Part of `GraphClient` (client.py).
 """
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from typing import Callable, Iterable
 from urllib.parse import quote
 
-from . import errors as E
+from . import delegated, errors as E
 from .coalesce import Coalescer
-from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type
+from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -103,21 +101,15 @@ class Directory:
         does not say (a delegated token from the Azure CLI carries scopes, not roles). Read
         from the token we already hold: no extra call, and no signature needed to read a claim
         that Graph itself will enforce."""
-        try:
-            payload = self.t.credential.get_token().split(".")[1]
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except (IndexError, ValueError):
-            return None
-        roles = claims.get("roles")
-        return set(roles) if isinstance(roles, list) else None
+        roles = delegated.token_claims(self.t.credential.get_token()).get("roles")
+        return with_implied(roles) if isinstance(roles, list) else None
 
     def write_permission_problem(self, group: GroupInfo) -> str | None:
-        """Why our token cannot change this group's members, when the token says so."""
-        if not group.is_assignable_to_role:
-            return None
+        """Why our token cannot change this group's members, when the token or the directory
+        says so (who is signed in and their roles, restricted-management units: delegated.py)."""
         roles = self.app_roles()
-        if roles is None or roles & {"RoleManagement.ReadWrite.Directory"}:
-            return None
+        if not group.is_assignable_to_role or roles is None or roles & {"RoleManagement.ReadWrite.Directory"}:
+            return delegated.signed_in(self).group_members_problem(group)
         return (f"{group.label} is role-assignable: changing its members needs the application "
                 "permission RoleManagement.ReadWrite.Directory (with admin consent), which the app's "
                 "token does not carry; grant it, or manage a group that is not role-assignable")

@@ -151,6 +151,14 @@ MEMBER_TYPE_PERMISSION = {"device": "Device.ReadWrite.All", "servicePrincipal": 
                           "orgContact": "OrgContact.Read.All"}
 
 
+def with_implied(permissions) -> set[str]:
+    """Permissions and what they imply: each ReadWrite permission reads what its Read counterpart
+    reads (its description in https://learn.microsoft.com/graph/permissions-reference, "read and
+    write"), as Graph and the emulator (emulator/rules.py ``IMPLIED``) grant it."""
+    held = set(permissions)
+    return held | {p.replace(".ReadWrite.", ".Read.") for p in held if ".ReadWrite." in p}
+
+
 def permission_hint(operation: str, group: GroupInfo | None = None, member_type: str | None = None) -> str:
     """The application permission a 403 most likely means is missing (docs/permissions.md)."""
     if operation in ("au_add", "au_remove"):

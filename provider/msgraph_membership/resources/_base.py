@@ -193,7 +193,7 @@ def group_type_fallback(client: "GraphClient", object_id: str) -> str | None:
 # What each resource needs for preview, up, refresh and destroy, as groups of alternatives (any one
 # of a group will do; the first is the least privileged). docs/permissions.md derives these from
 # each call's Microsoft Learn page; the emulator enforces the same pages.
-_GROUP_MEMBER_WRITES = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All")
+_GROUP_MEMBER_WRITES = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")
 _UNIT_READS = ("AdministrativeUnit.Read.All", "AdministrativeUnit.ReadWrite.All", "Directory.Read.All",
                "Directory.ReadWrite.All")
 REQUIRED_PERMISSIONS: dict[str, list[tuple[str, ...]]] = {

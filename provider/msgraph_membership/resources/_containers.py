@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from ..graph.delegated import signed_in
 from ..graph.errors import GraphError
 from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS, UNIT_KINDS, UNIT_MEMBER_KINDS
 from ..graph.rules import GROUPS, UNITS, au_member_problem, unified_member_problem
@@ -118,6 +119,8 @@ def validate_unit_members(client: "GraphClient", unit_id: str, member_ids: Seque
         raise InputError("administrative_unit_id",
                          f"administrative unit {unit_id} does not exist in the directory (check the id, and "
                          "that the app can read administrative units: AdministrativeUnit.Read.All)")
+    if member_ids and (problem := signed_in(client).unit_members_problem(unit_id)):
+        raise InputError("administrative_unit_id", problem)
     if not member_ids:
         return {}
     types = member_types(client, list(member_ids))

@@ -36,6 +36,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from ..graph import errors as E
+from ..graph.delegated import signed_in
 from ..graph.references import UNIT_KINDS
 from ..graph.rules import permission_hint
 from ._base import ApplyError, InputError, MembershipProvider, check_guid, graph_message, has_unknown
@@ -98,6 +99,8 @@ class AdministrativeUnitGroupProvider(MembershipProvider):
             raise InputError("administrative_unit_id",
                              f"administrative unit {unit_id} does not exist in the directory (check the id, and that "
                              "the app can read administrative units: AdministrativeUnit.Read.All)")
+        if problem := signed_in(self.client).group_in_unit_problem(unit_id):
+            raise InputError("administrative_unit_id", problem)
         if unit.get("isMemberManagementRestricted") and ("Unified" in (inputs.get("group_types") or [])
                                                          or inputs.get("security_enabled") is False):
             raise InputError("group_types", f"administrative unit {unit_id} is a restricted-management unit, which "
