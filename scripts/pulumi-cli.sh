@@ -71,13 +71,22 @@ if [ ! -x "$bin/pulumi-project-virtualenv" ] || ! cmp -s "$src/projectvenv/main.
   mv "$bin/pulumi-project-virtualenv.new" "$bin/pulumi-project-virtualenv"
 fi
 
-# The plugins are small files of ours: copied on every run so they follow the checkout.
-install_file() {  # SRC DEST
-  cmp -s "$1" "$2" || { cp "$1" "$2.tmp" && chmod +x "$2.tmp" && mv "$2.tmp" "$2"; }
-}
-install_file "$src/language_host.py" "$bin/language_host.py"
-install_file "$src/dynamic_provider.py" "$bin/dynamic_provider.py"
-install_file "$src/sdk_check.py" "$bin/sdk_check.py"
-install_file "$src/python-plugin.sh" "$bin/pulumi-language-python"
-install_file "$src/python-plugin.sh" "$bin/pulumi-resource-pulumi-python"
-echo "$bin"
+# The plugins are small files of ours. Each version of them gets a directory of its own, named by
+# their content, beside hard links to the builds: two checkouts with different plugins (or one
+# checkout changing them while another runs) never replace each other's. That directory is printed.
+plugin_files=("$src/language_host.py" "$src/dynamic_provider.py" "$src/sdk_check.py" "$src/python-plugin.sh")
+out=$cache/bin-$(cat "${plugin_files[@]}" | sha1sum | cut -c1-12)
+if [ ! -x "$out/pulumi-resource-pulumi-python" ] || [ "$out/pulumi" -ot "$bin/pulumi" ] \
+   || [ "$out/pulumi-project-virtualenv" -ot "$bin/pulumi-project-virtualenv" ]; then
+  tmp=$(mktemp -d "$cache/.bin.XXXXXX")
+  for built in pulumi pulumi-project-virtualenv; do
+    ln -f "$bin/$built" "$tmp/$built" 2>/dev/null || cp -p "$bin/$built" "$tmp/$built"
+  done
+  cp "$src/language_host.py" "$src/dynamic_provider.py" "$src/sdk_check.py" "$tmp/"
+  cp "$src/python-plugin.sh" "$tmp/pulumi-language-python"
+  cp "$src/python-plugin.sh" "$tmp/pulumi-resource-pulumi-python"
+  chmod 755 "$tmp" "$tmp/pulumi-language-python" "$tmp/pulumi-resource-pulumi-python"
+  [ ! -e "$out" ] || rm -rf "$out"
+  mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"  # another run put the same files there first
+fi
+echo "$out"
