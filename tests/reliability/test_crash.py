@@ -54,7 +54,10 @@ def provider_pids(mark: str) -> list[int]:
             env = (d / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"pulumi.dynamic" in cmd and f"CRASH_MARK={mark}".encode() in env:
+        # Pulumi's own launcher runs `python -m pulumi.dynamic`; this project's CLI build runs the
+        # same server through scripts/pulumi-cli/dynamic_provider.py.
+        serves = b"pulumi.dynamic" in cmd or any(a.endswith(b"/dynamic_provider.py") for a in cmd)
+        if serves and f"CRASH_MARK={mark}".encode() in env:
             pids.append(int(d.name))
     return pids
 
