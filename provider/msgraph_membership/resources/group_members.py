@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import pulumi
 
 from ..graph.rules import permission_hint
+from ..graph.writes import BIND_LIMIT
 from ._batch import BatchMembersResource, BatchProvider, Ids
 from ._containers import GROUP, validate_group_members
 
@@ -40,6 +41,7 @@ def parse_group_members_id(id_: str) -> str:
 class GroupMembersProvider(BatchProvider):
     anchor = GROUP
     resource_id, parse_id = staticmethod(group_members_id), staticmethod(parse_group_members_id)
+    adds_per_write = BIND_LIMIT  # PATCH members@odata.bind
 
     def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
         validate_group_members(self.client, anchor_id, ids)
