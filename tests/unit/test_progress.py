@@ -58,3 +58,21 @@ def test_concurrent_resources_share_one_line():
         pacer.reserve(15)
         clock.now = 11.0
         assert rep.tick() == "msgraph: 2 resources: 15/40 writes sent after 11 s"
+
+
+def test_the_reporter_thread_speaks_in_the_callers_context():
+    """pulumi's engine settings are context variables: the reporter thread must carry the caller's."""
+    import contextvars
+    import threading
+
+    var = contextvars.ContextVar("engine", default=None)
+    var.set("the engine")
+    clock = Clock()
+    clock.now = 100.0
+    pacer = Pacer(clock=clock, sleep=lambda s: None)
+    seen, spoke = [], threading.Event()
+    rep = Reporter(pacer=lambda: pacer, clock=clock, say=lambda line: (seen.append(var.get()), spoke.set()))
+    with rep.work("group g", 10):
+        clock.now = 110.0
+        assert spoke.wait(30)
+    assert seen[0] == "the engine"

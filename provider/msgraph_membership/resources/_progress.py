@@ -12,6 +12,7 @@ more than a minute under the write quota, it says how long.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import threading
 import time
@@ -72,7 +73,9 @@ class Reporter:
                 self._baseline, self._total, self._subjects = self._pacer().stats["writes"], 0, []
                 if self._thread:
                     self._wake.clear()
-                    threading.Thread(target=self._run, name="msgraph-progress", daemon=True).start()
+                    # pulumi's settings (the engine its log goes to) are context variables: take them along
+                    threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
+                                     name="msgraph-progress", daemon=True).start()
             self._active += 1
             self._total += writes
             self._subjects.append(subject)
