@@ -2,7 +2,8 @@
 
 Graph meters writes per app and tenant: 3,000 per 2 min 30 s ("Identity and access service
 limits", https://learn.microsoft.com/en-us/graph/throttling-limits; docs/graph-behaviour.md §4.2).
-The pacer is a token bucket of that size (full at the start, refilled at 20 writes a second):
+The pacer is a token bucket of that size less ``HEADROOM`` (full at the start, refilled at 20
+writes a second):
 a write takes a token, waiting for one when none is left. Reservations are made under a lock and
 slept outside it, so concurrent callers are served in turn and their waits add up to the rate.
 
@@ -23,6 +24,9 @@ from typing import Callable
 
 WRITE_QUOTA = 3_000  # per app and tenant ...
 WRITE_WINDOW_S = 150.0  # ... per 2 min 30 s
+# Writes the pacer leaves unspent: Graph's bucket starts when our first write arrives, a little
+# after ours, and one $batch of headroom covers that and rounding.
+HEADROOM = 20
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # POSTs that only read (the page's table charges them no write).
 _READ_ACTIONS = frozenset({"getByIds", "getObjectsById", "isMemberOf", "checkMemberGroups", "checkMemberObjects",
@@ -63,7 +67,8 @@ class Pacer:
         self.rate = self.documented_rate
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._level = float(quota)
+        self.capacity = float(max(1, quota - HEADROOM)) if quota > 2 * HEADROOM else float(quota)
+        self._level = self.capacity
         self._at = clock()
         self._quiet_since = self._at
         self.stats = {"writes": 0, "waited_s": 0.0, "throttled": 0}
@@ -73,7 +78,7 @@ class Pacer:
         if now - self._quiet_since >= self.window_s and self.rate < self.documented_rate:
             self.rate = min(self.documented_rate, self.rate + self.documented_rate / 4)
             self._quiet_since = now
-        self._level = min(float(self.quota), self._level + (now - self._at) * self.rate)
+        self._level = min(self.capacity, self._level + (now - self._at) * self.rate)
         self._at = now
 
     def reserve(self, writes: int) -> float:

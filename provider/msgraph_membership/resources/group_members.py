@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import pulumi
 
 from ..graph.rules import permission_hint
-from ..graph.writes import BIND_LIMIT
 from ._batch import BatchMembersResource, BatchProvider, Ids
 from ._containers import GROUP, validate_group_members
 
@@ -41,7 +40,7 @@ def parse_group_members_id(id_: str) -> str:
 class GroupMembersProvider(BatchProvider):
     anchor = GROUP
     resource_id, parse_id = staticmethod(group_members_id), staticmethod(parse_group_members_id)
-    adds_per_write = BIND_LIMIT  # PATCH members@odata.bind
+    adds_per_write = 20  # links per PATCH members@odata.bind (docs/graph-behaviour.md §1.2)
 
     def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
         validate_group_members(self.client, anchor_id, ids)
