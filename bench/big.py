@@ -119,16 +119,21 @@ def run(members: int, destroy: bool, log=print) -> dict:
         commands += [("destroy", members)] if destroy else []
         for command, writes in commands:
             emu.clear_requests()
+            shown: list[tuple[float, str]] = []
             with PeakMemory() as mem:
                 t0 = time.monotonic()
-                getattr(stack, command)()
+                getattr(stack, command)(on_output=lambda line: shown.append((time.monotonic() - t0, line)))
                 seconds = time.monotonic() - t0
+            # the longest the user saw nothing from the provider (any of its info lines counts)
+            progress = [0.0] + [t for t, line in shown if "info: " in line] + [seconds]
             state = sorted(Path(tmp).rglob("*.json"), key=lambda p: p.stat().st_size)
             floor = floor_s(writes)
             results[f"pulumi {command}: GroupMembers of {members:,}"] = {
                 "seconds": round(seconds, 1), "planned_writes": writes, "quota_floor_s": round(floor, 1),
                 "vs_floor": round(seconds / floor, 3) if floor else None, **graph_stats(emu),
                 "peak_mb": {k: round(v) for k, v in mem.peak.items()},
+                "progress_lines": sum(1 for _, line in shown if "writes sent" in line), "longest_silence_s": round(max(b - a for a, b in zip(progress, progress[1:])), 1),
+                "said": [line.strip() for _, line in shown if "msgraph: " in line or "take at least" in line or "adding" in line][:4],
                 "state_file_mb": round(state[-1].stat().st_size / 2 ** 20, 1) if state else None}
             log(f"{command}: {json.dumps(results[f'pulumi {command}: GroupMembers of {members:,}'])}")
     return results
@@ -154,7 +159,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args(argv)
     results = run(args.members, args.destroy)
-    meta = {"pulumi": Path(pulumi_bin()).parent.parent.name, "machine": f"{os.uname().machine}, {os.cpu_count()} cores",
+    meta = {"pulumi": next((p for p in Path(pulumi_bin()).parts if p.startswith("pulumi-v")), "pulumi"), "machine": f"{os.uname().machine}, {os.cpu_count()} cores",
             "date": dt.date.today().isoformat()}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
