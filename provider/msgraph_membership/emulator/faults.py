@@ -1,6 +1,6 @@
 """Fault injection for Graph calls, reproducible from a seed.
 
-Settings (``PUT /_emulator/faults``; ``{}`` turns everything off):
+Settings (``PUT /_emulator/faults``; ``{}`` turns every fault off, the quotas stay on):
 
 | key | meaning |
 |---|---|
