@@ -17,8 +17,12 @@ def emulator():
 
 @pytest.fixture
 def emu(emulator):
-    """The session's emulator with an empty directory, no faults and an empty request log."""
+    """The session's emulator with an empty directory, no faults and an empty request log; the
+    quotas refilled, in the emulator and in this process's pacer."""
+    from msgraph_membership.graph import pacer
+
     emulator.faults({})
+    pacer.reset_shared()
     emulator.reset()
     emulator.clear_requests()
     return emulator

@@ -9,7 +9,7 @@
 | ``GET /_emulator/requests`` | ``[entry, ...]``, oldest first (see ``requestlog.py``) |
 | ``DELETE /_emulator/requests`` | clears the log |
 | ``GET /_emulator/faults`` | the current fault settings |
-| ``PUT /_emulator/faults`` | replaces them (``{}`` turns all off); returns the current settings |
+| ``PUT /_emulator/faults`` | replaces them (``{}`` turns all faults off; the quotas stay on) and refills the quotas; returns the current settings |
 | ``GET /_emulator/ui`` | the read-only page (``page.py``): directory, request log, faults, live |
 | ``GET /_emulator/live`` | what the page polls (``live.py``): ``?since=SEQ&directory=ETAG`` |
 
@@ -115,5 +115,7 @@ def _handle(emulator, req: Request, segs: list[str]) -> Response:
         since = int(req.query.get("since") or 0)
         return Response.json(200, live.snapshot(emulator, since, req.query.get("directory")))
     if name == "faults" and method == "PUT":
-        return Response.json(200, emulator.faults.configure(admin_docs.parse(req.body)))
+        settings = emulator.faults.configure(admin_docs.parse(req.body))
+        emulator.quota.configure(settings)  # a PUT also refills the quota's buckets
+        return Response.json(200, settings)
     return _error(404, f"no admin call {method} /_emulator/{'/'.join(segs)}")

@@ -172,6 +172,9 @@ class _FaultTimes(_Strict):
     token_lifetime_s: Optional[Annotated[int, Field(ge=-86_400, le=86_400)]] = None
     seed: Union[Annotated[int, Field(ge=-(2 ** 63), le=2 ** 63 - 1)], Annotated[str, StringConstraints(max_length=256)],
                 None] = None
+    # Graph's identity quotas (quota.py): on unless false; the tenant-size class, else from the users.
+    quota: Optional[bool] = None
+    tenant_size: Optional[Literal["S", "M", "L"]] = None
 
 
 FaultDoc = create_model("FaultDoc", __base__=_FaultTimes, **{key: (Optional[Rate], None) for key in RATE_KEYS})

@@ -24,6 +24,7 @@ import jwt
 from . import admin, arm, batch, cloudmeta, errors, page
 from .errors import GraphError
 from .faults import Faults
+from .quota import Quota, request_cost
 from .responses import Call
 from .routes import GraphApi
 from .identity import Identity
@@ -65,6 +66,7 @@ class Emulator:
         self.tls_dir = tls_dir
         self.ca_bundle = ca_bundle
         self.faults = Faults()
+        self.quota = Quota(count_users=lambda: store.count_objects("user"))
         self.log = RequestLog()
         self.tokens = TokenService(store)
         self.identity = Identity(store, self.tokens, self.faults)
@@ -113,6 +115,9 @@ class Emulator:
         batch_faults = resp.headers.pop("x-emulator-batch-faults", None)
         if batch_faults:
             entry["batch_faults"] = int(batch_faults)
+        batch_quota = resp.headers.pop("x-emulator-batch-quota", None)
+        if batch_quota:
+            entry["batch_quota"] = int(batch_quota)
         self.log.add(entry)
         return resp
 
@@ -167,6 +172,24 @@ class Emulator:
             return 503, "serviceNotAvailable", errors.UNAVAILABLE, headers
         return 504, "gatewayTimeout", errors.GATEWAY_TIMEOUT, headers
 
+    def _meter(self, req: Request, segs: list[str], app: str | None) -> tuple[GraphError | None, dict]:
+        """Charge one call against Graph's identity quotas (quota.py): the 429 to answer, or the
+        headers of a metered answer (docs/graph-behaviour.md §4.2)."""
+        units, writes = request_cost(req.method, segs, req.query)
+        refusal, used = self.quota.charge(app or "unknown", units, writes)
+        if refusal is None:
+            if not self.quota.enabled:
+                return None, {}
+            headers = {"x-ms-resource-unit": str(units)}
+            if used > 0.8:
+                headers["x-ms-throttle-limit-percentage"] = f"{used:.2f}"
+            return None, headers
+        tenant = self.store.get_meta("tenant_id")
+        return GraphError(429, "TooManyRequests", errors.THROTTLED.format(app=app or "unknown", tenant=tenant), {
+            "Retry-After": str(refusal.retry_after_s),
+            "x-ms-throttle-scope": f"{refusal.scope}/{refusal.limit}/{app or 'unknown'}/{tenant}",
+            "x-ms-throttle-information": refusal.information}), {}
+
     def _graph(self, req: Request, version: str, segs: list[str]) -> Response:
         ids = self._ids(req)
         is_batch = segs == ["$batch"]
@@ -183,9 +206,15 @@ class Emulator:
             return resp
         try:
             claims = self.tokens.verify_graph_token(req.header("authorization"), req.host)
+            over, metered = (None, {}) if is_batch else self._meter(req, segs, claims.get("appid"))
+            if over:
+                raise over
             resp = self.graph.handle(Call(req, version, list(segs), claims, lag_s=self.faults.lag_s))
+            resp.headers.update(metered)
         except GraphError as err:
             resp = self._graph_error(req, err, ids)
+            if err.status == 429:
+                resp.fault = "quota"
         resp.headers["request-id"], resp.headers["client-request-id"] = ids
         if decision.action == "drop_after":
             resp.drop_after = True
@@ -199,10 +228,10 @@ class Emulator:
         """``POST /$batch``: each item goes through the same route table as a call of its own."""
         req, version, claims = call.request, call.version, call.claims
         doc = req.json()
-        faulted = 0
+        faulted = throttled = 0
 
         def run_item(method: str, url: str, headers: dict, body: bytes):
-            nonlocal faulted
+            nonlocal faulted, throttled
             path, _, query = url.partition("?")
             item_req = Request(method=method, path=normalise_path(f"/{version}/{path.lstrip('/')}"),
                                query_string=query, headers={**headers, "authorization": ""}, body=body,
@@ -214,12 +243,17 @@ class Emulator:
                 rid, crid = self._ids(item_req)
                 return status, {"Content-Type": "application/json", **fheaders}, errors.envelope(code, message, rid, crid)
             try:
+                over, metered = self._meter(item_req, item_req.segments[1:], claims.get("appid"))
+                if over:
+                    throttled += 1
+                    raise over
                 resp = self.graph.handle(Call(item_req, version, item_req.segments[1:], claims,
                                               lag_s=self.faults.lag_s, batch_url=url))
             except GraphError as err:
                 resp = self._graph_error(item_req, err)
             out_headers = {k: v for k, v in resp.headers.items()
-                           if k in ("Content-Type", "Location", "Retry-After", "WWW-Authenticate")}
+                           if k in ("Content-Type", "Location", "Retry-After", "WWW-Authenticate")
+                           or k.startswith("x-ms-throttle")}
             if not resp.body:
                 return resp.status, out_headers, None
             if out_headers.get("Content-Type", "").startswith("text/plain"):
@@ -231,4 +265,6 @@ class Emulator:
         resp.batch_items = len(body["responses"])
         if faulted:
             resp.headers["x-emulator-batch-faults"] = str(faulted)
+        if throttled:
+            resp.headers["x-emulator-batch-quota"] = str(throttled)
         return resp

@@ -1,6 +1,6 @@
 """Fault injection for Graph calls, reproducible from a seed.
 
-Settings (``PUT /_emulator/faults``; ``{}`` turns everything off):
+Settings (``PUT /_emulator/faults``; ``{}`` turns every fault off, the quotas stay on):
 
 | key | meaning |
 |---|---|
@@ -16,6 +16,8 @@ Settings (``PUT /_emulator/faults``; ``{}`` turns everything off):
 | ``replication_lag_ms`` | docs/graph-behaviour.md §5: new objects 404 and lists lag writes for this long |
 | ``token_lifetime_s`` | lifetime of tokens minted from now on (default 3599) |
 | ``seed`` | seed of the random draws; the same seed and call sequence give the same faults |
+| ``quota`` | Graph's identity quotas (``quota.py``): metered unless ``false``; not a fault, so ``{}`` leaves them on |
+| ``tenant_size`` | the quotas' tenant-size class, ``"S"``, ``"M"`` or ``"L"`` (default: from the number of users) |
 
 Exactly one random number is drawn per Graph call (per HTTP request, and per ``$batch`` item), so
 a run is reproducible from ``seed`` whatever the rates are. The outer ``$batch`` request can be
@@ -34,7 +36,7 @@ from . import admin_docs
 
 RATE_KEYS = admin_docs.RATE_KEYS
 KNOWN_KEYS = RATE_KEYS + ("retry_after_s", "retry_after_http_date", "latency_ms", "replication_lag_ms",
-                          "token_lifetime_s", "seed")
+                          "token_lifetime_s", "seed", "quota", "tenant_size")
 
 
 @dataclass
@@ -74,6 +76,9 @@ class Faults:
             clean["token_lifetime_s"] = int(settings["token_lifetime_s"])
         if settings.get("seed") is not None:
             clean["seed"] = settings["seed"]
+        for key in ("quota", "tenant_size"):
+            if settings.get(key) is not None:
+                clean[key] = settings[key]
         with self._lock:
             self._settings = clean
             self._rng = random.Random(clean.get("seed", 0))

@@ -13,7 +13,8 @@ for what is new (``since``). ``app`` is the calling application's client id when
 ``status`` is null for a dropped connection (``fault: "drop"``). ``batch_items`` is present only for
 ``$batch`` requests (how many inner requests), ``fault`` only when one was injected
 (``throttle``, ``unavailable``, ``gateway_timeout``, ``drop``, ``drop_after``; for ``$batch`` also
-``batch_faults``: how many items got one). ``path`` keeps the query string; it never holds a secret.
+``batch_faults``: how many items got one). ``fault: "quota"`` marks a 429 of Graph's quotas
+(``quota.py``), and ``batch_quota`` counts a ``$batch``'s items answered so. ``path`` keeps the query string; it never holds a secret.
 """
 
 from __future__ import annotations

@@ -207,6 +207,9 @@ class Store:
             rows = self._q("SELECT id, kind, props, created_at, via_graph FROM objects ORDER BY id")
         return [_row_obj(r) for r in rows]
 
+    def count_objects(self, kind: str) -> int:
+        return self._q("SELECT COUNT(*) FROM objects WHERE kind=?", (kind,))[0][0]
+
     # --- links ----------------------------------------------------------------------------------
     def is_linked(self, container: str, rel: str, member: str) -> bool:
         return bool(self._q("SELECT 1 FROM links WHERE container=? AND rel=? AND member=? AND removed_at IS NULL",

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from . import pacer as pacing
 from .coalesce import Coalescer
 from .errors import (TLS_SETTING, AmbiguousWrite, AuthenticationError, ConfigurationError, GraphError, Throttled,
                      Unauthorized, Unavailable, classify, connection_failure, name_not_resolved, tls_failure)
@@ -111,7 +112,8 @@ class GraphTransport:
                  verify: str | bool = True, max_concurrency: int = 8,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  tls_setting: str = TLS_SETTING, tls_in_use: str | None = None,
-                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT (else msgraph:environment)"):
+                 endpoint_setting: str = "msgraph:graphEndpoint or MSGRAPH_ENDPOINT (else msgraph:environment)",
+                 pacer: pacing.Pacer | None = None):
         self.graph_url = graph_url.rstrip("/")
         self.tls_setting = tls_setting  # where users add trust, named in TLS errors
         self.tls_in_use = tls_in_use  # the extra CA bundle in use and its source, if any
@@ -123,6 +125,7 @@ class GraphTransport:
         self.max_concurrency = max_concurrency
         self._limiter = threading.BoundedSemaphore(max_concurrency)
         self._sleep = sleep
+        self.pacer = pacer or pacing.shared()  # writes wait their turn under Graph's write quota (pacer.py)
         self.stats = {"requests": 0, "retries": 0}
         self._stats_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None  # one per transport, made on first use
@@ -171,6 +174,8 @@ class GraphTransport:
                 raise AmbiguousWrite(f"{method} {url}: {resp.status} from a gateway; the write may have "
                                      "been applied", status=resp.status, method=method, url=url)
             wait = parse_retry_after(resp.headers.get("Retry-After"))  # any case: CaseInsensitiveDict
+            if pacing.over_write_quota(resp.status, resp.headers):
+                self.pacer.throttled(wait)
             # Never straight back (docs/graph-behaviour.md §4.1).
             return resp, max(self.retry.backoff(n) if wait is None else wait, MIN_RETRY_DELAY_S)
 
@@ -194,6 +199,7 @@ class GraphTransport:
              "Accept": "application/json"}
         if headers:
             h.update(headers)
+        self.pacer.acquire(pacing.call_writes(method, url, json))
         t0 = time.perf_counter()
         with self._limiter:
             r = self.session.request(method, url, json=json, params=params, headers=h,
@@ -263,7 +269,7 @@ class GraphTransport:
         def attempt(n: int) -> tuple[list[BatchRequest], float | None]:
             nonlocal pending
             answers = self._shared(pending)
-            sent, pending, waits = pending, [], []
+            sent, pending, waits, quota_waits = pending, [], [], []
             for it in sent:
                 resp = answers.get(it)
                 if resp is None:  # the server never answered this item: retry it
@@ -275,6 +281,10 @@ class GraphTransport:
                     ra = parse_retry_after(_header(resp.headers, "Retry-After"))
                     if ra is not None:
                         waits.append(ra)
+                    if pacing.over_write_quota(resp.status, resp.headers):
+                        quota_waits.append(ra or 0.0)
+            if quota_waits:  # once per round: the pacer learns how far over this process was
+                self.pacer.throttled(max(quota_waits) or None)
             # The longest Retry-After among them, never straight back (docs/graph-behaviour.md §4.1).
             return pending, max(max(waits) if waits else self.retry.backoff(n), MIN_RETRY_DELAY_S) if pending else None
 

@@ -23,6 +23,7 @@ from ._base import (ApplyError, InputError, MembershipProvider, MembershipResour
 from ._containers import Anchor
 from ._converge import describe_failures, plan, short_list
 from ._refs import ReferenceArg, carry
+from ._progress import REPORTER, estimate, planned_writes
 from ._guard import (FIX_DELETE, FIX_REPLACE, FIX_UPDATE, MAX_REMOVALS, check_guard_args, guard_outputs,
                      limit, refusal, unprotected)
 
@@ -67,6 +68,7 @@ class BatchProvider(MembershipProvider):
     item_noun = "member"          # what one link is called in failures
     removal_noun = "member"       # ... and in a max_removals refusal
     removed_verb = "removed"
+    adds_per_write = 1            # members one add write links (a bind links 20)
 
     # -- what differs per resource ----------------------------------------------------------------
 
@@ -157,6 +159,9 @@ class BatchProvider(MembershipProvider):
                                                lambda: self._directory_problems(inputs, olds))
         if not problems:
             problems = self._removal_problems(olds, inputs)
+        if not problems and isinstance(inputs.get(many), list):  # a long apply says so in the preview
+            new, old = set(inputs[many]), set(olds.get(many) or [])
+            estimate(self.subject(inputs.get(one)), planned_writes(len(new - old), len(old - new), self.adds_per_write))
         return self.check_result(inputs, problems)
 
     def _directory_problems(self, inputs: dict, olds: dict) -> list[tuple[str, str]]:
@@ -304,8 +309,10 @@ class BatchProvider(MembershipProvider):
         if p.to_add or to_remove:
             pulumi.log.info(self.progress(anchor_id, len(p.to_add), len(to_remove)))
         try:
-            added = self.add(anchor_id, p.to_add)
-            removed = self.remove(anchor_id, to_remove)
+            with REPORTER.work(self.subject(anchor_id), planned_writes(len(p.to_add), len(to_remove),
+                                                                       self.adds_per_write)):
+                added = self.add(anchor_id, p.to_add)
+                removed = self.remove(anchor_id, to_remove)
         except E.Forbidden as e:
             raise ApplyError(graph_message(e, hint=self.hint(self.anchor.add_op, anchor_id))) from None
         except E.GraphError as e:
@@ -365,7 +372,8 @@ class BatchProvider(MembershipProvider):
         if not ids:
             return
         try:
-            rep = self.remove(anchor_id, ids)
+            with REPORTER.work(self.subject(anchor_id), len(ids)):
+                rep = self.remove(anchor_id, ids)
         except E.NotFound:
             return  # the anchor is gone, and its memberships with it
         except E.Forbidden as e:

@@ -41,6 +41,7 @@ def parse_group_members_id(id_: str) -> str:
 class GroupMembersProvider(BatchProvider):
     anchor = GROUP
     resource_id, parse_id = staticmethod(group_members_id), staticmethod(parse_group_members_id)
+    adds_per_write = 20  # links per PATCH members@odata.bind (docs/graph-behaviour.md §1.2)
 
     def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
         validate_group_members(self.client, anchor_id, ids)
