@@ -95,12 +95,14 @@ def test_authoritative_mode_removes_strangers_and_shows_them_as_drift(emu, serve
     emu.seed(seed(members=[STRANGER]))
     id_, outs = up(server, blob, USERS[:3], authoritative=True)
     assert members_of(emu) == set(USERS[:3])
-    # A stranger added outside: refresh reports it, so the next up removes it.
+    # A stranger added outside: refresh reports it as drift (never as a managed member), so the
+    # next up removes it.
     outside.add_member(GROUP, STRANGER)
     fresh = ProviderServer(config=emulator_config(emu))
     try:
         rid, routs, rins = fresh.read(URN, id_, outs)
-        assert rid == id_ and STRANGER in routs["member_ids"] and STRANGER in rins["member_ids"]
+        assert rid == id_ and STRANGER not in routs["member_ids"] and STRANGER not in rins["member_ids"]
+        assert list(routs["outside_members_to_remove"]) == [STRANGER]  # id -> type
         inputs, _ = fresh.check(URN, rins, news(blob, USERS[:3], authoritative=True))
         assert fresh.diff(URN, id_, routs, inputs).changes == "some"
         fresh.update(URN, id_, routs, inputs)
