@@ -28,10 +28,9 @@ helpdesk = AdministrativeUnitGroup("lyon-helpdesk",
                                    mail_nickname="lyon-helpdesk",
                                    description="First-line support, Lyon office")
 
-# Its members. `helpdesk.id` (the group's object id, like `group_id`) stays known in a preview
-# that updates the group in place, so its dependents preview as what they are; `group_id` would be
-# unknown there (the engine previews an update's outputs as its inputs) and they would preview
-# as replacements.
+# Its members. `helpdesk.id` is the group's object id (the same value as its `group_id` output);
+# a resource's id is known in every preview once the resource exists, so these dependents preview
+# as what they are.
 GroupMembers("lyon-helpdesk-members", group_id=helpdesk.id, member_ids=[eve, frank])
 
 # The unit's members: the people, and a device.
