@@ -3,7 +3,8 @@ and messages name them, what references may name (graph/references.py), which pe
 refused write hints at, and what the directory must confirm before members are written.
 
 `GroupMember`, `GroupMembers`, `AdministrativeUnitMember` and `AdministrativeUnitMembers` are
-anchored on a container (`GROUP`, `UNIT`); `MemberOf` on its member (member_of.py). Each check
+anchored on a container (`GROUP`, `UNIT`); `MemberOf` on its member (member_of.py); `GroupOwner`
+and `GroupOwners` on the group whose owners they are (_owners.py). Each check
 raises `InputError` naming the argument to change, so a preview fails before any write; the same
 check runs again at apply, for inputs a preview could not know.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from ..graph.delegated import signed_in
 from ..graph.errors import GraphError
 from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS, UNIT_KINDS, UNIT_MEMBER_KINDS
-from ..graph.rules import GROUPS, UNITS, au_member_problem, unified_member_problem
+from ..graph.rules import GROUPS, OWNERS, UNITS, au_member_problem, unified_member_problem
 from ._base import InputError, group_type_fallback, member_type_problem, member_types, writable_group
 from ._converge import short_list
 
@@ -43,7 +44,7 @@ class Anchor:
         one read, kept like any other; the id alone when that fails or there is no container."""
         name = None
         try:
-            if self.kind == GROUPS:
+            if self.kind in (GROUPS, OWNERS):
                 info = client.get_group(anchor_id, max_age_s=LABEL_AGE_S)
                 name = info.display_name if info else None
             elif self.kind == UNITS:
