@@ -1,6 +1,7 @@
 """`GroupOwners` and `GroupOwner` through the real `pulumi` (inline programs) against the emulator,
 whose directory is the ground truth: preview, up, refresh with an owner added by hand, destroy,
-and Graph's refusal to remove a group's last owner, caught at preview before any write.
+and Graph's refusal to remove a group's last owner: caught at preview before any write on an
+update; on a destroy (no preview) the last owner stays, with a warning.
 """
 from __future__ import annotations
 
@@ -126,3 +127,10 @@ def test_removing_the_last_owner_is_refused_at_preview_naming_the_group_and_owne
     assert stack.preview().ops() == {"solo-owners": "update"}
     stack.up()
     assert owners_of(fresh, SOLO) == {B}
+
+    # A destroy has no preview, and deleting a group takes its owners along: the last owner stays,
+    # and the warning names the group and the owner.
+    gone = stack.destroy()
+    assert gone.ops() == {"solo-owners": "delete"} and owners_of(fresh, SOLO) == {B}
+    text = "\n".join([gone.stdout, *gone.diagnostics])
+    assert f"group {SOLO} (Solo): {B} stays its owner" in text, text[-3000:]

@@ -117,17 +117,18 @@ def test_max_removals_and_protected_owners(emu, stack, world):
     assert group_owners(emu, ops) == {u[5]}
 
 
-def test_destroy_that_would_leave_no_owner_fails_before_any_write(emu, stack, world):
+def test_destroy_leaves_the_last_owner_with_a_warning_naming_group_and_owner(emu, stack, world):
+    """A delete has no preview, and the group itself is often deleted next (its owners go with it):
+    the others are removed, the last one stays, and the warning says which and why."""
     u, ops = world["u"], world["ops"]
     r = stack("GroupOwners")
     r.up(group_id=ops, owner_ids=u[0:3])
     emu.clear_requests()
-    with pytest.raises(Exception) as refused:
-        r.destroy()
-    text = str(refused.value)
-    assert f"group {ops} (Ops) would be left without owners" in text and all(m in text for m in u[0:3])
-    assert "retain_on_delete" in text and "nothing was changed" in text
-    assert owner_writes(emu) == [] and group_owners(emu, ops) == set(u[0:3])
+    r.destroy()
+    assert group_owners(emu, ops) == {u[0]}
+    assert len([w for w in owner_writes(emu) if w["method"] == "DELETE" or w["path"].endswith("$batch")]) == 1
+    said = "\n".join(r.server.stderr_lines)
+    assert f"group {ops} (Ops): {u[0]} stays its owner" in said and "group-delete-owners" in said
 
 
 def test_group_owner_adopts_reads_drift_and_keeps_the_last_owner(emu, stack, fresh, world, outside_graph):
@@ -140,15 +141,8 @@ def test_group_owner_adopts_reads_drift_and_keeps_the_last_owner(emu, stack, fre
     assert outs["adopted"] is False and outs["owner_type"] == "servicePrincipal"
     assert group_owners(emu, devs) == {u[20], world["sp"]}
     b.destroy()
-    emu.clear_requests()
-    with pytest.raises(Exception) as refused:  # u[20] is now the group's last owner
-        a.destroy()
-    assert f"group {devs} (Devs) would be left without owners" in str(refused.value) and u[20] in str(refused.value)
-    assert owner_writes(emu) == [] and group_owners(emu, devs) == {u[20]}
-    # Moving the ownership to another group would remove Devs' last owner: the preview says so.
-    [(prop, reason)] = a.preview(group_id=world["ops"], owner_id=u[20])
-    assert prop == "group_id" and "replacing this resource" in reason and devs in reason
-    # Moving it to another owner of the same group adds the new one first: allowed.
+    assert group_owners(emu, devs) == {u[20]}
+    # Moving it to another owner of the same group adds the new one first, then removes the old.
     assert a.preview(group_id=devs, owner_id=u[1]) == []
     a.up(group_id=devs, owner_id=u[1])
     assert group_owners(emu, devs) == {u[1]}
@@ -157,6 +151,13 @@ def test_group_owner_adopts_reads_drift_and_keeps_the_last_owner(emu, stack, fre
     outside_graph.call("DELETE", f"/groups/{devs}/owners/{u[1]}/$ref")
     rid, _, _ = a.refresh(fresh())
     assert rid == ""
+    # The last owner: the delete leaves it, says so, and writes nothing.
+    c = stack("GroupOwner", "c")
+    c.up(group_id=devs, owner_id=u[2])
+    emu.clear_requests()
+    c.destroy()
+    assert group_owners(emu, devs) == {u[2]} and owner_writes(emu) == []
+    assert f"{u[2]} stays its owner" in "\n".join(c.server.stderr_lines)
 
 
 def test_group_owner_preview_refuses_a_device_or_group(emu, stack, world):

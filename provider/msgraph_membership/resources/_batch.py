@@ -294,10 +294,9 @@ class BatchProvider(BatchRemovals, MembershipProvider):
         refused = self._refusal(ids, props, anchor_id, action="deleting this resource", fix=FIX_DELETE)
         if refused:
             raise ApplyError(f"{MAX_REMOVALS}: {refused}")
+        ids = sorted(set(ids) - self.kept_on_delete(anchor_id, set(ids)))
         if not ids:
             return
-        if denied := self.directory_refusal(anchor_id, set(ids), set()):
-            raise ApplyError(f"deleting this resource: {denied} (nothing was changed)")
         try:
             with REPORTER.work(self.subject(anchor_id), len(ids)):
                 rep = self.remove(anchor_id, ids)

@@ -1,6 +1,6 @@
 """What a batch resource (_batch.py) would remove, known before any write, and who may refuse it:
 the guard against mass removal (_guard.py: protected ids, `max_removals`) and the directory's
-own rules (`directory_refusal`: `GroupOwners` keeps a group's last owner, docs/graph-behaviour.md
+own rules (`directory_refusal`, `kept_on_delete`: a group's last owner, docs/graph-behaviour.md
 §1.9). Every removal passes here: at preview (check), on an update, a replacement and a delete.
 """
 from __future__ import annotations
@@ -44,8 +44,13 @@ class BatchRemovals:
 
     def directory_refusal(self, anchor_id: str, removals: set[str], adds: set[str]) -> str | None:
         """Why the directory itself would refuse removing `removals` (after adding `adds`), or
-        None. Nothing by default; `GroupOwners` keeps a group's last owner."""
+        None: an update it would refuse fails at preview. Nothing by default (`GroupOwners`: the last owner)."""
         return None
+
+    def kept_on_delete(self, anchor_id: str, removals: set[str]) -> set[str]:
+        """What a delete leaves because the directory refuses to remove it, said in a warning.
+        Nothing by default; `GroupOwners` leaves a group's last owner (it goes with the group)."""
+        return set()
 
     def _refusal(self, removals, guard: dict, anchor_id: str, *, action: str = "this run",
                  fix: str = FIX_UPDATE) -> str | None:
@@ -115,5 +120,5 @@ class BatchRemovals:
             return [("provider", f"could not list {self.subject(old_anchor)} to check what replacing this resource "
                                  f"would remove: {graph_message(e, hint=permission_hint('read'))}")]
         refused = self._refusal(ids, olds, old_anchor, action=f"replacing this resource ({self.anchor.arg} changed)",
-                                fix=FIX_REPLACE) or (ids and self.directory_refusal(old_anchor, set(ids), set()))
+                                fix=FIX_REPLACE)
         return [(self.anchor.arg, refused)] if refused else []

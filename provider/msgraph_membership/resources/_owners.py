@@ -1,13 +1,17 @@
 """What owning a group means to `GroupOwner` and `GroupOwners`: the group as the anchor of its
 owners, the checks before owners are added (Graph manages the group's owners, each owner is a
 user or service principal, the app may change them), and Graph's refusal to remove a group's last
-owner, checked before any removal (docs/graph-behaviour.md §1.9).
+owner: an update that would leave the group without owners fails at preview, and a delete (which
+has no preview) leaves the last owner in place with a warning; the owner then goes with the group
+(docs/graph-behaviour.md §1.9).
 
 Each check raises `InputError` naming the argument to change, so a preview fails before any write.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
+
+import pulumi
 
 from ..graph import errors as E
 from ..graph.references import GROUP_KINDS, OWNER_KINDS
@@ -81,3 +85,22 @@ def last_owner_refusal(client: "GraphClient", group_id: str, removals: set[str],
         return None
     after = (now | adds) - removals
     return last_owner_problem(OWNED_GROUP.label(client, group_id), now & removals or now, after, fix)
+
+
+def last_owner_kept(client: "GraphClient", group_id: str, removals: set[str]) -> str | None:
+    """The one of `removals` a delete leaves because it would be the group's last owner, said in a
+    warning naming the group and the owner; None when the group keeps another owner (or cannot be
+    listed: the removal then answers for itself)."""
+    if not removals:
+        return None
+    try:
+        now = set(client.member_ids(OWNERS, group_id, max_age_s=0))
+    except E.GraphError:
+        return None
+    if not now or now - removals or not now & removals:
+        return None
+    kept = sorted(now & removals)[0]
+    pulumi.log.warn(f"{OWNED_GROUP.label(client, group_id)}: {kept} stays its owner: Graph refuses to remove a "
+                    "group's last owner (https://learn.microsoft.com/graph/api/group-delete-owners). It goes when "
+                    "the group is deleted; to remove it, add another owner first")
+    return kept

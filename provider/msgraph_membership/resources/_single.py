@@ -42,10 +42,10 @@ class SingleMemberProvider(MembershipProvider):
     def hint(self, op: str, container_id: str, member_type: str | None = None) -> str:
         return permission_hint(op)
 
-    def removal_refusal(self, container_id: str, member_id: str) -> str | None:
-        """Why the directory would refuse removing this link, known before the write, or None
-        (`GroupOwner`: a group's last owner)."""
-        return None
+    def kept_on_delete(self, container_id: str, member_id: str) -> bool:
+        """Whether a delete leaves this link because the directory refuses to remove it, said in a
+        warning (`GroupOwner`: a group's last owner, which goes with the group)."""
+        return False
 
     # -- the lifecycle ------------------------------------------------------------------------------
 
@@ -126,8 +126,8 @@ class SingleMemberProvider(MembershipProvider):
     def delete(self, id_: str, props: dict) -> None:
         cid, member_id = self._ids(id_, props)
         try:
-            if refused := self.removal_refusal(cid, member_id):
-                raise ApplyError(f"deleting this resource: {refused} (nothing was changed)")
+            if self.kept_on_delete(cid, member_id):
+                return
             self.client.remove_member(self.container.kind, cid, member_id)
         except E.NotFound:
             return  # the container itself is gone: so is the membership ("already gone" is success)

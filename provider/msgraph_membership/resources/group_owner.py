@@ -8,11 +8,11 @@ Example::
                group_id="9a1b...-...",     # the group's object id (or an azuread.Group's object_id)
                owner_id="5c2d...-...")     # a user or service principal
 
-Id: `{group_id}/owner/{owner_id}` (like `GroupMember`'s). Any change replaces. An existing ownership is
-adopted (`adopted` is true), not an error; deleting removes it, unless it is the group's last
-owner, which Graph refuses to remove: then the delete (or a replacement's preview) fails before
-any write, naming the group and the owner. What every single link does is in _single.py; the
-owner rules are in _owners.py.
+Id: `{group_id}/owner/{owner_id}` (like `GroupMember`'s). Any change replaces. An existing
+ownership is adopted (`adopted` is true), not an error; deleting removes it, unless it is the
+group's last owner, which Graph refuses to remove: then the delete leaves it, with a warning
+naming the group and the owner (the ownership goes when the group is deleted). What every single
+link does is in _single.py; the owner rules are in _owners.py.
 """
 from __future__ import annotations
 
@@ -22,11 +22,8 @@ import pulumi
 
 from ..graph.rules import permission_hint
 from ._base import MembershipResource
-from ._owners import OWNED_GROUP, last_owner_refusal, validate_owners
+from ._owners import OWNED_GROUP, last_owner_kept, validate_owners
 from ._single import SingleMemberProvider
-
-_FIX = ("Add another owner to the group first (a GroupOwner or GroupOwners resource created before this one is "
-        "deleted); to delete this resource and keep the owner, give it the resource option retain_on_delete=True")
 
 
 def group_owner_id(group_id: str, owner_id: str) -> str:
@@ -51,20 +48,8 @@ class GroupOwnerProvider(SingleMemberProvider):
     def hint(self, op: str, container_id: str, member_type: str | None = None) -> str:
         return permission_hint(op, self.client.get_group(container_id))
 
-    def removal_refusal(self, container_id: str, member_id: str) -> str | None:
-        return last_owner_refusal(self.client, container_id, {member_id}, set(), fix=_FIX)
-
-    def check_inputs(self, olds: dict, news: dict):
-        """A replacement deletes the old ownership after creating the new one: when that leaves
-        the old group without owners, Graph would refuse, so the preview fails first."""
-        result = super().check_inputs(olds, news)
-        old, new = (olds.get("group_id"), olds.get("owner_id")), (result.inputs.get("group_id"), result.inputs.get("owner_id"))
-        if result.failures or not all(old) or old == new or not all(isinstance(v, str) for v in new):
-            return result
-        adds = {new[1]} if new[0] == old[0] else set()
-        refused = last_owner_refusal(self.client, old[0], {old[1]}, adds, fix=_FIX)
-        return self.check_result(result.inputs, [("group_id" if new[0] != old[0] else "owner_id",
-                                                  f"replacing this resource: {refused}")] if refused else [])
+    def kept_on_delete(self, container_id: str, member_id: str) -> bool:
+        return last_owner_kept(self.client, container_id, {member_id}) is not None
 
 
 class GroupOwner(MembershipResource, module="msgraph", name="GroupOwner"):

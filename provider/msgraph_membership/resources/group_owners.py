@@ -14,8 +14,9 @@ Owners are added one `$ref` POST each and removed one `$ref` DELETE each, sent t
 20 at a time (docs/graph-behaviour.md §1.9). Owners already present are adopted
 (`adopted_owner_ids`). Without `authoritative`, only the listed owners are managed; with it, others
 are removed (`outside_owners_to_remove` at preview) and show as drift on refresh. Graph refuses to
-remove a group's last owner: a run that would leave the group without owners fails at preview (or,
-for a delete, before any write), naming the group and the owners. What every batch resource does is
+remove a group's last owner: an update that would leave the group without owners fails at preview,
+naming the group and the owners; a delete (destroy, or the resource dropped from the program)
+removes the others and leaves the last owner, with a warning (it goes when the group is deleted). What every batch resource does is
 in _batch.py; the owner rules are in _owners.py.
 """
 from __future__ import annotations
@@ -28,14 +29,13 @@ from ..graph.rules import permission_hint
 from ._base import MembershipResource
 from ._batch import BatchProvider, hide_list_diff
 from ._inputs import Ids
-from ._owners import OWNED_GROUP, last_owner_refusal, validate_owners
+from ._owners import OWNED_GROUP, last_owner_kept, last_owner_refusal, validate_owners
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
 
-_FIX = ("Keep one owner: leave it in owner_ids, or list it in protected_owner_ids (never removed, not even on "
-        "destroy), or add another owner to the group first; to delete this resource and keep the owners, give it "
-        "the resource option retain_on_delete=True")
+_FIX = ("Keep one owner: leave it in owner_ids or list it in protected_owner_ids, or add another owner to the "
+        "group first")
 
 
 def group_owners_id(group_id: str) -> str:
@@ -71,6 +71,10 @@ class GroupOwnersProvider(BatchProvider):
 
     def directory_refusal(self, anchor_id: str, removals: set[str], adds: set[str]) -> str | None:
         return last_owner_refusal(self.client, anchor_id, removals, adds, fix=_FIX)
+
+    def kept_on_delete(self, anchor_id: str, removals: set[str]) -> set[str]:
+        kept = last_owner_kept(self.client, anchor_id, removals)
+        return {kept} if kept else set()
 
 
 class GroupOwners(MembershipResource, module="msgraph", name="GroupOwners"):
