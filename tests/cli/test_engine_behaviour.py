@@ -19,7 +19,7 @@ import uuid
 import pulumi
 import pytest
 
-from harness.cli import CliStack, StackError
+from harness.cli import CliStack, StackError, emulator_fixtures
 from lifecycle.conftest import graph_writes, memberships
 
 pytestmark = pytest.mark.cli
@@ -44,21 +44,7 @@ def seed(with_doomed: bool = True) -> dict:
             "administrativeUnits": [{"id": UNIT, "displayName": "Unit one"}, {"id": UNIT2, "displayName": "Unit two"}]}
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from msgraph_membership.emulator.process import start_emulator
-
-    with start_emulator(seed=seed()) as e:
-        yield e
-
-
-@pytest.fixture
-def fresh(emu):
-    emu.reset()
-    emu.seed(seed())
-    emu.faults({})
-    emu.clear_requests()
-    return emu
+emu, fresh = emulator_fixtures(seed)
 
 
 def members_of(emu, container: str) -> set[str]:

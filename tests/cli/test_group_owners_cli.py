@@ -10,7 +10,7 @@ import uuid
 import pulumi
 import pytest
 
-from harness.cli import CliStack, StackError
+from harness.cli import CliStack, StackError, emulator_fixtures
 from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes
 
@@ -36,21 +36,7 @@ def seed() -> dict:
                        for g, n in ((DEVS, "Developers"), (OPS, "Ops"), (SOLO, "Solo"))]}
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from msgraph_membership.emulator.process import start_emulator
-
-    with start_emulator(seed=seed()) as e:
-        yield e
-
-
-@pytest.fixture
-def fresh(emu):
-    emu.reset()
-    emu.seed(seed())
-    emu.faults({})
-    emu.clear_requests()
-    return emu
+emu, fresh = emulator_fixtures(seed)
 
 
 def owners_of(emu, group: str) -> set[str]:

@@ -19,7 +19,7 @@ import uuid
 import pulumi
 import pytest
 
-from harness.cli import UNKNOWN, CliStack, StackError
+from harness.cli import UNKNOWN, CliStack, StackError, emulator_fixtures
 from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes
 
@@ -45,21 +45,7 @@ def seed() -> dict:
             "administrativeUnits": [{"id": UNIT, "displayName": "Guarded unit"}]}
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from msgraph_membership.emulator.process import start_emulator
-
-    with start_emulator(seed=seed()) as e:
-        yield e
-
-
-@pytest.fixture
-def fresh(emu):
-    emu.reset()
-    emu.seed(seed())
-    emu.faults({})
-    emu.clear_requests()
-    return emu
+emu, fresh = emulator_fixtures(seed)
 
 
 def members_of(emu, container: str) -> set[str]:

@@ -57,6 +57,20 @@ def hide_list_diff(opts: "pulumi.ResourceOptions | None", list_arg: str = "membe
     return pulumi.ResourceOptions.merge(opts, hidden)
 
 
+def suffixed_ids(suffix: str, resource: str, anchor_arg: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """A batch resource's id format `{anchor id}{suffix}`: the id of the resource anchored on an
+    object, and the anchor's id an id names (ValueError when it names none)."""
+    def make(anchor_id: str) -> str:
+        return f"{anchor_id}{suffix}"
+
+    def parse(id_: str) -> str:
+        anchor_id, sep, rest = id_.partition(suffix)
+        if not sep or rest or not anchor_id:
+            raise ValueError(f"{id_!r} is not a {resource} id ({{{anchor_arg}}}{suffix})")
+        return anchor_id
+    return make, parse
+
+
 class BatchProvider(BatchRemovals, MembershipProvider):
     anchor: Anchor                # the one object: a group or unit (_containers.py), or MemberOf's member
     list_arg = "member_ids"       # the many

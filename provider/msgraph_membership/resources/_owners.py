@@ -16,9 +16,8 @@ import pulumi
 from ..graph import errors as E
 from ..graph.references import GROUP_KINDS, OWNER_KINDS
 from ..graph.rules import OWNERS, last_owner_problem, owner_type_problem
-from ._base import InputError, member_types
-from ._containers import Anchor, at_most_ten
-from ._converge import short_list
+from ._base import InputError
+from ._containers import Anchor, at_most_ten, existing_types
 
 if TYPE_CHECKING:
     from ..graph.client import GraphClient
@@ -59,13 +58,9 @@ def validate_owners(client: "GraphClient", group_id: str, owner_ids: Sequence[st
     owned_group(client, group_id)
     if not owner_ids:
         return {}
-    types = member_types(client, list(owner_ids))
+    types = existing_types(client, owner_ids, prop, "give the object ids of users or service principals")
     if types is None:
         return {}
-    missing = [o for o in owner_ids if o not in types]
-    if missing:
-        raise InputError(prop, f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)}; "
-                               "give the object ids of users or service principals")
     bad = [p for o in owner_ids if (p := owner_type_problem(o, types[o]))]
     if bad:
         raise InputError(prop, at_most_ten(bad))

@@ -27,7 +27,7 @@ import pulumi
 
 from ..graph.rules import permission_hint
 from ._base import MembershipResource
-from ._batch import BatchProvider, hide_list_diff
+from ._batch import BatchProvider, hide_list_diff, suffixed_ids
 from ._inputs import Ids
 from ._owners import OWNED_GROUP, last_owner_kept, last_owner_refusal, validate_owners
 
@@ -38,15 +38,7 @@ _FIX = ("Keep one owner: leave it in owner_ids or list it in protected_owner_ids
         "group first")
 
 
-def group_owners_id(group_id: str) -> str:
-    return f"{group_id}/owners"
-
-
-def parse_group_owners_id(id_: str) -> str:
-    group_id, sep, rest = id_.partition("/owners")
-    if not sep or rest or not group_id:
-        raise ValueError(f"{id_!r} is not a GroupOwners id ({{group_id}}/owners)")
-    return group_id
+group_owners_id, parse_group_owners_id = suffixed_ids("/owners", "GroupOwners", "group_id")
 
 
 class GroupOwnersProvider(BatchProvider):
