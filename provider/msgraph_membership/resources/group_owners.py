@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 
-from ..graph.rules import permission_hint
+from ..graph.rules import OWNERS, permission_hint
 from ._base import MembershipResource
 from ._batch import BatchProvider, hide_list_diff, suffixed_ids
 from ._inputs import Ids
@@ -56,7 +56,7 @@ class GroupOwnersProvider(BatchProvider):
         validate_owners(self.client, anchor_id, ids, prop="owner_ids")
 
     def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
-        return self.client.add_one_by_one(self.anchor.kind, anchor_id, ids)  # $ref POSTs, $batch of 20
+        return self.client.add_one_by_one(OWNERS, anchor_id, ids)  # $ref POSTs, $batch of 20
 
     def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
         return permission_hint(op, self.client.get_group(anchor_id))
