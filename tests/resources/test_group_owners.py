@@ -164,3 +164,26 @@ def test_group_owner_adopts_reads_drift_and_keeps_the_last_owner(emu, stack, fre
 def test_group_owner_preview_refuses_a_device_or_group(emu, stack, world):
     failures = stack("GroupOwner").preview(group_id=world["devs"], owner_id=world["ops"])
     assert [p for p, _ in failures] == ["owner_id"] and "a group cannot own a group" in failures[0][1]
+
+
+def test_a_role_assignable_group_needs_the_role_permission_named_at_preview(emu, blobs, world):
+    """The emulator asks for RoleManagement.ReadWrite.Directory to change a role-assignable group's
+    owners (docs/permissions.md note 9); the preview names it before any write."""
+    import uuid
+
+    from harness.server import ProviderServer, emulator_config
+
+    from .support import Stack
+
+    admins = new_id()
+    client_id, secret = str(uuid.uuid4()), "s-" + uuid.uuid4().hex
+    emu.seed({"groups": [{"id": admins, "displayName": "Admins", "mailNickname": "admins-" + admins[:6],
+                          "securityEnabled": True, "mailEnabled": False, "isAssignableToRole": True}],
+              "apps": [{"client_id": client_id, "client_secret": secret, "roles": ["Group.ReadWrite.All"]}]})
+    with ProviderServer(config=emulator_config(emu, **{"msgraph:clientId": client_id,
+                                                        "msgraph:clientSecret": secret})) as server:
+        emu.clear_requests()
+        failures = Stack(server, "GroupOwners", "r", blobs["GroupOwners"]).preview(group_id=admins,
+                                                                                    owner_ids=[world["u"][0]])
+        assert [p for p, _ in failures] == ["group_id"] and "RoleManagement.ReadWrite.Directory" in failures[0][1]
+        assert owner_writes(emu) == []
