@@ -187,3 +187,20 @@ def test_a_role_assignable_group_needs_the_role_permission_named_at_preview(emu,
                                                                                     owner_ids=[world["u"][0]])
         assert [p for p, _ in failures] == ["group_id"] and "RoleManagement.ReadWrite.Directory" in failures[0][1]
         assert owner_writes(emu) == []
+
+
+def test_two_group_owners_of_the_last_two_owners_deleted_at_once_keep_one(emu, stack, world):
+    """The engine deletes in parallel: each delete sees the other owner, Graph refuses the second
+    removal, and that owner is kept with the warning instead of failing the destroy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    u, ops = world["u"], world["ops"]
+    rs = [stack("GroupOwner", f"o{i}") for i in range(2)]
+    for r, o in zip(rs, u[0:2]):
+        r.up(group_id=ops, owner_id=o)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda r: r.destroy(), rs))
+    left = group_owners(emu, ops)
+    assert len(left) == 1 and left <= set(u[0:2])
+    [kept] = left
+    assert f"{kept} stays its owner" in "\n".join(rs[0].server.stderr_lines)

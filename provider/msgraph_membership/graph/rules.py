@@ -137,7 +137,6 @@ class GroupInfo:
                     f"{member_id} is a {member_type}. Use a security group for non-user members")
         return None
 
-
     def owners_problem(self) -> str | None:
         """Why Graph cannot manage this group's owners, or None: owners are not available for
         groups created in Exchange, distribution groups, or groups synchronised from on-premises
@@ -159,6 +158,10 @@ def owner_type_problem(owner_id: str, owner_type: str | None) -> str | None:
         return (f"object {owner_id} is a {owner_type}; a group's owners are users and service principals "
                 "(a group cannot own a group)")
     return None
+
+
+# Graph's answer to removing a group's last owner (400 Request_BadRequest; observed, docs/graph-behaviour.md §1.4).
+LAST_OWNER_REFUSED = "The group must have at least one owner"
 
 
 def last_owner_problem(group_label: str, owners_before: set[str], owners_after: set[str], fix: str) -> str | None:

@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 OWNED_GROUP = Anchor("group_id", "the group's object id", "group", GROUP_KINDS, OWNER_KINDS,
                      "a group cannot own itself", "owner_add", "owner_remove", OWNERS)
 
-# Changing owners: group-post-owners and group-delete-owners list these two only.
-OWNER_WRITES = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
-
 
 def owned_group(client: "GraphClient", group_id: str) -> "GroupInfo":
     """The group, once the directory confirms this app can change its owners: it exists, Graph
@@ -95,7 +92,11 @@ def last_owner_kept(client: "GraphClient", group_id: str, removals: set[str]) ->
     if not now or now - removals or not now & removals:
         return None
     kept = sorted(now & removals)[0]
-    pulumi.log.warn(f"{OWNED_GROUP.label(client, group_id)}: {kept} stays its owner: Graph refuses to remove a "
+    warn_kept(client, group_id, kept)
+    return kept
+
+
+def warn_kept(client: "GraphClient", group_id: str, owner_id: str) -> None:
+    pulumi.log.warn(f"{OWNED_GROUP.label(client, group_id)}: {owner_id} stays its owner: Graph refuses to remove a "
                     "group's last owner (https://learn.microsoft.com/graph/api/group-delete-owners). It goes when "
                     "the group is deleted; to remove it, add another owner first")
-    return kept

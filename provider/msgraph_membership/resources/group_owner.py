@@ -20,9 +20,9 @@ from typing import Optional
 
 import pulumi
 
-from ..graph.rules import permission_hint
-from ._base import MembershipResource
-from ._owners import OWNED_GROUP, last_owner_kept, validate_owners
+from ..graph.rules import LAST_OWNER_REFUSED, permission_hint
+from ._base import ApplyError, MembershipResource
+from ._owners import OWNED_GROUP, last_owner_kept, validate_owners, warn_kept
 from ._single import SingleMemberProvider
 
 
@@ -50,6 +50,16 @@ class GroupOwnerProvider(SingleMemberProvider):
 
     def kept_on_delete(self, container_id: str, member_id: str) -> bool:
         return last_owner_kept(self.client, container_id, {member_id}) is not None
+
+    def delete(self, id_: str, props: dict) -> None:
+        """Deletes run concurrently: two `GroupOwner`s of a group's last two owners each see
+        another owner, and Graph removes one and refuses the other. That one is kept, as above."""
+        try:
+            super().delete(id_, props)
+        except ApplyError as e:
+            if LAST_OWNER_REFUSED not in str(e):
+                raise
+            warn_kept(self.client, *self._ids(id_, props))
 
 
 class GroupOwner(MembershipResource, module="msgraph", name="GroupOwner"):
