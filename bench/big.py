@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from bench.cli import GROUP, directory, oid  # noqa: E402
+from bench.report import write_results  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
 
@@ -161,11 +162,7 @@ def main(argv=None) -> int:
     results = run(args.members, args.destroy)
     meta = {"pulumi": next((p for p in Path(pulumi_bin()).parts if p.startswith("pulumi-v")), "pulumi"), "machine": f"{os.uname().machine}, {os.cpu_count()} cores",
             "date": dt.date.today().isoformat()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "big.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-    (out / "big.md").write_text(report(results, meta))
-    print(report(results, meta))
+    print(write_results(Path(args.out), "big", {"meta": meta, "results": results}, report(results, meta)))
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import subprocess
@@ -36,6 +35,7 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
 
 from bench import real_report  # noqa: E402
 from bench.real_sides import PeakMemory, Side, sides  # noqa: E402
+from bench.report import write_results  # noqa: E402
 from bench.run import summarize_log  # noqa: E402
 
 VERSIONS = {"terraform-provider-azuread": "v3.9.0", "pulumi-azuread": "v6.10.0", "OpenTofu": "v1.12.6"}
@@ -255,12 +255,10 @@ def main(argv=None) -> int:
     a = main_args(argv)
     results = run(a)
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
     name = "real" if not a.only else "real-" + a.only.replace(",", "-")
-    (out / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"{name}.md").write_text(real_report.markdown(results))
+    text = write_results(out, name, results, real_report.markdown(results), indent=1)
     real_report.chart(results, out / f"{name}.png")
-    print((out / f"{name}.md").read_text())
+    print(text)
     return 0
 
 
