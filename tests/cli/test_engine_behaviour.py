@@ -20,6 +20,7 @@ import pulumi
 import pytest
 
 from harness.cli import CliStack, StackError
+from harness.emulated import emulator_fixtures, members_of
 from lifecycle.conftest import graph_writes, memberships
 
 pytestmark = pytest.mark.cli
@@ -44,29 +45,7 @@ def seed(with_doomed: bool = True) -> dict:
             "administrativeUnits": [{"id": UNIT, "displayName": "Unit one"}, {"id": UNIT2, "displayName": "Unit two"}]}
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from msgraph_membership.emulator.process import start_emulator
-
-    with start_emulator(seed=seed()) as e:
-        yield e
-
-
-@pytest.fixture
-def fresh(emu):
-    emu.reset()
-    emu.seed(seed())
-    emu.faults({})
-    emu.clear_requests()
-    return emu
-
-
-def members_of(emu, container: str) -> set[str]:
-    d = emu.directory()
-    for c in d.get("groups", []) + d.get("administrativeUnits", []):
-        if c["id"] == container:
-            return set(c.get("members", []))
-    raise AssertionError(f"{container} is not in the directory")
+emu, fresh = emulator_fixtures(seed)
 
 
 # -- replacement order ------------------------------------------------------------------------------

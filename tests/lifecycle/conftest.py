@@ -14,6 +14,7 @@ import requests
 import yaml
 
 from harness.cli import CliStack, copy_example
+from harness.emulated import fresh_directory
 from msgraph_membership.emulator.process import start_emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,11 +101,7 @@ def stack(request, example_emulator, tmp_path) -> CliStack:
     example = request.module.EXAMPLE
     seed = load_seed(example)
     seed.pop("apps", None)  # apps survive a reset; seeding them again would change the secret
-    emu = example_emulator
-    emu.reset()
-    emu.seed(seed)
-    emu.faults({})
-    emu.clear_requests()
+    emu = fresh_directory(example_emulator, seed)
     program = copy_example(EXAMPLES / example, tmp_path / example)
     st = CliStack.for_directory(emu, program, tmp_path)
     for key, value in (getattr(request.module, "CONFIG", None) or {}).items():
