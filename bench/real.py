@@ -34,7 +34,8 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
         sys.path.insert(0, str(p))
 
 from bench import real_report  # noqa: E402
-from bench.real_sides import PeakMemory, Side, sides  # noqa: E402
+from bench.procmem import PeakMemory, command_holds  # noqa: E402
+from bench.real_sides import Side, sides  # noqa: E402
 from bench.report import write_results  # noqa: E402
 from bench.run import summarize_log  # noqa: E402
 
@@ -94,10 +95,10 @@ class Bench:
 
     def phase(self, side: Side, work: Path, phase: str, printed: bool = False, label: str = "", **kw) -> dict:
         self.emu.clear_requests()
-        with PeakMemory(side.provider_match) as mem:
+        with PeakMemory({"provider": command_holds(*side.provider_match)}) as mem:
             run = side.command(work, side.argv(phase), memory=mem, **kw)
         entries = self.emu.requests()
-        fig = {**summarize_log(entries), "wall_s": round(run.wall_s, 2), "rc": run.rc, "peak_mb": mem.peak_mb,
+        fig = {**summarize_log(entries), "wall_s": round(run.wall_s, 2), "rc": run.rc, "peak_mb": mem.mb("provider"),
                "throttled": sum(1 for e in entries if e.get("fault") == "throttle" or e.get("status") == 429)}
         if printed or run.rc != 0 or run.killed:
             fig["printed"] = real_report.excerpt(run.out)
