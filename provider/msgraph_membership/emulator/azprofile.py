@@ -104,7 +104,8 @@ def write_profile(ready: dict, directory: Path, path: str | None = None) -> dict
     bundle = directory / "ca-bundle.pem"
     bundle.write_text(Path(certifi.where()).read_text() + "\n" + Path(ready["ca_bundle"]).read_text())
     rest = os.environ.get("PATH", "") if path is None else path
-    rest_dirs = [d for d in rest.split(os.pathsep) if d != str(bin_dir)]  # once, however often written
+    # bin/ once, however often the profile is written into the same shell
+    rest_dirs = [d for d in (rest.split(os.pathsep) if rest else []) if d != str(bin_dir)]
     return {"AZURE_CONFIG_DIR": str(directory), "REQUESTS_CA_BUNDLE": str(bundle),
             "PATH": os.pathsep.join([str(bin_dir), *rest_dirs])}
 
