@@ -47,6 +47,7 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
 
 from bench import report  # noqa: E402
 from bench.owners import run_group_owners  # noqa: E402
+from bench.procmem import status_kb  # noqa: E402
 
 GROUP = "0b0e0c00-0000-4000-8000-000000000001"
 UNIT = "0b0e0c00-0000-4000-8000-0000000000a1"
@@ -106,17 +107,6 @@ def summarize_log(entries: list[dict]) -> dict:
             "by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1]))}
 
 
-def vm_hwm_kb(pid: int) -> int | None:
-    """Peak resident set size of a process (Linux /proc), in kB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 # -- our side: one phase in a fresh provider process ------------------------------------------------
 
 class Bench:
@@ -155,7 +145,7 @@ class Bench:
             value = fn(server)
             wall = time.perf_counter() - t0
             log = summarize_log(self.emu.requests())
-            peak = vm_hwm_kb(server.pid)
+            peak = status_kb(server.pid, "VmHWM")
         finally:
             server.stop()
         return {**log, "wall_s": wall, "peak_rss_mb": peak / 1024 if peak else None}, value

@@ -19,7 +19,9 @@ import uuid
 import pulumi
 import pytest
 
-from harness.cli import CliStack, StackError, emulator_fixtures
+from harness.cli import CliStack, StackError
+from harness.emulated import emulator_fixtures, members_of
+from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes, memberships
 
 pytestmark = pytest.mark.cli
@@ -45,14 +47,6 @@ def seed(with_doomed: bool = True) -> dict:
 
 
 emu, fresh = emulator_fixtures(seed)
-
-
-def members_of(emu, container: str) -> set[str]:
-    d = emu.directory()
-    for c in d.get("groups", []) + d.get("administrativeUnits", []):
-        if c["id"] == container:
-            return set(c.get("members", []))
-    raise AssertionError(f"{container} is not in the directory")
 
 
 # -- replacement order ------------------------------------------------------------------------------
@@ -202,11 +196,10 @@ def test_import_of_a_dynamic_resource_fails_on_this_pulumi_version(fresh, tmp_pa
     """pulumi/pulumi#16175: the engine's import reads with the id only, and the Python dynamic
     provider needs its serialized provider from state. If a new Pulumi version fixes it, this test
     fails and docs/resources.md ("Import") must say so."""
-    from lifecycle.conftest import GraphAdmin
     from msgraph_membership import GroupMember
 
     emu = fresh
-    GraphAdmin(emu).add_member(GROUP, USERS[0])
+    OutsideGraph(emu).add_member(GROUP, USERS[0])
     rid = f"{GROUP}/member/{USERS[0]}"
 
     def program():
@@ -292,7 +285,6 @@ def test_preview_diff_with_names_shows_only_the_names_that_change(fresh, tmp_pat
 def test_authoritative_preview_diff_names_the_outside_members_it_would_remove(fresh, tmp_path):
     from msgraph_membership import GroupMembers
 
-    from harness.outside import OutsideGraph
 
     spec = {"authoritative": False, "max_removals": None}
 

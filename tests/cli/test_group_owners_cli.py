@@ -10,7 +10,8 @@ import uuid
 import pulumi
 import pytest
 
-from harness.cli import CliStack, StackError, emulator_fixtures
+from harness.cli import CliStack, StackError
+from harness.emulated import emulator_fixtures
 from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes
 

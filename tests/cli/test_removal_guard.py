@@ -19,7 +19,8 @@ import uuid
 import pulumi
 import pytest
 
-from harness.cli import UNKNOWN, CliStack, StackError, emulator_fixtures
+from harness.cli import UNKNOWN, CliStack, StackError
+from harness.emulated import emulator_fixtures, members_of
 from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes
 
@@ -46,11 +47,6 @@ def seed() -> dict:
 
 
 emu, fresh = emulator_fixtures(seed)
-
-
-def members_of(emu, container: str) -> set[str]:
-    d = emu.directory()
-    return set(next(c for c in d["groups"] + d["administrativeUnits"] if c["id"] == container).get("members", []))
 
 
 def said(err: pytest.ExceptionInfo) -> str:

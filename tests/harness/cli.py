@@ -349,25 +349,3 @@ def copy_example(example_dir: Path, dest: Path) -> Path:
     project["runtime"]["options"]["virtualenv"] = str(Path(sys.executable).parents[1])
     (dest / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     return dest
-
-
-def emulator_fixtures(seed: Callable[[], dict]) -> tuple[Callable, Callable]:
-    """A CLI test module's `emu` (one emulator for the module, seeded with `seed()`) and `fresh`
-    (that emulator reset, re-seeded, faults off and its log cleared, for one test):
-    `emu, fresh = emulator_fixtures(seed)` at module level."""
-    @pytest.fixture(scope="module")
-    def emu():
-        from msgraph_membership.emulator.process import start_emulator
-
-        with start_emulator(seed=seed()) as e:
-            yield e
-
-    @pytest.fixture
-    def fresh(emu):
-        emu.reset()
-        emu.seed(seed())
-        emu.faults({})
-        emu.clear_requests()
-        return emu
-
-    return emu, fresh
