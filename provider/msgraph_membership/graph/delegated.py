@@ -32,7 +32,7 @@ import threading
 from . import errors as E
 from .errors import docs_link
 
-from .entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, TENANT, UNIT_MEMBERS, group_member_roles
+from .entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, ROLE_ASSIGNERS, TENANT, UNIT_MEMBERS, group_member_roles
 from .entra_roles import unit_scope as _scope
 
 
@@ -193,6 +193,12 @@ class SignedIn:
     def unit_members_problem(self, unit_id: str) -> str | None:
         return self._unit_problem(UNIT_MEMBERS, (TENANT,), f"change the members of administrative unit {unit_id}",
                                   "Privileged Role Administrator")
+
+    def role_assign_problem(self, unit_id: str) -> str | None:
+        """Assigning a role at a unit's scope, as a person: Privileged Role Administrator
+        (https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments)."""
+        return self._unit_problem(ROLE_ASSIGNERS, (TENANT,), f"assign roles at administrative unit {unit_id}",
+                                  "Privileged Role Administrator (and RoleManagement.ReadWrite.Directory in the token)")
 
     def group_in_unit_problem(self, unit_id: str) -> str | None:
         return self._unit_problem(GROUP_IN_UNIT, (TENANT, _scope(unit_id)),

@@ -22,6 +22,7 @@ from ._base import (ApplyError, InputError, MembershipProvider, MembershipResour
                     check_guid_list, graph_message, has_unknown, is_unknown)
 from ._containers import Anchor
 from ._converge import describe_failures, plan, short_list
+from ._diffview import DIFF_KEY, hide_member_ids_diff, id_set
 from ._refs import ReferenceArg, carry
 from ._progress import REPORTER, estimate, planned_writes
 from ._guard import (FIX_DELETE, FIX_REPLACE, FIX_UPDATE, MAX_REMOVALS, check_guard_args, guard_outputs,
@@ -31,30 +32,9 @@ if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider proce
     from ..graph.client import WriteReport
 
 
-DIFF_KEY = "members"  # the checked input that `pulumi preview --diff` shows instead of member_ids
 # With authoritative=True, the members outside member_ids that the run would remove (id -> type),
 # found by listing the container at preview: a checked input, so `pulumi preview --diff` shows it.
 OUTSIDE_KEY = "outside_members_to_remove"
-
-
-def id_set(ids) -> dict[str, str]:
-    """Member ids as a map of id -> "", the form `pulumi preview --diff` shows readably.
-
-    The engine shows `preview --diff` from the old and new inputs (a Python dynamic provider
-    cannot return a detailed diff). It compares lists index by index, so one id removed near the
-    start of a sorted list of 1,000 shows as 1,000 changed lines; in a map it shows the ids added
-    and removed, and it leaves out unchanged entries whose value is empty. So the checked inputs
-    carry this map beside `member_ids`, whose own diff the resource hides (`hide_diffs`)."""
-    return {i: "" for i in sorted(ids)}
-
-
-def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.ResourceOptions | None":
-    """The resource's options with `member_ids`' own diff hidden (the `members` map shows it)."""
-    try:
-        hidden = pulumi.ResourceOptions(hide_diffs=["member_ids"])
-    except TypeError:  # a Pulumi SDK older than the hide_diffs option: the list diff shows too
-        return opts
-    return pulumi.ResourceOptions.merge(opts, hidden)
 
 
 class BatchProvider(MembershipProvider):
@@ -99,14 +79,18 @@ class BatchProvider(MembershipProvider):
 
     # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
 
+    def listed(self, anchor_id: str, max_age_s: Optional[float] = None) -> dict[str, str]:
+        """What is linked to the anchor (id -> type); raises NotFound when the anchor is gone."""
+        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=max_age_s)
+
     def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
         """What is linked now, fresh from Graph (as an apply must see it)."""
-        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)
+        return self.listed(anchor_id, max_age_s=0)
 
     def present(self, anchor_id: str, managed: set[str]) -> set[str]:
         """What is linked now for a refresh: a managed link missing is looked at again before it
         counts as drift (replication lag). Raises NotFound when the anchor is gone."""
-        listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
+        listed = set(self.listed(anchor_id))
         if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
             listed |= (managed - listed) - self.client.missing_after_wait(self.anchor.kind, anchor_id, managed - listed)
         return listed
@@ -207,7 +191,7 @@ class BatchProvider(MembershipProvider):
         outside: dict[str, str] = {}
         if inputs.get("authoritative"):
             try:
-                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply sees it
+                current = self.listed(anchor_id, max_age_s=0)  # as the apply sees it
             except E.NotFound:
                 current = {}  # a container created in this run: nothing to remove
             except E.GraphError as e:
@@ -266,10 +250,8 @@ class BatchProvider(MembershipProvider):
         halfway converge on the next `up`."""
         anchor_id, desired = news[self.anchor.arg], set(news.get(self.list_arg) or [])
         try:
-            listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
+            listed = self.present(anchor_id, desired)  # a missing one looked at again (replication lag)
             missing = desired - listed
-            if missing:  # perhaps only not replicated yet: look again before calling it drift
-                missing = set(self.client.missing_after_wait(self.anchor.kind, anchor_id, missing))
         except E.NotFound:
             return bool(desired)
         except E.GraphError:
@@ -352,7 +334,7 @@ class BatchProvider(MembershipProvider):
             inputs[self.diff_key] = id_set(present)
         outside = listed - managed - set(props.get(self.protected_arg) or [])
         if authoritative and outside:
-            types = self.client.member_ids(self.anchor.kind, anchor_id)  # the listing just made
+            types = self.listed(anchor_id)  # the listing just made
             outs[OUTSIDE_KEY] = {m: types.get(m, "directoryObject") for m in sorted(outside)}
         return carry(ReadResult(id_, outs, inputs=inputs), props)
 
