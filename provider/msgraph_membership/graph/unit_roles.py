@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 PATH = "/roleManagement/directory/roleAssignments"
 CONFLICT = "A conflicting object with one or more of the specified property values is present in the directory"
 KEEP_S = 30.0  # how long a listing serves reads that accept one not fresh
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def scope(unit_id: str) -> str:
