@@ -25,6 +25,10 @@ SEED = {
     "groups": [{"id": IN_UNIT, "displayName": "Paris devs", "mailNickname": "parisdevs", "securityEnabled": True},
                {"id": OUTSIDE, "displayName": "Lyon devs", "mailNickname": "lyondevs", "securityEnabled": True}],
     "administrativeUnits": [{"id": PARIS, "displayName": "Paris", "members": [IN_UNIT]}],
+    "apps": [{"client_id": "aaaaaaaa-0000-4000-8000-0000000003a1", "client_secret": "least-secret",
+              "roles": ["RoleManagement.ReadWrite.Directory", "AdministrativeUnit.Read.All"]},
+             {"client_id": "aaaaaaaa-0000-4000-8000-0000000003a2", "client_secret": "no-role-management",
+              "roles": ["Directory.ReadWrite.All", "AdministrativeUnit.ReadWrite.All"]}],
 }
 
 
@@ -130,3 +134,32 @@ def test_a_unit_admin_declared_here_manages_that_units_groups_as_themselves(fres
     assert admins.destroy().ops() == {"paris-admins": "delete"} and holders(fresh) == set()
     with pytest.raises(StackError):
         erin.preview()
+
+
+def test_the_documented_minimum_runs_up_refresh_destroy_and_less_stops_at_preview(fresh, tmp_path, monkeypatch):
+    """docs/permissions.md: RoleManagement.ReadWrite.Directory and AdministrativeUnit.Read.All."""
+    for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "AZURE_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    spec = {"role": "Helpdesk Administrator", "members": [ERIN, HUGO]}
+
+    def program():
+        from msgraph_membership import AdministrativeUnitRoleMembers
+
+        AdministrativeUnitRoleMembers("helpdesk", administrative_unit_id=PARIS, role=spec["role"],
+                                      member_ids=spec["members"])
+
+    weak = persona_stack(fresh, "app:aaaaaaaa-0000-4000-8000-0000000003a2:no-role-management", program,
+                         tmp_path / "weak")
+    with pytest.raises(StackError) as refused:
+        weak.preview()
+    assert "RoleManagement.ReadWrite.Directory" in "\n".join([refused.value.summary.stderr,
+                                                               *refused.value.summary.diagnostics])
+    assert graph_writes(fresh) == []
+
+    least = persona_stack(fresh, "app:aaaaaaaa-0000-4000-8000-0000000003a1:least-secret", program, tmp_path / "least")
+    assert least.up().ops() == {"helpdesk": "create"}
+    assert least.refresh().ops() == {"helpdesk": "same"}
+    assert least.destroy().ops() == {"helpdesk": "delete"}
+    r = OutsideGraph(fresh).call("GET", f"/roleManagement/directory/roleAssignments?$filter=directoryScopeId eq "
+                                        f"'/administrativeUnits/{PARIS}'")
+    assert r.json()["value"] == []

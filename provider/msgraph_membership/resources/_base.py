@@ -204,6 +204,8 @@ REQUIRED_PERMISSIONS: dict[str, list[tuple[str, ...]]] = {
     "AdministrativeUnitMembersProvider": [("AdministrativeUnit.ReadWrite.All",)],
     # group-delete takes Group.ReadWrite.All only; creating in a unit pairs it with a unit read.
     "AdministrativeUnitGroupProvider": [("Group.ReadWrite.All",), _UNIT_READS],
+    # role assignments are written with RoleManagement.ReadWrite.Directory alone; the unit is read.
+    "AdministrativeUnitRoleMembersProvider": [("RoleManagement.ReadWrite.Directory",), _UNIT_READS],
 }
 
 
