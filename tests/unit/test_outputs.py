@@ -29,6 +29,8 @@ def test_every_resource_declares_its_documented_outputs():
         "AdministrativeUnitGroup": {"group_id", "mail", "created_date_time"},
         "MemberOf": {"group_ids", "adopted_group_ids", "protected_group_ids", "max_removals"},
     }
+    expected["AdministrativeUnitRoleMembers"] = {"member_ids", "adopted_member_ids", "protected_member_ids",
+                                                 "max_removals", "role", "administrative_unit_id"}
     assert set(m.__all__) == set(expected)
     assert callable(m.get_object_ids) and callable(m.get_object_id)  # lookups by name, beside the resources
     for name, outs in expected.items():
