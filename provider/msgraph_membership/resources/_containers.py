@@ -68,6 +68,18 @@ def at_most_ten(problems: list[str]) -> str:
     return "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
 
 
+def known_types(client: "GraphClient", ids: Sequence[str], prop: str, give: str) -> dict[str, str] | None:
+    """Each id's type, once the directory confirms they all exist (InputError naming `prop`, and
+    what to `give`, otherwise); None when the app may not resolve types (Graph judges on write)."""
+    types = member_types(client, list(ids))
+    if types is None:
+        return None
+    missing = [m for m in ids if m not in types]
+    if missing:
+        raise InputError(prop, f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)}; {give}")
+    return types
+
+
 def _group_member_problem(client: "GraphClient", group, member_id: str, member_type: str) -> str | None:
     """Why `group` cannot take this member, or None: the group's own rules, the permission the
     member's type needs, and no Microsoft 365 group as a member."""
@@ -97,13 +109,9 @@ def validate_group_member(client: "GraphClient", group_id: str, member_id: str) 
 def validate_group_members(client: "GraphClient", group_id: str, member_ids: Sequence[str]) -> None:
     """Many members of a group, every offending id named under `member_ids`."""
     group = writable_group(client, group_id)
-    types = member_types(client, list(member_ids))
+    types = known_types(client, member_ids, "member_ids", "correct them or remove them from member_ids")
     if types is None:  # no Directory.Read.All: Graph judges the members on write
         return
-    missing = [m for m in member_ids if m not in types]
-    if missing:
-        raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: "
-                                       f"{short_list(missing)}; correct them or remove them from member_ids")
     bad = [p for m in member_ids if (p := _group_member_problem(client, group, m, types[m]))]
     if bad:
         raise InputError("member_ids", at_most_ten(bad))
@@ -123,13 +131,9 @@ def validate_unit_members(client: "GraphClient", unit_id: str, member_ids: Seque
         raise InputError("administrative_unit_id", problem)
     if not member_ids:
         return {}
-    types = member_types(client, list(member_ids))
+    types = known_types(client, member_ids, prop, "give the object ids of users, groups or devices")
     if types is None:  # no Directory.Read.All: Graph judges the members on write
         return {}
-    missing = [m for m in member_ids if m not in types]
-    if missing:
-        raise InputError(prop, f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)}; "
-                               "give the object ids of users, groups or devices")
     bad = [p for m in member_ids if (p := au_member_problem(m, types[m]))]
     if not bad and unit.get("isMemberManagementRestricted"):
         # Restricted-management units take only plain security groups (docs/graph-behaviour.md §1.7).

@@ -31,10 +31,9 @@ from ..graph.delegated import signed_in
 from ..graph.entra_roles import UNIT_SCOPE_ROLES, unit_scope_role
 from ..graph.references import SP, UNIT_KINDS, USER
 from ..graph.references import GROUP as GROUP_KIND
-from ._base import InputError, has_unknown, member_types
+from ._base import InputError, has_unknown
 from ._batch import BatchMembersResource, BatchProvider
-from ._containers import Anchor, at_most_ten
-from ._converge import short_list
+from ._containers import Anchor, at_most_ten, known_types
 from ._inputs import Ids
 from .administrative_unit_member import UNITS_PREFIX
 
@@ -182,13 +181,10 @@ class AdministrativeUnitRoleMembersProvider(BatchProvider):
             return
         if problem := signed_in(c).role_assign_problem(anchor_id):
             raise InputError("administrative_unit_id", problem)
-        types = member_types(c, list(ids))
+        types = known_types(c, ids, "member_ids", "give the object ids of users, role-assignable groups or service "
+                                                  "principals")
         if types is None:  # no Directory.Read.All: Graph judges the principals on write
             return
-        missing = [m for m in ids if m not in types]
-        if missing:
-            raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)};"
-                                           " give the object ids of users, role-assignable groups or service principals")
         bad = [f"{m} is a {types[m]}; a role is held by users, role-assignable groups and service principals"
                for m in ids if types[m] not in PRINCIPAL_TYPES]
         for m in (m for m in ids if types[m] == "group"):
