@@ -1,6 +1,6 @@
 """examples/bootstrap (a new group in an administrative unit, its members, the unit's members,
-MemberOf, the unit's Groups Administrators) through its whole life. Every resource but the first takes the new group's id from its
-output: unknown in the first preview, real on up."""
+MemberOf, the unit's Groups Administrators) through its whole life. Every resource but the first
+takes the new group's id from its output: unknown in the first preview, real on up."""
 from harness.cli import UNKNOWN
 from .conftest import graph_writes, groups, memberships
 

@@ -26,7 +26,8 @@ def world(emu):
         "administrativeUnits": [{"id": w["paris"], "displayName": "Paris"}, {"id": w["lyon"], "displayName": "Lyon"}],
         # u[20] holds the role before Pulumi manages it; u[21] holds another role there.
         "roleAssignments": [
-            {"principalId": w["u"][20], "roleDefinitionId": GROUPS_ADMIN, "directoryScopeId": f"/administrativeUnits/{w['paris']}"},
+            {"principalId": w["u"][20], "roleDefinitionId": GROUPS_ADMIN,
+             "directoryScopeId": f"/administrativeUnits/{w['paris']}"},
             {"principalId": w["u"][21], "roleDefinitionId": HELPDESK_ADMIN,
              "directoryScopeId": f"/administrativeUnits/{w['paris']}"}],
     })
