@@ -25,11 +25,12 @@ SEED = {
     "groups": [{"id": IN_UNIT, "displayName": "Paris devs", "mailNickname": "parisdevs", "securityEnabled": True},
                {"id": OUTSIDE, "displayName": "Lyon devs", "mailNickname": "lyondevs", "securityEnabled": True}],
     "administrativeUnits": [{"id": PARIS, "displayName": "Paris", "members": [IN_UNIT]}],
-    "apps": [{"client_id": "aaaaaaaa-0000-4000-8000-0000000003a1", "client_secret": "least-secret",
-              "roles": ["RoleManagement.ReadWrite.Directory", "AdministrativeUnit.Read.All"]},
-             {"client_id": "aaaaaaaa-0000-4000-8000-0000000003a2", "client_secret": "no-role-management",
-              "roles": ["Directory.ReadWrite.All", "AdministrativeUnit.ReadWrite.All"]}],
 }
+# Seeded by the test that uses them: an emulator started with apps signs its default app in as the first.
+APPS = [{"client_id": "aaaaaaaa-0000-4000-8000-0000000003a1", "client_secret": "least-secret",
+         "roles": ["RoleManagement.ReadWrite.Directory", "AdministrativeUnit.Read.All"]},
+        {"client_id": "aaaaaaaa-0000-4000-8000-0000000003a2", "client_secret": "no-role-management",
+         "roles": ["Directory.ReadWrite.All", "AdministrativeUnit.ReadWrite.All"]}]
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,13 @@ def test_a_unit_admin_declared_here_manages_that_units_groups_as_themselves(fres
             GroupMember("m", group_id=group_id, member_id="hugo@contoso.test")
         return program
 
+    # A person cannot make the delegation through the Azure CLI: its token lacks the role-management scope.
+    by_hand = persona_stack(fresh, "erin", unit_admins(spec), tmp_path / "by-hand")
+    with pytest.raises(StackError) as no_scope:
+        by_hand.preview()
+    assert "lack RoleManagement.ReadWrite.Directory" in "\n".join(
+        [no_scope.value.summary.stderr, *no_scope.value.summary.diagnostics])
+
     # Before the delegation, Erin may not touch the unit's group: the preview says so.
     erin = persona_stack(fresh, "erin", member_of(IN_UNIT), tmp_path / "erin")
     with pytest.raises(StackError) as before:
@@ -140,6 +148,7 @@ def test_the_documented_minimum_runs_up_refresh_destroy_and_less_stops_at_previe
     """docs/permissions.md: RoleManagement.ReadWrite.Directory and AdministrativeUnit.Read.All."""
     for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "AZURE_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)
+    fresh.seed({"apps": APPS})
     spec = {"role": "Helpdesk Administrator", "members": [ERIN, HUGO]}
 
     def program():
