@@ -16,10 +16,11 @@ import pytest
 from harness.program import collect
 from harness.server import ProviderServer, emulator_config
 
-from .support import Stack, graph_writes, group, group_members, new_id, unit_members
+from .support import Stack, graph_writes, group, group_members, new_id, unit_members, unit_role_holders
 
 TYPES = ("GroupMember", "GroupMembers", "AdministrativeUnitMember", "AdministrativeUnitMembers",
          "AdministrativeUnitGroup", "MemberOf")
+TYPES += ("AdministrativeUnitRoleMembers",)
 
 # The documented minimum of each resource (README, docs/permissions.md), for user and group members.
 MINIMUM = {
@@ -30,6 +31,7 @@ MINIMUM = {
     "AdministrativeUnitMembers": {"AdministrativeUnit.ReadWrite.All"},
     "AdministrativeUnitGroup": {"Group.ReadWrite.All", "AdministrativeUnit.Read.All"},
 }
+MINIMUM["AdministrativeUnitRoleMembers"] = {"RoleManagement.ReadWrite.Directory", "AdministrativeUnit.Read.All"}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,7 @@ def blobs() -> dict[str, str]:
         m.AdministrativeUnitMembers("d", administrative_unit_id=x, member_ids=[x]),
         m.AdministrativeUnitGroup("e", administrative_unit_id=x, display_name="e", mail_nickname="e"),
         m.MemberOf("f", member_id=x, group_ids=[x]),
+        m.AdministrativeUnitRoleMembers("g", administrative_unit_id=x, role="Groups Administrator", member_ids=[x]),
     ])
     return {r.typ.rsplit(":", 1)[1]: r.inputs["__provider"] for r in regs}
 
@@ -88,6 +91,8 @@ def args_for(type_name: str, d: dict) -> dict:
         "AdministrativeUnitMembers": {"administrative_unit_id": d["unit"], "member_ids": [d["user"], d["group"]]},
         "AdministrativeUnitGroup": {"administrative_unit_id": d["unit"], "display_name": "Lyon",
                                     "mail_nickname": "lyon-" + uuid.uuid4().hex[:6]},
+        "AdministrativeUnitRoleMembers": {"administrative_unit_id": d["unit"], "role": "Groups Administrator",
+                                          "member_ids": [d["user"]]},
     }[type_name]
 
 
@@ -103,6 +108,8 @@ def present(emu, type_name: str, d: dict, stack: Stack) -> bool:
         return d["user"] in unit_members(emu, d["unit"])
     if type_name == "AdministrativeUnitMembers":
         return {d["user"], d["group"]} <= unit_members(emu, d["unit"])
+    if type_name == "AdministrativeUnitRoleMembers":
+        return d["user"] in unit_role_holders(emu, d["unit"], "fdd7a751-b60b-444a-984c-02652fe8fa1c")
     return bool(stack.id) and group(emu, stack.id) is not None and stack.id in unit_members(emu, d["unit"])
 
 
