@@ -197,7 +197,7 @@ class BatchProvider(MembershipProvider):
             except E.GraphError as e:
                 return problems + [("provider", f"could not list the {self.anchor.noun}'s members to show what "
                                                 f"authoritative=True would remove: "
-                                                f"{graph_message(e, hint=permission_hint('read'))}")]
+                                                f"{graph_message(e, hint=self.hint('read', anchor_id))}")]
             dropped &= set(current)
             protected = set(inputs.get(self.protected_arg) or [])
             outside = {m: t for m, t in sorted(current.items()) if m not in desired | protected | dropped}
@@ -218,7 +218,7 @@ class BatchProvider(MembershipProvider):
             return []  # the old anchor is gone, and its memberships with it
         except E.GraphError as e:
             return [("provider", f"could not list {self.subject(old_anchor)} to check what replacing this resource "
-                                 f"would remove: {graph_message(e, hint=permission_hint('read'))}")]
+                                 f"would remove: {graph_message(e, hint=self.hint('read', old_anchor))}")]
         refused = self._refusal(ids, olds, old_anchor, action=f"replacing this resource ({self.anchor.arg} changed)",
                                 fix=FIX_REPLACE)
         return [(self.anchor.arg, refused)] if refused else []
@@ -281,7 +281,7 @@ class BatchProvider(MembershipProvider):
         try:
             current = self.current(anchor_id, desired | managed_before)
         except E.GraphError as e:
-            raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
+            raise ApplyError(graph_message(e, hint=self.hint("read", anchor_id))) from None
         p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before,
                  authoritative=authoritative)
         refused = self._refusal(p.to_remove, props, anchor_id)
@@ -347,7 +347,7 @@ class BatchProvider(MembershipProvider):
         except E.NotFound:
             return  # the anchor is gone, and its memberships with it
         except E.GraphError as e:
-            raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
+            raise ApplyError(graph_message(e, hint=self.hint("read", anchor_id))) from None
         refused = self._refusal(ids, props, anchor_id, action="deleting this resource", fix=FIX_DELETE)
         if refused:
             raise ApplyError(f"{MAX_REMOVALS}: {refused}")

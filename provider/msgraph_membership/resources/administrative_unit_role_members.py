@@ -104,6 +104,8 @@ class AdministrativeUnitRoleMembersProvider(BatchProvider):
         return f"{self.subject(anchor_id)}: assigning {adding}, unassigning {removing} principal(s)"
 
     def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
+        if op == "read":
+            return "the app most likely lacks RoleManagement.Read.Directory (or RoleManagement.ReadWrite.Directory)"
         return PERMISSION_HINT
 
     # -- the role: resolved before every check, and the context of every other call ------------------
