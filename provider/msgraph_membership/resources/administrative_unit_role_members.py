@@ -166,7 +166,7 @@ class AdministrativeUnitRoleMembersProvider(BatchProvider):
         return {p: "roleAssignment" for p in holders(self.client, anchor_id, self.role, max_age_s=max_age_s)}
 
     def present(self, anchor_id: str, managed: set[str]) -> set[str]:
-        return set(self.listed(anchor_id, max_age_s=0))
+        return set(self.listed(anchor_id))  # the listing this process just made, if any (unit_roles.KEEP_S)
 
     def confirm(self, anchor_id: str, present: set[str], absent: set[str]) -> None:
         pass  # one listing answers (no membership replication to wait out)
