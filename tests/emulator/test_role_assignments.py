@@ -39,6 +39,8 @@ def test_an_assignment_at_a_units_scope_lets_the_person_manage_that_units_groups
         ("#microsoft.graph.unifiedRoleAssignment", FRANK, SCOPE)
     assert r.headers["Location"].endswith(f"{PATH}/{created['id']}")
     assert (FRANK, GROUPS_ADMIN) in at_unit(graph)
+    assert {"id": created["id"], "principalId": FRANK, "roleDefinitionId": GROUPS_ADMIN,
+            "directoryScopeId": SCOPE} in graph.emu.directory()["roleAssignments"]  # the admin API's ground truth
     assert graph.get(f"{PATH}/{created['id']}").json()["roleDefinitionId"] == GROUPS_ADMIN
     assert frank.remove_member(IN_UNIT, BOB).status_code == 204   # in the unit: yes
     assert frank.add_member(EMPTY, BOB).status_code == 403       # outside it: no
