@@ -2,7 +2,7 @@
 what a user waits for, from the command to its end, against the local emulator.
 
     .venv/bin/python bench/cli.py                 # full: the sizes below
-    .venv/bin/python bench/cli.py --quick         # 100 members, 20 GroupMember (the CI smoke)
+    .venv/bin/python bench/cli.py --quick         # 100 members, 20 GroupMember, 50 role members (the CI smoke)
     .venv/bin/python bench/cli.py --latency-ms 50 --out bench/results
 
 Scenarios (each on a freshly seeded emulator, state on a local file backend):
@@ -12,6 +12,8 @@ Scenarios (each on a freshly seeded emulator, state on a local file backend):
 - `pulumi up` and `pulumi destroy` of one GroupMembers of 1,000 members (an inline program);
 - `pulumi up` and `pulumi destroy` of 200 GroupMember resources of one group at the engine's
   default parallelism (an inline program).
+- `pulumi up` and `pulumi destroy` of one AdministrativeUnitRoleMembers of 50 (Groups
+  Administrators of one unit, an inline program).
 
 Per command: wall time (CLI start, program, provider and engine included) and the Graph requests
 the emulator logged (token requests apart). Output: cli.json and cli.md in --out.
@@ -40,12 +42,15 @@ def oid(tag: str) -> str:
 
 
 GROUP = oid("group")
+UNIT = oid("unit")
+ROLE_MEMBERS = 50  # the unit's administrators: role assignments at its scope
 
 
 def directory(users: int) -> dict:
     return {"users": [{"id": oid(f"user-{i}"), "displayName": f"User {i:05d}"} for i in range(users)],
             "groups": [{"id": GROUP, "displayName": "Bench", "mailNickname": "bench", "securityEnabled": True,
-                        "mailEnabled": False, "groupTypes": []}]}
+                        "mailEnabled": False, "groupTypes": []}],
+            "administrativeUnits": [{"id": UNIT, "displayName": "Bench unit"}]}
 
 
 def graph_count(emu) -> int:
@@ -76,11 +81,11 @@ def run(members: int, singles: int, latency_ms: float, log=print) -> dict:
                 results[key] = timed(emu, getattr(stack, command))
                 log(f"{key}: {results[key]}")
 
-        with start_emulator(seed=directory(max(members, singles))) as emu:
+        with start_emulator(seed=directory(max(members, singles, ROLE_MEMBERS))) as emu:
             from msgraph_membership import GroupMember, GroupMembers
 
             emu.faults({"latency_ms": latency_ms} if latency_ms else {})
-            ids = [oid(f"user-{i}") for i in range(max(members, singles))]
+            ids = [oid(f"user-{i}") for i in range(max(members, singles, ROLE_MEMBERS))]
 
             def batch():
                 GroupMembers("bench", group_id=GROUP, member_ids=ids[:members])
@@ -98,6 +103,18 @@ def run(members: int, singles: int, latency_ms: float, log=print) -> dict:
             stack = CliStack.inline(emu, "bench-singles", single, tmp / "singles-inline")
             for command in ("up", "destroy"):
                 key = f"pulumi {command}: {singles} GroupMember"
+                results[key] = timed(emu, getattr(stack, command))
+                log(f"{key}: {results[key]}")
+
+            def unit_admins():
+                from msgraph_membership import AdministrativeUnitRoleMembers
+
+                AdministrativeUnitRoleMembers("bench-admins", administrative_unit_id=UNIT, role="Groups Administrator",
+                                              member_ids=ids[:ROLE_MEMBERS])
+
+            stack = CliStack.inline(emu, "bench-unit-admins", unit_admins, tmp / "unit-admins-inline")
+            for command in ("up", "destroy"):
+                key = f"pulumi {command}: AdministrativeUnitRoleMembers of {ROLE_MEMBERS}"
                 results[key] = timed(emu, getattr(stack, command))
                 log(f"{key}: {results[key]}")
     return results

@@ -1,5 +1,6 @@
 """Bootstrap a regional team: a new group created inside an administrative unit, its members,
-the unit's members, the new group nested in an existing one, and the group's owners.
+the unit's members, the new group nested in an existing one, the group's owners and the unit's
+administrators.
 
 The group's members and its MemberOf take the new group's id from its output, so `pulumi preview`
 shows them with unknown inputs until the group exists, and `pulumi up` creates them in order.
@@ -12,6 +13,7 @@ import pulumi
 from msgraph_membership import (AdministrativeUnitGroup, AdministrativeUnitMember, AdministrativeUnitMembers,
                                 GroupMembers, MemberOf)
 from msgraph_membership import GroupOwners
+from msgraph_membership import AdministrativeUnitRoleMembers
 
 cfg = pulumi.Config()
 
@@ -45,5 +47,9 @@ MemberOf("lyon-helpdesk-groups", member_id=helpdesk.id, group_ids=[regional_supp
 # A destroy removes the owners before it deletes the group; Graph keeps a group's last owner, so
 # that one stays (with a warning) and goes with the group.
 GroupOwners("lyon-helpdesk-owners", group_id=helpdesk.id, owner_ids=[eve, grace])
+# The unit's administrators: Grace is Groups Administrator of Lyon only, so she may change the
+# members of the unit's groups (the helpdesk among them), signed in as herself, and of no other group.
+AdministrativeUnitRoleMembers("lyon-group-admins", administrative_unit_id=lyon, role="Groups Administrator",
+                              member_ids=[grace])
 
 pulumi.export("helpdesk_group_id", helpdesk.group_id)

@@ -75,10 +75,15 @@ def test_cli_benchmark_runs_every_scenario_with_the_real_pulumi():
     res = cli.run(members=100, singles=20, latency_ms=0, log=lambda _: None)
     assert set(res) == {"pulumi preview of examples/quickstart", "pulumi up of examples/batch",
                         "pulumi up: GroupMembers of 100", "pulumi destroy: GroupMembers of 100",
-                        "pulumi up: 20 GroupMember", "pulumi destroy: 20 GroupMember"}
+                        "pulumi up: 20 GroupMember", "pulumi destroy: 20 GroupMember",
+                        "pulumi up: AdministrativeUnitRoleMembers of 50",
+                        "pulumi destroy: AdministrativeUnitRoleMembers of 50"}
     assert res["pulumi up: 20 GroupMember"]["resources"] == 20
     assert res["pulumi destroy: 20 GroupMember"]["resources"] == 20
     assert res["pulumi up: GroupMembers of 100"]["resources"] == 1
     # 100 members in chunks of 20: at most 5 PATCHes plus the reads around them.
     assert 5 <= res["pulumi up: GroupMembers of 100"]["graph_requests"] <= 15
     assert all(v["graph_requests"] > 0 for v in res.values())
+    # 50 role assignments, one POST each in $batches of 20: 3 calls plus the reads around them; as many DELETEs.
+    assert 3 <= res["pulumi up: AdministrativeUnitRoleMembers of 50"]["graph_requests"] <= 12
+    assert 3 <= res["pulumi destroy: AdministrativeUnitRoleMembers of 50"]["graph_requests"] <= 8

@@ -25,6 +25,7 @@ DAN = gid(4)
 IDS = {"alice": ALICE, "bob": BOB, "carol": CAROL, "dan": DAN, "device": DEVICE, "sp": SP, "contact": CONTACT,
        "sec": SEC, "m365": M365, "dynamic": DYNAMIC, "mailsec": MAIL_SEC, "distribution": DISTRIBUTION,
        "role": ROLE_GROUP, "nested": NESTED, "empty": EMPTY, "au": AU, "vault": RESTRICTED_AU}
+IDS["assignment"] = "conformance-ra"  # Groups Administrator of Bob at the unit's scope, seeded below
 DENIED = (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 UNIVERSE = sorted({p for alts in rules.PERMISSIONS.values() for alt in alts for p in alt}
                   | set(rules.MEMBER_TYPE_PERMISSION.values()) | {rules.ROLE_MANAGEMENT})
@@ -85,6 +86,9 @@ def ids(emu, graph) -> dict:
     emu.seed({"users": [{"id": DAN, "displayName": "Dan", "userPrincipalName": "dan@contoso.test",
                          "accountEnabled": False}]})
     assert graph.add_member(SEC, ALICE).status_code == 204
+    emu.seed({"roleAssignments": [{"id": IDS["assignment"], "principalId": BOB,
+                                   "roleDefinitionId": "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+                                   "directoryScopeId": f"/administrativeUnits/{AU}"}]})
     device_id = graph.get(f"devices/{DEVICE}").json()["deviceId"]
     sp_app_id = graph.get(f"servicePrincipals/{SP}").json()["appId"]
     return {**IDS, "device_id": device_id, "sp_app_id": sp_app_id}

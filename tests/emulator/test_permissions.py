@@ -48,6 +48,14 @@ def _add_owner(graph: Graph) -> None:
     assert graph.post(f"groups/{SEC}/owners/$ref", _ref(BOB)).status_code == 204
 
 
+GROUPS_ADMIN = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
+
+
+def _assign_at_unit(graph: Graph) -> None:
+    graph.emu.seed({"roleAssignments": [{"id": "perm-ra", "principalId": BOB, "roleDefinitionId": GROUPS_ADMIN,
+                                         "directoryScopeId": f"/administrativeUnits/{AU}"}]})
+
+
 # checkMemberGroups / checkMemberObjects: (kind, least privileged, path of the member), one table per type.
 CHECKS = [("directoryObject", {"User.Read.All", "GroupMember.Read.All"}, f"directoryObjects/{ALICE}"),
           ("user", {"User.Read.All", "GroupMember.Read.All"}, f"users/{ALICE}"),
@@ -122,6 +130,14 @@ ROWS = [
      f"directory/administrativeUnits/{AU}", None, 204, None),
     ("roleAssignment.list", {"RoleManagement.Read.Directory"}, "GET",
      f"roleManagement/directory/roleAssignments?$filter=principalId eq '{BOB}'", None, 200, None),
+    ("roleAssignment.get", {"RoleManagement.Read.Directory"}, "GET",
+     "roleManagement/directory/roleAssignments/perm-ra", None, 200, _assign_at_unit),
+    ("roleAssignment.create", {"RoleManagement.ReadWrite.Directory"}, "POST",
+     "roleManagement/directory/roleAssignments",
+     {"principalId": BOB, "roleDefinitionId": GROUPS_ADMIN, "directoryScopeId": f"/administrativeUnits/{AU}"}, 201,
+     None),
+    ("roleAssignment.delete", {"RoleManagement.ReadWrite.Directory"}, "DELETE",
+     "roleManagement/directory/roleAssignments/perm-ra", None, 204, _assign_at_unit),
 ]
 
 

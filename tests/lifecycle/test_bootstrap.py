@@ -1,6 +1,6 @@
 """examples/bootstrap (a new group in an administrative unit, its members, the unit's members,
-MemberOf) through its whole life. Every resource but the first takes the new group's id from its
-output: unknown in the first preview, real on up."""
+MemberOf, the unit's Groups Administrators) through its whole life. Every resource but the first
+takes the new group's id from its output: unknown in the first preview, real on up."""
 from harness.cli import UNKNOWN
 from .conftest import graph_writes, groups, memberships
 
@@ -15,6 +15,8 @@ KIOSK = "0d000004-0000-4000-8000-000000000001"
 
 ALL = ("lyon-helpdesk", "lyon-helpdesk-members", "lyon-staff", "lyon-kiosk", "lyon-helpdesk-groups")
 ALL += ("lyon-helpdesk-owners",)  # the group's owners
+ALL += ("lyon-group-admins",)  # the unit's administrators
+GROUPS_ADMIN = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
 
 
 def every(op: str) -> dict:
@@ -25,6 +27,14 @@ def managed(helpdesk: str) -> set:
     return ({("groups", helpdesk, m) for m in (EVE, FRANK)}
             | {("administrativeUnits", LYON, m) for m in (helpdesk, EVE, FRANK, GRACE, KIOSK)}
             | {("groups", REGIONAL_SUPPORT, helpdesk)})
+
+
+def unit_admins(emu) -> set[tuple[str, str]]:
+    from harness.outside import OutsideGraph
+
+    r = OutsideGraph(emu).call("GET", f"/roleManagement/directory/roleAssignments?$filter=directoryScopeId eq "
+                                      f"'/administrativeUnits/{LYON}'")
+    return {(a["principalId"], a["roleDefinitionId"]) for a in r.json()["value"]}
 
 
 def test_first_preview_plans_everything_with_the_group_id_unknown(stack):
@@ -42,6 +52,7 @@ def test_up_creates_in_order_and_up_again_changes_nothing(stack):
     g = groups(stack.directory())[helpdesk]
     assert (g["displayName"], g["mailNickname"], g["securityEnabled"]) == ("Lyon helpdesk", "lyon-helpdesk", True)
     assert stack.memberships() == before | managed(helpdesk)
+    assert unit_admins(stack.emu) == {(GRACE, GROUPS_ADMIN)}
 
     stack.emu.clear_requests()
     assert stack.up().changes == 0
@@ -84,3 +95,4 @@ def test_destroy_leaves_the_directory_as_it_was(stack):
     after = stack.directory()
     assert set(groups(after)) == set(groups(before)), "the group the program created is deleted"
     assert memberships(after) == memberships(before)
+    assert unit_admins(stack.emu) == set()

@@ -31,6 +31,7 @@ def blobs() -> dict[str, str]:
         m.GroupMember("f", group_id=x, member_id=x),
         m.GroupOwners("g", group_id=x, owner_ids=[x]),
         m.GroupOwner("h", group_id=x, owner_id=x),
+        m.AdministrativeUnitRoleMembers("i", administrative_unit_id=x, role="Groups Administrator", member_ids=[x]),
     ])
     out = {r.typ.rsplit(":", 1)[1]: r.inputs["__provider"] for r in regs}
     assert sorted(out) == sorted(RESOURCES)

@@ -10,6 +10,7 @@ from harness.server import ProviderServer, urn_for
 RESOURCES = ("AdministrativeUnitMember", "AdministrativeUnitMembers", "AdministrativeUnitGroup", "MemberOf",
              "GroupMembers", "GroupMember")
 RESOURCES += ("GroupOwners", "GroupOwner")  # a group's owners
+RESOURCES += ("AdministrativeUnitRoleMembers",)  # a unit's administrators
 READ_ONLY_POSTS = ("/directoryObjects/getByIds", "/checkMemberGroups", "/checkMemberObjects", "/getMemberGroups")
 
 
@@ -102,6 +103,13 @@ def graph_writes(emu) -> list[dict]:
     """Graph requests that can change the directory (reads made with POST excluded)."""
     return [r for r in emu.requests() if r.get("kind") == "graph" and r["method"] in ("POST", "PATCH", "DELETE")
             and not any(p in r["path"] for p in READ_ONLY_POSTS)]
+
+
+def unit_role_holders(emu, unit_id: str, role_id: str) -> set[str]:
+    """Who holds the role at the unit's scope, read with plain Graph calls."""
+    r = Outside(emu).call("GET", f"/roleManagement/directory/roleAssignments?$filter=directoryScopeId eq "
+                                 f"'/administrativeUnits/{unit_id}'")
+    return {a["principalId"] for a in r.json()["value"] if a["roleDefinitionId"] == role_id}
 
 
 def users(n: int) -> list[dict]:

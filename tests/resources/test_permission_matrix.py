@@ -16,11 +16,12 @@ import pytest
 from harness.program import collect
 from harness.server import ProviderServer, emulator_config
 
-from .support import Stack, graph_writes, group, group_members, new_id, unit_members
+from .support import Stack, graph_writes, group, group_members, new_id, unit_members, unit_role_holders
 
 TYPES = ("GroupMember", "GroupMembers", "AdministrativeUnitMember", "AdministrativeUnitMembers",
          "AdministrativeUnitGroup", "MemberOf")
 TYPES += ("GroupOwner", "GroupOwners")  # a group's owners
+TYPES += ("AdministrativeUnitRoleMembers",)
 
 # The documented minimum of each resource (README, docs/permissions.md), for user and group members.
 MINIMUM = {
@@ -32,6 +33,7 @@ MINIMUM = {
     "AdministrativeUnitGroup": {"Group.ReadWrite.All", "AdministrativeUnit.Read.All"},
 }
 MINIMUM.update({"GroupOwner": {"Group.ReadWrite.All"}, "GroupOwners": {"Group.ReadWrite.All"}})
+MINIMUM["AdministrativeUnitRoleMembers"] = {"RoleManagement.ReadWrite.Directory", "AdministrativeUnit.Read.All"}
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,7 @@ def blobs() -> dict[str, str]:
         m.MemberOf("f", member_id=x, group_ids=[x]),
         m.GroupOwner("g", group_id=x, owner_id=x),
         m.GroupOwners("h", group_id=x, owner_ids=[x]),
+        m.AdministrativeUnitRoleMembers("i", administrative_unit_id=x, role="Groups Administrator", member_ids=[x]),
     ])
     return {r.typ.rsplit(":", 1)[1]: r.inputs["__provider"] for r in regs}
 
@@ -94,6 +97,8 @@ def args_for(type_name: str, d: dict) -> dict:
                                     "mail_nickname": "lyon-" + uuid.uuid4().hex[:6]},
         "GroupOwner": {"group_id": d["group"], "owner_id": d["user"]},
         "GroupOwners": {"group_id": d["group"], "owner_ids": [d["user"]]},
+        "AdministrativeUnitRoleMembers": {"administrative_unit_id": d["unit"], "role": "Groups Administrator",
+                                          "member_ids": [d["user"]]},
     }[type_name]
 
 
@@ -111,6 +116,8 @@ def present(emu, type_name: str, d: dict, stack: Stack) -> bool:
         return {d["user"], d["group"]} <= unit_members(emu, d["unit"])
     if type_name in ("GroupOwner", "GroupOwners"):
         return d["user"] in group(emu, d["group"])["owners"]
+    if type_name == "AdministrativeUnitRoleMembers":
+        return d["user"] in unit_role_holders(emu, d["unit"], "fdd7a751-b60b-444a-984c-02652fe8fa1c")
     return bool(stack.id) and group(emu, stack.id) is not None and stack.id in unit_members(emu, d["unit"])
 
 

@@ -24,6 +24,11 @@ def test_a_token_without_roles_is_not_judged():
     ("AdministrativeUnitGroupProvider", {"Group.Create", "AdministrativeUnit.Read.All"}, ["Group.ReadWrite.All"]),
     ("AdministrativeUnitGroupProvider", {"Group.ReadWrite.All", "AdministrativeUnit.ReadWrite.All"}, []),
     ("AdministrativeUnitGroupProvider", {"Group.ReadWrite.All"}, ["AdministrativeUnit.Read.All"]),
+    ("AdministrativeUnitRoleMembersProvider", {"RoleManagement.ReadWrite.Directory", "AdministrativeUnit.Read.All"},
+     []),
+    ("AdministrativeUnitRoleMembersProvider", {"Directory.ReadWrite.All", "AdministrativeUnit.ReadWrite.All"},
+     ["RoleManagement.ReadWrite.Directory"]),
+    ("AdministrativeUnitRoleMembersProvider", {"RoleManagement.ReadWrite.Directory"}, ["AdministrativeUnit.Read.All"]),
 ])
 def test_missing_permissions_names_the_least_privileged_choice(resource, roles, missing):
     assert _base.missing_permissions(roles, resource) == missing

@@ -34,6 +34,8 @@ def test_every_resource_declares_its_documented_outputs():
         "GroupOwners": {"group_id", "owner_ids", "adopted_owner_ids", "protected_owner_ids", "max_removals",
                         "authoritative"},
     })
+    expected["AdministrativeUnitRoleMembers"] = {"member_ids", "adopted_member_ids", "protected_member_ids",
+                                                 "max_removals", "role", "administrative_unit_id"}
     assert set(m.__all__) == set(expected)
     assert callable(m.get_object_ids) and callable(m.get_object_id)  # lookups by name, beside the resources
     for name, outs in expected.items():

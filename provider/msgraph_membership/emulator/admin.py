@@ -20,7 +20,8 @@
      "groups": [{"id", ...properties, "members": [ids], "owners": [ids]}],
      "administrativeUnits": [{"id", ...properties, "members": [ids]}],
      "apps": [{"client_id", "object_id", "display_name", "roles"}],
-     "managed_identities": [{"client_id", "object_id", "system_assigned", "roles"}]}
+     "managed_identities": [{"client_id", "object_id", "system_assigned", "roles"}],
+     "roleAssignments": [{"id", "principalId", "roleDefinitionId", "directoryScopeId"}]}
 
 Every list is sorted by id; ``members``/``owners`` are sorted ids. No secret appears in it.
 """
@@ -30,7 +31,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from . import admin_docs, live, page, seed
+from . import admin_docs, live, page, roles, seed
 from .wire import Request, Response
 
 _COLLECTION_OF = {"user": "users", "group": "groups", "device": "devices", "servicePrincipal": "servicePrincipals",
@@ -72,6 +73,7 @@ def directory(emulator) -> dict:
     out["managed_identities"] = [{"client_id": m["client_id"], "object_id": m["object_id"],
                                   "system_assigned": m.get("system_assigned", False), "roles": m.get("roles", [])}
                                  for m in store.list_principals("mi")]
+    out["roleAssignments"] = sorted(roles.assignments(store), key=lambda a: a["id"])  # Entra roles (roles.py)
     return out
 
 

@@ -8,7 +8,8 @@ It is assembled from the rule sets of each part of the directory:
 - groups.py ``GroupRules``: creating, updating, deleting groups, their alternate key ``uniqueName``;
 - links.py ``LinkRules``: members and owners of groups and administrative units (§1.1-§1.4, §1.9);
 - units.py ``UnitRules``: administrative units (§1.7, §1.8);
-- roles.py ``RoleRules``: Entra roles, and what a signed-in person may change.
+- roles.py ``RoleRules``: Entra roles, and what a signed-in person may change;
+- role_assignments.py ``RoleAssignmentRules``: role assignments through the role-management API.
 
 Every method takes the ``Caller`` (token claims and the clock); a request body arrives as a
 ``Payload`` that is read only when a rule needs it, so errors keep the precedence of
@@ -23,6 +24,7 @@ from . import errors, odata, odata_query, query_support as qs, rules
 from .groups import GroupRules
 from .links import LinkRules
 from .model import Caller, Listing, Payload, Query
+from .role_assignments import RoleAssignmentRules
 from .roles import RoleRules
 from .store import Obj, Store
 from .units import UnitRules
@@ -52,7 +54,7 @@ def _check_guids(values) -> None:
             raise errors.bad_request(errors.INVALID_OBJECT_ID.format(value=value))
 
 
-class Directory(GroupRules, LinkRules, UnitRules, RoleRules):
+class Directory(GroupRules, LinkRules, UnitRules, RoleRules, RoleAssignmentRules):
     def __init__(self, store: Store, tenant_domain=lambda: "contoso.test"):
         self.store = store
         self.tenant_domain = tenant_domain

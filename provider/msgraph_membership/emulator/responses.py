@@ -313,10 +313,23 @@ class Handlers:
         listing, expand = self.model.list_units(call.caller, call.query)
         return self._page(call, listing, "directory/administrativeUnits", limited=False, expand=expand)
 
+    # --- Entra role assignments (role_assignments.py) -------------------------------------------
+    _ROLE_ASSIGNMENTS = "roleManagement/directory/roleAssignments"
+    delete_role_assignment = _no_content("delete_role_assignment", "id")
+
     def list_role_assignments(self, call: Call) -> Response:
         value = self.model.list_role_assignments(call.caller, call.request.query)
-        return Response.json(200, {"@odata.context": f"{call.base}/$metadata#roleManagement/directory/roleAssignments",
+        return Response.json(200, {"@odata.context": f"{call.base}/$metadata#{self._ROLE_ASSIGNMENTS}",
                                    "value": value})
+
+    def get_role_assignment(self, call: Call, id: str) -> Response:
+        return Response.json(200, {"@odata.context": f"{call.base}/$metadata#{self._ROLE_ASSIGNMENTS}/$entity",
+                                   **self.model.get_role_assignment(call.caller, id)})
+
+    def create_role_assignment(self, call: Call) -> Response:
+        return self._created(call, self._ROLE_ASSIGNMENTS, self._ROLE_ASSIGNMENTS,
+                             *self.model.create_role_assignment(call.caller, call.payload),
+                             odata_type="#microsoft.graph.unifiedRoleAssignment")
 
     def get_unit(self, call: Call, au: str) -> Response:
         unit = self.model.get_unit(call.caller, au)

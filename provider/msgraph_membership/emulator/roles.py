@@ -23,7 +23,6 @@ Sources (docs/permissions.md, "Signed in as a person"):
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from . import errors, rules
@@ -48,9 +47,7 @@ TENANT = "/"
 def unit_scope(unit_id: str) -> str:
     return f"/administrativeUnits/{unit_id}"
 
-META = "role_assignments"
-# rbacapplication-list-roleassignments filters by principalId (and by roleDefinitionId); one clause.
-_FILTER = re.compile(r"^\s*(principalId|roleDefinitionId)\s+eq\s+'([^']*)'\s*$")
+META = "role_assignments"  # listed, created and deleted through Graph by role_assignments.py
 
 
 def assignments(store) -> list[dict]:
@@ -124,17 +121,3 @@ class RoleRules:
         """Creating a group in a unit, as a person: Groups or User Administrator at the unit's scope."""
         if who.delegated and not self._has_role(who, GROUP_IN_UNIT, {TENANT, unit_scope(unit.id)}):
             raise errors.denied()
-
-    def list_role_assignments(self, who, options: dict) -> list[dict]:
-        """``GET /roleManagement/directory/roleAssignments[?$filter=principalId eq '{id}']``
-        (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments)."""
-        rules.require(who.roles, "roleAssignment.list")
-        found = assignments(self.store)
-        raw = options.get("$filter")
-        if raw is not None:
-            match = _FILTER.match(raw)
-            if not match:
-                raise errors.bad_request(errors.INVALID_FILTER.format(detail=raw), code="BadRequest")
-            key, value = match.group(1), match.group(2).lower()
-            found = [a for a in found if a[key] == value]
-        return [{**a, "appScopeId": None} for a in sorted(found, key=lambda a: a["id"])]

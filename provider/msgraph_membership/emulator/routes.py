@@ -80,6 +80,9 @@ GET     groups/{id}/transitiveMembers/{cast}            transitive_members
 GET     groups/{id}/transitiveMembers/{cast}/$count     transitive_members            count=1
 GET     groups/{id}/transitiveMembers/{rest+}           transitive_members
 GET     roleManagement/directory/roleAssignments        list_role_assignments
+POST    roleManagement/directory/roleAssignments        create_role_assignment
+GET     roleManagement/directory/roleAssignments/{id}   get_role_assignment
+DELETE  roleManagement/directory/roleAssignments/{id}   delete_role_assignment
 GET     directory/administrativeUnits                   list_units                    # §1.7, §1.8
 POST    directory/administrativeUnits                   create_unit
 GET     directory/administrativeUnits/{au}              get_unit

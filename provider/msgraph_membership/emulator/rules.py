@@ -112,6 +112,12 @@ PERMISSIONS: dict[str, tuple[frozenset, ...]] = {
     # Entra role assignments (read by the provider to explain what a signed-in person lacks)
     "roleAssignment.list": _any("RoleManagement.Read.Directory", "Directory.Read.All", "Directory.ReadWrite.All",
                                 "RoleManagement.ReadWrite.Directory", "RoleManagement.Read.All"),
+    # Entra role assignments as writes (rbacapplication-post-roleassignments, unifiedroleassignment-delete):
+    # RoleManagement.ReadWrite.Directory, nothing else; reading one as listing them (unifiedroleassignment-get)
+    "roleAssignment.get": _any("RoleManagement.Read.Directory", "Directory.Read.All", "Directory.ReadWrite.All",
+                               "RoleManagement.ReadWrite.Directory", "RoleManagement.Read.All"),
+    "roleAssignment.create": _any("RoleManagement.ReadWrite.Directory"),
+    "roleAssignment.delete": _any("RoleManagement.ReadWrite.Directory"),
 }
 
 # The Learn page each row comes from (its name after ``_LEARN``), as docs/permissions.md shows.
@@ -141,6 +147,8 @@ _PAGES: dict[str, str] = {
     "administrativeUnit.update": "administrativeunit-update",
     "administrativeUnit.delete": "administrativeunit-delete", "group.upsert": "group-upsert",
     "roleAssignment.list": "rbacapplication-list-roleassignments",
+    "roleAssignment.get": "unifiedroleassignment-get", "roleAssignment.create": "rbacapplication-post-roleassignments",
+    "roleAssignment.delete": "unifiedroleassignment-delete",
 }
 SOURCES: dict[str, str] = {operation: _LEARN + page for operation, page in _PAGES.items()}
 

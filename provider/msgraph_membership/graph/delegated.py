@@ -32,7 +32,7 @@ import threading
 from . import errors as E
 from .errors import docs_link
 
-from .entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, TENANT, UNIT_MEMBERS, group_member_roles
+from .entra_roles import GROUP_IN_UNIT, NAMES as ROLE_NAMES, ROLE_ASSIGNERS, TENANT, UNIT_MEMBERS, group_member_roles
 from .entra_roles import unit_scope as _scope
 
 
@@ -193,6 +193,18 @@ class SignedIn:
     def unit_members_problem(self, unit_id: str) -> str | None:
         return self._unit_problem(UNIT_MEMBERS, (TENANT,), f"change the members of administrative unit {unit_id}",
                                   "Privileged Role Administrator")
+
+    def role_assign_problem(self, unit_id: str) -> str | None:
+        """Assigning a role at a unit's scope, as a person: RoleManagement.ReadWrite.Directory among
+        the token's scopes (Directory.AccessAsUser.All does not stand in for it) and Privileged Role
+        Administrator (https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments)."""
+        doing = f"assign roles at administrative unit {unit_id}"
+        who = self.person()
+        if who is not None and "RoleManagement.ReadWrite.Directory" not in str(self.claims.get("scp", "")).split():
+            return (f"{who[1]} (signed in) cannot {doing}: the token's delegated scopes lack "
+                    "RoleManagement.ReadWrite.Directory, the only permission that creates role assignments (the "
+                    "Azure CLI's tokens do not carry it); sign in through a client granted it, or run as an app")
+        return self._unit_problem(ROLE_ASSIGNERS, (TENANT,), doing, "Privileged Role Administrator")
 
     def group_in_unit_problem(self, unit_id: str) -> str | None:
         return self._unit_problem(GROUP_IN_UNIT, (TENANT, _scope(unit_id)),

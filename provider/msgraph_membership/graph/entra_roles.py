@@ -39,3 +39,28 @@ def group_member_roles(*, role_assignable: bool, unified: bool, security: bool) 
     if role_assignable:
         return ROLE_ASSIGNABLE
     return GROUP_MEMBERS_ANY + (tuple(M365_ADMINS) if unified else (INTUNE_ADMIN,) if security else ())
+
+
+# The roles an administrative unit's scope takes ("Roles that can be assigned with administrative
+# unit scope", https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-assign-roles),
+# by template id (permissions-reference). Custom roles, which the page also allows, are not offered.
+UNIT_SCOPE_ROLES = {"c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+                    "7698a772-787b-4ac8-901f-60d6b08affd2": "Cloud Device Administrator",
+                    GROUPS_ADMIN: "Groups Administrator",
+                    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+                    "4d6ac14f-3453-41d0-bef9-a3e0c569773a": "License Administrator",
+                    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+                    "644ef478-e28f-4e28-b9dc-3fdde9aa0b1f": "Printer Administrator",
+                    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+                    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+                    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+                    "3d762c5a-1b6c-493f-843e-55a3b42923d4": "Teams Devices Administrator",
+                    USER_ADMIN: "User Administrator"}
+ROLE_ASSIGNERS = (PRIVILEGED_ROLE_ADMIN, GLOBAL_ADMIN)  # who assigns roles, signed in as a person
+
+
+def unit_scope_role(value: str) -> str | None:
+    """The template id of a role an administrative unit's scope takes, named by its template id
+    or display name (any case); None for any other role."""
+    v = value.strip().lower()
+    return next((t for t, name in UNIT_SCOPE_ROLES.items() if v in (t, name.lower())), None)

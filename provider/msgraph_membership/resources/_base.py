@@ -207,6 +207,8 @@ REQUIRED_PERMISSIONS: dict[str, list[tuple[str, ...]]] = {
     # group-post-owners and group-delete-owners: GroupMember.ReadWrite.All does not change owners.
     "GroupOwnerProvider": [("Group.ReadWrite.All", "Directory.ReadWrite.All")],
     "GroupOwnersProvider": [("Group.ReadWrite.All", "Directory.ReadWrite.All")],
+    # role assignments are written with RoleManagement.ReadWrite.Directory alone; the unit is read.
+    "AdministrativeUnitRoleMembersProvider": [("RoleManagement.ReadWrite.Directory",), _UNIT_READS],
 }
 
 

@@ -11,7 +11,7 @@ the container are the defaults; `MemberOf` lists and writes through the member i
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -23,6 +23,7 @@ from ._base import (ApplyError, InputError, MembershipProvider, MembershipResour
 from ._batch_removals import BatchRemovals
 from ._containers import Anchor
 from ._converge import describe_failures, plan
+from ._diffview import DIFF_KEY, hide_list_diff, id_set
 from ._refs import ReferenceArg, carry
 from ._progress import REPORTER, estimate, planned_writes
 from ._guard import FIX_DELETE, MAX_REMOVALS, check_guard_args, guard_outputs, unprotected
@@ -31,30 +32,9 @@ if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider proce
     from ..graph.client import WriteReport
 
 
-DIFF_KEY = "members"  # the checked input that `pulumi preview --diff` shows instead of member_ids
 # With authoritative=True, the members outside member_ids that the run would remove (id -> type),
 # found by listing the container at preview: a checked input, so `pulumi preview --diff` shows it.
 OUTSIDE_KEY = "outside_members_to_remove"
-
-
-def id_set(ids) -> dict[str, str]:
-    """Member ids as a map of id -> "", the form `pulumi preview --diff` shows readably.
-
-    The engine shows `preview --diff` from the old and new inputs (a Python dynamic provider
-    cannot return a detailed diff). It compares lists index by index, so one id removed near the
-    start of a sorted list of 1,000 shows as 1,000 changed lines; in a map it shows the ids added
-    and removed, and it leaves out unchanged entries whose value is empty. So the checked inputs
-    carry this map beside `member_ids`, whose own diff the resource hides (`hide_diffs`)."""
-    return {i: "" for i in sorted(ids)}
-
-
-def hide_list_diff(opts: "pulumi.ResourceOptions | None", list_arg: str = "member_ids") -> "pulumi.ResourceOptions | None":
-    """The resource's options with the list's own diff hidden (the `members` or `owners` map shows it)."""
-    try:
-        hidden = pulumi.ResourceOptions(hide_diffs=[list_arg])
-    except TypeError:  # a Pulumi SDK older than the hide_diffs option: the list diff shows too
-        return opts
-    return pulumi.ResourceOptions.merge(opts, hidden)
 
 
 def suffixed_ids(suffix: str, resource: str, anchor_arg: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
@@ -108,10 +88,18 @@ class BatchProvider(BatchRemovals, MembershipProvider):
 
     # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
 
+    def listed(self, anchor_id: str, max_age_s: Optional[float] = None) -> dict[str, str]:
+        """What is linked to the anchor (id -> type); raises NotFound when the anchor is gone."""
+        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=max_age_s)
+
+    def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
+        """What is linked now, fresh from Graph (as an apply must see it)."""
+        return self.listed(anchor_id, max_age_s=0)
+
     def present(self, anchor_id: str, managed: set[str]) -> set[str]:
         """What is linked now for a refresh: a managed link missing is looked at again before it
         counts as drift (replication lag). Raises NotFound when the anchor is gone."""
-        listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
+        listed = set(self.listed(anchor_id))
         if managed - listed:  # perhaps only not replicated yet: look again before calling it drift
             listed |= (managed - listed) - self.client.missing_after_wait(self.anchor.kind, anchor_id, managed - listed)
         return listed
@@ -203,10 +191,8 @@ class BatchProvider(BatchRemovals, MembershipProvider):
         halfway converge on the next `up`."""
         anchor_id, desired = news[self.anchor.arg], set(news.get(self.list_arg) or [])
         try:
-            listed = set(self.client.member_ids(self.anchor.kind, anchor_id))
+            listed = self.present(anchor_id, desired)  # a missing one looked at again (replication lag)
             missing = desired - listed
-            if missing:  # perhaps only not replicated yet: look again before calling it drift
-                missing = set(self.client.missing_after_wait(self.anchor.kind, anchor_id, missing))
         except E.NotFound:
             return bool(desired)
         except E.GraphError:
@@ -236,7 +222,7 @@ class BatchProvider(BatchRemovals, MembershipProvider):
         try:
             current = self.current(anchor_id, desired | managed_before)
         except E.GraphError as e:
-            raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
+            raise ApplyError(graph_message(e, hint=self.hint("read", anchor_id))) from None
         p = plan(current, desired, managed_before=managed_before, adopted_before=adopted_before,
                  authoritative=authoritative)
         refused = self._refusal(p.to_remove, props, anchor_id)
@@ -291,7 +277,7 @@ class BatchProvider(BatchRemovals, MembershipProvider):
             inputs[self.diff_key] = id_set(present)
         outside = listed - managed - set(props.get(self.protected_arg) or [])
         if authoritative and outside:
-            types = self.client.member_ids(self.anchor.kind, anchor_id)  # the listing just made
+            types = self.listed(anchor_id)  # the listing just made
             outs[self.outside_key] = {m: types.get(m, "directoryObject") for m in sorted(outside)}
         return carry(ReadResult(id_, outs, inputs=inputs), props)
 
@@ -304,7 +290,7 @@ class BatchProvider(BatchRemovals, MembershipProvider):
         except E.NotFound:
             return  # the anchor is gone, and its memberships with it
         except E.GraphError as e:
-            raise ApplyError(graph_message(e, hint=permission_hint("read"))) from None
+            raise ApplyError(graph_message(e, hint=self.hint("read", anchor_id))) from None
         refused = self._refusal(ids, props, anchor_id, action="deleting this resource", fix=FIX_DELETE)
         if refused:
             raise ApplyError(f"{MAX_REMOVALS}: {refused}")

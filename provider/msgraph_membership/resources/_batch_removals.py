@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable
 import pulumi
 
 from ..graph import errors as E
-from ..graph.rules import permission_hint
 from ._base import graph_message, has_unknown
 from ._converge import short_list
 from ._guard import FIX_REPLACE, FIX_UPDATE, MAX_REMOVALS, limit, refusal, unprotected
@@ -31,16 +30,16 @@ class BatchRemovals:
     removal_noun: str
     outside_key: str
     resource_id: Callable[[str], str]
+    # BatchProvider's: the anchor's listing (id -> type), a fresh one for an apply, and 403 hints
+    listed: Callable[..., dict[str, str]]
+    current: Callable[[str, set[str]], Collection[str]]
+    hint: Callable[..., str]
 
     def subject(self, anchor_id: str) -> str:
         return f"{self.anchor.noun} {anchor_id}"
 
     def removal_where(self, anchor_id: str) -> str:
         return self.subject(anchor_id)
-
-    def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
-        """What is linked now, fresh from Graph (as an apply must see it)."""
-        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)
 
     def directory_refusal(self, anchor_id: str, removals: set[str], adds: set[str]) -> str | None:
         """Why the directory itself would refuse removing `removals` (after adding `adds`), or
@@ -87,13 +86,13 @@ class BatchRemovals:
         nouns = f"{self.item_noun}s"
         if inputs.get("authoritative"):
             try:
-                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply sees it
+                current = self.listed(anchor_id, max_age_s=0)  # as the apply sees it
             except E.NotFound:
                 current = {}  # a container created in this run: nothing to remove
             except E.GraphError as e:
                 return problems + [("provider", f"could not list the {self.anchor.noun}'s {nouns} to show what "
                                                 f"authoritative=True would remove: "
-                                                f"{graph_message(e, hint=permission_hint('read'))}")]
+                                                f"{graph_message(e, hint=self.hint('read', anchor_id))}")]
             dropped &= set(current)
             protected = set(inputs.get(self.protected_arg) or [])
             outside = {m: t for m, t in sorted(current.items()) if m not in desired | protected | dropped}
@@ -118,7 +117,7 @@ class BatchRemovals:
             return []  # the old anchor is gone, and its memberships with it
         except E.GraphError as e:
             return [("provider", f"could not list {self.subject(old_anchor)} to check what replacing this resource "
-                                 f"would remove: {graph_message(e, hint=permission_hint('read'))}")]
+                                 f"would remove: {graph_message(e, hint=self.hint('read', old_anchor))}")]
         refused = self._refusal(ids, olds, old_anchor, action=f"replacing this resource ({self.anchor.arg} changed)",
                                 fix=FIX_REPLACE)
         return [(self.anchor.arg, refused)] if refused else []

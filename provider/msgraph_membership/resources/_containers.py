@@ -111,7 +111,7 @@ def validate_group_members(client: "GraphClient", group_id: str, member_ids: Seq
     """Many members of a group, every offending id named under `member_ids`."""
     group = writable_group(client, group_id)
     types = existing_types(client, member_ids, "member_ids", "correct them or remove them from member_ids")
-    if types is None:
+    if types is None:  # no Directory.Read.All: Graph judges the members on write
         return
     bad = [p for m in member_ids if (p := _group_member_problem(client, group, m, types[m]))]
     if bad:

@@ -27,7 +27,8 @@ import pulumi
 
 from ..graph.rules import OWNERS, permission_hint
 from ._base import MembershipResource
-from ._batch import BatchProvider, hide_list_diff, suffixed_ids
+from ._batch import BatchProvider, suffixed_ids
+from ._diffview import hide_list_diff
 from ._inputs import Ids
 from ._owners import OWNED_GROUP, last_owner_kept, last_owner_refusal, validate_owners
 
