@@ -89,7 +89,7 @@ def test_the_guide_moves_every_membership_to_this_package_and_removes_none(tmp_p
 
         # Step 1, the first way: `pulumi state delete` with the guide's URN; no Graph request at all.
         urn = rehearsal.state_delete_urn(found)
-        assert urn in r.urns()
+        assert urn in r.stack.run("stack", "--show-urns").stdout  # where the guide says to find it
         emu.clear_requests()
         r.stack.run("state", "delete", urn, "--yes")
         assert urn not in r.urns()
