@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,67 +25,19 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from bench.cli import GROUP, directory, oid  # noqa: E402
+from bench.procmem import PeakMemory, command_holds  # noqa: E402
+from bench.report import write_results  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
 
-class PeakMemory:
-    """Peak resident memory (MB) of this process's descendants, by role, sampled every 0.5 s."""
-
-    def __init__(self):
-        self.peak = {"provider": 0.0, "pulumi": 0.0, "program (this process)": 0.0}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self):
-        me = os.getpid()
-        while not self._stop.wait(0.5):
-            self._note("program (this process)", _rss_mb(me))
-            for pid, cmd in _descendants(me):
-                role = "provider" if "pulumi.dynamic" in cmd or "dynamic_provider" in cmd else "pulumi" if cmd.split(" ")[0].endswith("/pulumi") \
-                    or cmd.startswith("pulumi ") else None
-                if role:
-                    self._note(role, _rss_mb(pid))
-
-    def _note(self, role, mb):
-        self.peak[role] = max(self.peak[role], mb)
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _descendants(root: int) -> list[tuple[int, str]]:
-    children: dict[int, list[int]] = {}
-    cmds: dict[int, str] = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmds[int(d.name)] = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append((child, cmds.get(child, "")))
-            todo.append(child)
-    return out
+def peak_memory() -> PeakMemory:
+    """Peak resident memory of this process and the pulumi and provider processes under it (VmRSS
+    sampled every 0.5 s)."""
+    return PeakMemory({
+        "provider": command_holds("pulumi.dynamic", "dynamic_provider"),
+        "pulumi": lambda pid, cmd: cmd.split(" ")[0].endswith("/pulumi") or cmd.startswith("pulumi "),
+        "program (this process)": lambda pid, cmd: pid == os.getpid(),
+    }, root=os.getpid(), field="VmRSS", interval=0.5)
 
 
 def graph_stats(emu) -> dict:
@@ -120,7 +71,7 @@ def run(members: int, destroy: bool, log=print) -> dict:
         for command, writes in commands:
             emu.clear_requests()
             shown: list[tuple[float, str]] = []
-            with PeakMemory() as mem:
+            with peak_memory() as mem:
                 t0 = time.monotonic()
                 getattr(stack, command)(on_output=lambda line: shown.append((time.monotonic() - t0, line)))
                 seconds = time.monotonic() - t0
@@ -131,7 +82,7 @@ def run(members: int, destroy: bool, log=print) -> dict:
             results[f"pulumi {command}: GroupMembers of {members:,}"] = {
                 "seconds": round(seconds, 1), "planned_writes": writes, "quota_floor_s": round(floor, 1),
                 "vs_floor": round(seconds / floor, 3) if floor else None, **graph_stats(emu),
-                "peak_mb": {k: round(v) for k, v in mem.peak.items()},
+                "peak_mb": {k: round(kb / 1024) for k, kb in mem.peak_kb.items()},
                 "progress_lines": sum(1 for _, line in shown if "writes sent" in line), "longest_silence_s": round(max(b - a for a, b in zip(progress, progress[1:])), 1),
                 "said": [line.strip() for _, line in shown if "msgraph: " in line or "take at least" in line or "adding" in line][:4],
                 "state_file_mb": round(state[-1].stat().st_size / 2 ** 20, 1) if state else None}
@@ -161,11 +112,7 @@ def main(argv=None) -> int:
     results = run(args.members, args.destroy)
     meta = {"pulumi": next((p for p in Path(pulumi_bin()).parts if p.startswith("pulumi-v")), "pulumi"), "machine": f"{os.uname().machine}, {os.cpu_count()} cores",
             "date": dt.date.today().isoformat()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "big.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-    (out / "big.md").write_text(report(results, meta))
-    print(report(results, meta))
+    print(write_results(Path(args.out), "big", {"meta": meta, "results": results}, report(results, meta)))
     return 0
 
 
