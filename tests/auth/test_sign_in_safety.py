@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -159,6 +160,25 @@ def test_azuread_settings_not_supported_are_refused_by_name(idp, env, named):
     with pytest.raises(ConfigurationError, match=f"{named} is set but not supported"):
         credential_for(resolve_settings({}, {**APP, "ARM_CLIENT_SECRET": SECRET, **env}), idp)
     assert idp.calls == []
+
+
+@pytest.mark.parametrize("given", [(), ("MSGRAPH_ENDPOINT",), ("AZURE_AUTHORITY_HOST",)])
+def test_a_metadata_host_is_refused_unless_both_hosts_are_given(idp, given):
+    hosts = {"MSGRAPH_ENDPOINT": "https://graph.example.test", "AZURE_AUTHORITY_HOST": "https://login.example.test"}
+    env = {**APP, "ARM_CLIENT_SECRET": SECRET, "ARM_METADATA_HOSTNAME": "meta.example.test",
+           **{k: hosts[k] for k in given}}
+    with pytest.raises(ConfigurationError, match="ARM_METADATA_HOSTNAME is set but not supported.*both"):
+        credential_for(resolve_settings({}, env), idp)
+    assert idp.calls == []
+
+
+def test_with_both_hosts_given_the_metadata_host_is_left_to_pulumi_azuread(idp):
+    settings = resolve_settings({}, {**APP, "ARM_CLIENT_SECRET": SECRET, "ARM_METADATA_HOSTNAME": "meta.example.test",
+                                     "MSGRAPH_ENDPOINT": "https://graph.example.test",
+                                     "AZURE_AUTHORITY_HOST": "https://login.example.test"})
+    credential_for(settings, idp).get_token()
+    assert {urlparse(c.url).netloc for c in idp.calls} == {"login.example.test"}  # never the metadata host
+    assert settings.graph_url == "https://graph.example.test/v1.0"
 
 
 def test_an_msi_endpoint_counts_only_when_a_managed_identity_is_used(idp):

@@ -21,7 +21,9 @@ _FROM_FILES = (("client_id", "client_id_file_path", False), ("client_secret", "c
 def refuse_unsupported(s: GraphSettings) -> None:
     """A ConfigurationError naming every pulumi-azuread setting given that this provider cannot honour."""
     given = [f for f in _UNSUPPORTED if getattr(s, f)
-             and (f != "msi_endpoint" or s.use_msi or s.msi_client_id)]  # an endpoint counts only for MSI
+             and (f != "msi_endpoint" or s.use_msi or s.msi_client_id)  # an endpoint counts only for MSI
+             # a metadata host only when it would choose a host: with both given, it is pulumi-azuread's
+             and (f != "metadata_host" or not (s.graph_endpoint and s.authority_host))]
     if given:
         raise ConfigurationError("; ".join(f"{s.key_for(f)} is set but not supported: {_UNSUPPORTED[f]}"
                                            for f in given) + "; remove it to go on")

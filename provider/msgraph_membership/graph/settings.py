@@ -53,7 +53,8 @@ _SOURCES: list[tuple[str, str, tuple[str, ...]]] = [
 # What to say instead of what each refused setting asks for.
 _UNSUPPORTED = {
     "metadata_host": "clouds are chosen by name here: set msgraph:environment (global, usgovernmentl4, "
-                     "usgovernmentl5, china), and graphEndpoint/authorityHost for anything else",
+                     "usgovernmentl5, china), and both graphEndpoint and authorityHost for anything else "
+                     "(with both set, the metadata host is left to pulumi-azuread)",
     "msi_endpoint": "a custom managed identity endpoint is not supported; the endpoint the platform sets "
                     "(IDENTITY_ENDPOINT, or the instance metadata service) is used",
     "ado_pipeline_service_connection_id": "Azure DevOps pipeline OIDC is not supported: give the federated token "
