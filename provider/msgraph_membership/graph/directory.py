@@ -12,6 +12,7 @@ from urllib.parse import quote
 from . import delegated, errors as E
 from .coalesce import Coalescer
 from .rules import GROUPS, OWNERS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
+from .shared_types import SharedTypes
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -23,6 +24,9 @@ class Directory:
 
     def _init_directory(self) -> None:
         self._lookup = Coalescer(self._fetch_types)  # getByIds of concurrent callers, one request
+        # What other provider processes of this `pulumi` command found (shared_types.py), read once.
+        self._shared_types = SharedTypes.for_this_command(self.settings.identity_key())
+        self._shared_loaded = False
 
     def ref(self, object_id: str) -> str:
         """The @odata.id of a directory object, on the configured Graph host (docs/graph-behaviour.md §2)."""
@@ -68,6 +72,10 @@ class Directory:
         """id -> member type for the ids that exist (absent ids do not exist), via getByIds;
         lookups from concurrent calls share one request."""
         ids = list(dict.fromkeys(ids))
+        if not self._shared_loaded:
+            self._shared_loaded = True
+            for object_id, member_type, unified in self._shared_types.load():
+                self.known.learn_type(object_id, member_type, unified=unified, keep_known=True)
         out = self.known.types_of(ids)
         missing = [i for i in ids if i not in out]
         if missing:
@@ -78,6 +86,7 @@ class Directory:
         chunks = [ids[i:i + GET_BY_IDS_LIMIT] for i in range(0, len(ids), GET_BY_IDS_LIMIT)]
 
         def fetch(chunk: list[str]) -> dict[str, str]:
+            facts = []
             body = self.t.request("POST", "/directoryObjects/getByIds",
                                   json={"ids": chunk, "types": ["user", "group", "device",
                                                                 "servicePrincipal", "orgContact"]}).body
@@ -89,6 +98,8 @@ class Directory:
                     # getByIds returns a group's groupTypes: its type and kind, recorded at once.
                     unified = "Unified" in (o.get("groupTypes") or ()) if t == "group" else None
                     self.known.learn_type(o["id"], t, unified=unified)
+                    facts.append((o["id"], t, unified))
+            self._shared_types.add(facts)
             return found
 
         out: dict[str, str] = {}
