@@ -6,8 +6,8 @@ the Pulumi CLI and on a shared CPU (CPU seconds of the one process, not wall tim
     .venv/bin/python bench/provider_cpu.py --n 200 --repeats 3
 
 Per side: the provider process's CPU seconds (user + system, /proc/<pid>/stat) after start, after
-the first Check + Diff, and after all n; and which heavy client modules it loaded
-(pydantic, requests, azure.identity, msal). No Graph call is made: the inputs are unchanged.
+the first Check + Diff, and after all n. No Graph call is made: the inputs are unchanged (which
+modules the provider loads meanwhile is a test: tests/integration/test_provider_cost.py).
 """
 from __future__ import annotations
 
@@ -23,19 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench" / "real_program")]
 
-HEAVY = ("pydantic", "requests", "azure.identity", "msal")
-
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def loaded(pid: int) -> list[str]:
-    """The heavy modules whose files the process has mapped or opened (from /proc: no RPC for it)."""
-    maps = Path(f"/proc/{pid}/maps").read_text()
-    return [m for m in HEAVY if f"/{m.replace('.', '/')}/" in maps or f"/{m.split('.')[0]}_core/" in maps
-            and m == "pydantic"]
 
 
 def blob(provider) -> str:
@@ -69,10 +60,9 @@ def side(kind: str, n: int) -> dict:
             if i == 0:
                 marks["first"] = cpu_seconds(srv.pid)
         marks["all"] = cpu_seconds(srv.pid)
-        heavy = loaded(srv.pid)
     return {"start_cpu_s": marks["start"], "first_call_cpu_s": marks["first"] - marks["start"],
             "per_resource_cpu_ms": (marks["all"] - marks["first"]) / max(n - 1, 1) * 1000,
-            "total_cpu_s": marks["all"], "heavy_modules": heavy}
+            "total_cpu_s": marks["all"]}
 
 
 def main(argv=None) -> int:
@@ -85,12 +75,12 @@ def main(argv=None) -> int:
         for k in runs:
             runs[k].append(side(k, a.n))
     print(f"no-change preview RPCs (Check + Diff) x {a.n}, provider process CPU, median of {a.repeats}")
-    print("| side | start | first Check+Diff | per resource after | total | heavy modules loaded |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| side | start | first Check+Diff | per resource after | total |")
+    print("|---|---:|---:|---:|---:|")
     for k, rs in runs.items():
-        med = {f: statistics.median(r[f] for r in rs) for f in rs[0] if f != "heavy_modules"}
+        med = {f: statistics.median(r[f] for r in rs) for f in rs[0]}
         print(f"| {k} | {med['start_cpu_s']:.2f} s | {med['first_call_cpu_s']*1000:.0f} ms | "
-              f"{med['per_resource_cpu_ms']:.2f} ms | {med['total_cpu_s']:.2f} s | {', '.join(rs[0]['heavy_modules']) or 'none'} |")
+              f"{med['per_resource_cpu_ms']:.2f} ms | {med['total_cpu_s']:.2f} s |")
     return 0
 
 
