@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
-import json
 import os
 import resource
 import shutil
@@ -34,6 +33,7 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
 
 from bench.real import GROUP, seed_doc, user_ids  # noqa: E402
 from bench.real_sides import Side, sides  # noqa: E402
+from bench.report import write_results  # noqa: E402
 
 KIND = {"ours": "GroupMember", "floor": "Nop", "pulumi-azuread": "azuread.GroupMember"}
 
@@ -117,9 +117,6 @@ def main(argv=None) -> int:
     meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "latency_ms": a.latency_ms,
             "repeats": a.repeats, "cpus": os.cpu_count(), "load": os.getloadavg()[0],
             "pulumi": subprocess.run([f"{pdir}/pulumi", "version"], capture_output=True, text=True).stdout.strip()}
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "cli_cpu.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     lines = [f"Single memberships through `pulumi` {meta['pulumi']}, {a.latency_ms:g} ms latency, {meta['date']}, "
              f"{meta['cpus']} CPUs shared (load {meta['load']:.1f} at the end); median of {a.repeats} "
              "for preview and refresh, the sides interleaved", "",
@@ -127,8 +124,7 @@ def main(argv=None) -> int:
     for r in sorted(rows, key=lambda r: (r["n"], ["up", "preview", "refresh"].index(r["phase"]), r["side"])):
         lines.append(f"| {r['n']} | {r['phase']} | {r['side']} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
                      f"{r['requests']:g} |" + ("" if r["rc"] == 0 else f" (exit {r['rc']})"))
-    (out / "cli_cpu.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_results(Path(a.out), "cli_cpu", {"meta": meta, "rows": rows}, "\n".join(lines) + "\n", indent=1))
     return 0
 
 
