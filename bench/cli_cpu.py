@@ -34,6 +34,7 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
 from bench.real import GROUP, seed_doc, user_ids  # noqa: E402
 from bench.real_sides import Side, sides  # noqa: E402
 from bench.report import write_results  # noqa: E402
+from bench.run import summarize_log  # noqa: E402
 
 KIND = {"ours": "GroupMember", "floor": "Nop", "pulumi-azuread": "azuread.GroupMember"}
 
@@ -99,13 +100,14 @@ def main(argv=None) -> int:
                     for name, (side, work) in works.items():  # interleaved
                         emu.clear_requests()
                         fig = timed(side, work, phase)
-                        fig["requests"] = sum(1 for e in emu.requests() if e.get("kind") == "graph")
+                        log = summarize_log(emu.requests())
+                        fig.update(requests=log["requests"], token_requests=log["token_requests"], by_kind=log["by_kind"])
                         runs[name].append(fig)
                 for name, figs in runs.items():
                     row = {"n": n, "side": name, "phase": phase, "runs": figs,
                            "wall_s": statistics.median(f["wall_s"] for f in figs),
                            "cpu_s": statistics.median(f["cpu_s"] for f in figs),
-                           "requests": statistics.median(f["requests"] for f in figs),
+                           "requests": statistics.median(f["requests"] for f in figs), "by_kind": figs[0]["by_kind"],
                            "rc": max(f["rc"] for f in figs)}
                     if a.processes and shutil.which("strace"):
                         row["processes"] = processes(*works[name], phase)
@@ -124,6 +126,9 @@ def main(argv=None) -> int:
     for r in sorted(rows, key=lambda r: (r["n"], ["up", "preview", "refresh"].index(r["phase"]), r["side"])):
         lines.append(f"| {r['n']} | {r['phase']} | {r['side']} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
                      f"{r['requests']:g} |" + ("" if r["rc"] == 0 else f" (exit {r['rc']})"))
+    lines += ["", "Graph requests by kind (the first run of each):", ""]
+    lines += [f"- {r['side']} ×{r['n']}, {r['phase']}: " + ", ".join(f"{k} ×{v}" for k, v in r["by_kind"].items())
+              for r in rows if r["by_kind"]]
     print(write_results(Path(a.out), "cli_cpu", {"meta": meta, "rows": rows}, "\n".join(lines) + "\n", indent=1))
     return 0
 
