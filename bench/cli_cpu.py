@@ -114,8 +114,8 @@ def main(argv=None) -> int:
                     print(f"n={n:<4} {name:<16} {phase:<8} wall {row['wall_s']:>6.2f} s  cpu {row['cpu_s']:>6.2f} s"
                           f"  {row['requests']:>4} req  rc={row['rc']}", flush=True)
                     rows.append(row)
-            for name, (side, work) in works.items():
-                side.command(work, side.argv("destroy"))
+            # no destroy: pulumi-azuread waits about 20 s after each delete; the next size starts
+            # from a fresh directory and fresh stacks
     meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "latency_ms": a.latency_ms,
             "repeats": a.repeats, "cpus": os.cpu_count(), "load": os.getloadavg()[0],
             "pulumi": subprocess.run([f"{pdir}/pulumi", "version"], capture_output=True, text=True).stdout.strip()}

@@ -86,3 +86,30 @@ def test_the_command_is_the_pulumi_process_above_the_shell_launchers(tmp_path):
     pid, key = out.stdout.split()
     assert key.startswith(f"{pid}-") and key != f"{pid}-"
     assert command_key() is None  # pytest is no `pulumi`
+
+
+def test_the_first_check_looks_up_every_member_the_program_noted(monkeypatch, tmp_path):
+    """The engine checks one resource at a time: the program's noted ids make the first check's
+    lookup answer the checks still to come."""
+    monkeypatch.setattr(shared_types, "_wanted_path", [])
+    c, stub = process(monkeypatch, tmp_path, "123-456")
+    for i in M365[:20]:
+        shared_types.note_wanted(i)  # what GroupMember(...) does in the program
+    for i in M365[:20]:
+        assert c.object_types([i]) == {i: "group"}
+    assert stub.calls == 1
+    assert c.object_types([M365[25]]) == {M365[25]: "group"} and stub.calls == 2  # not noted: asked alone
+    assert len(SharedTypes(("x",), "123-456", tmp_path).wanted()) == 20
+
+
+def test_the_program_notes_the_member_of_each_single_membership(monkeypatch, tmp_path):
+    from harness.program import collect
+    from msgraph_membership import AdministrativeUnitMember, GroupMember
+
+    monkeypatch.setattr(shared_types, "_wanted_path", [])
+    monkeypatch.setattr(shared_types, "command_key", lambda: "9-9")
+    monkeypatch.setattr(shared_types, "_private_dir", lambda: tmp_path)
+    collect(lambda: [GroupMember("a", group_id=M365[0], member_id=M365[1].upper()),
+                     AdministrativeUnitMember("b", administrative_unit_id=M365[2], member_id=M365[3]),
+                     GroupMember("c", group_id=M365[0], member_id="alice@contoso.com")])
+    assert (tmp_path / "9-9.wanted").read_text().split() == [M365[1], M365[3]]

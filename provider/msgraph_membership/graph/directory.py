@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from . import delegated, errors as E
 from .coalesce import Coalescer
-from .rules import GROUPS, OWNERS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
+from .rules import GROUPS, OWNERS, UNITS, GroupInfo, is_guid, odata_type_to_member_type, with_implied
 from .shared_types import SharedTypes
 
 log = logging.getLogger("msgraph_membership.graph")
@@ -27,6 +27,7 @@ class Directory:
         # What other provider processes of this `pulumi` command found (shared_types.py), read once.
         self._shared_types = SharedTypes.for_this_command(self.settings.identity_key())
         self._shared_loaded = False
+        self._asked_wanted: set[str] = set()  # ids the program noted that were looked up with others
 
     def ref(self, object_id: str) -> str:
         """The @odata.id of a directory object, on the configured Graph host (docs/graph-behaviour.md §2)."""
@@ -79,8 +80,25 @@ class Directory:
         out = self.known.types_of(ids)
         missing = [i for i in ids if i not in out]
         if missing:
-            out.update(self._lookup(missing))
+            extra = self._also_wanted(missing)
+            found = self._lookup(missing + extra)
+            if extra:
+                extra_set = set(extra)
+                found = {k: v for k, v in found.items() if k not in extra_set}
+            out.update(found)
         return out
+
+    def _also_wanted(self, missing: list[str]) -> list[str]:
+        """Ids the program noted (shared_types.py) that are not known or asked yet: one lookup
+        answers the checks still to come. Each is asked once; at most one request's worth."""
+        room = GET_BY_IDS_LIMIT - len(missing)
+        if room <= 0:
+            return []
+        asked, missing_set = self._asked_wanted, set(missing)
+        extra = [i for i in dict.fromkeys(self._shared_types.wanted())
+                 if i not in asked and i not in missing_set and is_guid(i) and self.known.type_of(i) is None][:room]
+        asked.update(extra)
+        return extra
 
     def _fetch_types(self, ids: list[str]) -> dict[str, str]:
         chunks = [ids[i:i + GET_BY_IDS_LIMIT] for i in range(0, len(ids), GET_BY_IDS_LIMIT)]

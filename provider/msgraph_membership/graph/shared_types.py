@@ -5,6 +5,12 @@ both check every new membership: without sharing, each member's type is asked of
 (`getByIds`) twice per command. What a `getByIds` found is written here by the process that asked,
 and read by the next process of the same command, so each object is looked up once per command.
 
+The program takes part too: a `GroupMember` or `AdministrativeUnitMember` whose member id is a
+plain GUID notes it (`note_wanted`, in the program's process, before the resource is registered).
+The engine checks resources one at a time, so without it a preview of n new memberships would be
+n `getByIds` in a row; with it, the first check looks up every id the program has noted so far in
+one request, and the next checks find theirs known.
+
 Only what never changes is shared: an object's type, and for a group whether it is a Microsoft 365
 group. An object that was not found is not recorded (it may be created meanwhile), and nothing is
 kept beyond the command: the file is named after the `pulumi` process (its pid and start time)
@@ -67,6 +73,34 @@ def _private_dir() -> Path | None:
     return d
 
 
+_WANTED_LOCK = threading.Lock()
+_wanted_path: list[Path | None] = []  # this process's file of wanted ids, once found
+
+
+def _wanted_file() -> Path | None:
+    with _WANTED_LOCK:
+        if not _wanted_path:
+            key = command_key()
+            folder = _private_dir() if key else None
+            _wanted_path.append(folder / f"{key}.wanted" if folder else None)
+        return _wanted_path[0]
+
+
+def note_wanted(object_id: str) -> None:
+    """In the program: a member id a resource will be checked for (a lowercase GUID)."""
+    path = _wanted_file()
+    if path is None:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, f"{object_id}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # an optimisation: never fail a program for it
+
+
 class SharedTypes:
     """The file of one command and identity: `load()` what earlier processes found, `add()` more."""
 
@@ -74,6 +108,7 @@ class SharedTypes:
         folder = folder if folder is not None else (_private_dir() if key else None)
         digest = hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
         self.path = folder / f"{key}-{digest}.types" if key and folder else None
+        self.wanted_path = folder / f"{key}.wanted" if key and folder else None
         self._lock = threading.Lock()
         self._swept = False
 
@@ -95,6 +130,13 @@ class SharedTypes:
                 out.append((parts[0], parts[1], {"1": True, "0": False}.get(parts[2])))
         return out
 
+    def wanted(self) -> list[str]:
+        """The member ids the program noted so far."""
+        try:
+            return self.wanted_path.read_text().split() if self.wanted_path else []
+        except OSError:
+            return []
+
     def add(self, facts: list[Fact]) -> None:
         if self.path is None or not facts:
             return
@@ -115,7 +157,7 @@ class SharedTypes:
 
     def _sweep(self) -> None:
         now = time.time()
-        for p in self.path.parent.glob("*.types"):
+        for p in [*self.path.parent.glob("*.types"), *self.path.parent.glob("*.wanted")]:
             try:
                 if now - p.stat().st_mtime > KEEP_S:
                     p.unlink()
