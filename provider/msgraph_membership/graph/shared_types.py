@@ -14,7 +14,7 @@ one request, and the next checks find theirs known.
 Only what never changes is shared: an object's type, and for a group whether it is a Microsoft 365
 group. An object that was not found is not recorded (it may be created meanwhile), and nothing is
 kept beyond the command: the file is named after the `pulumi` process (its pid and start time)
-that started this one, found through the shell launchers between them, so another command, or a
+that started this one, found through the launchers between them, so another command, or a
 provider not started by `pulumi` (a test harness, a debugger), shares nothing. The file holds
 object ids and types, never a token or a setting; it is in a folder only this user can read, and
 files of earlier commands are removed after a day.
@@ -32,7 +32,9 @@ from pathlib import Path
 
 log = logging.getLogger("msgraph_membership.graph")
 
-SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "busybox"})  # launchers between pulumi and us
+# What may stand between `pulumi` and us: the plugins' shell launchers, and a language host that
+# runs the program as its child (process names are cut to 15 characters).
+LAUNCHERS = frozenset({"sh", "bash", "dash", "ash", "zsh", "busybox", "pulumi-language"})
 KEEP_S = 24 * 3600.0  # files of earlier commands older than this are removed
 Fact = tuple[str, str, "bool | None"]  # (object id, type, Microsoft 365 group or None)
 
@@ -53,7 +55,7 @@ def command_key(pid: int | None = None) -> str | None:
             comm, ppid, started = _stat(pid)
         except (OSError, ValueError, IndexError):
             return None
-        if comm in SHELLS:
+        if comm in LAUNCHERS:
             pid = ppid
             continue
         return f"{pid}-{started}" if comm == "pulumi" else None
