@@ -149,10 +149,13 @@ def sides(emu, tofu_bin: Path, pulumi_bin: str, python: str) -> list[Side]:
     # each CLI sees only its own bin directory (pulumi would otherwise take the azuread plugin from PATH)
     pulumi_env = {**base, "PATH": f"{pulumi_bin}{os.pathsep}{os.environ.get('PATH', '')}",
                   "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_PYTHON_CMD": python}
+    # ours without azuread's metadata host: our provider refuses ARM_METADATA_HOSTNAME by name
+    # (clouds are chosen by name here), and `msgraph-emulator env` already says where Graph is
+    ours_env = {k: v for k, v in pulumi_env.items() if k not in ("ARM_METADATA_HOSTNAME", "SSL_CERT_FILE")}
     return [
         Side("pulumi-azuread", "pulumi", ("pulumi-resource-azuread",), pulumi_env),
         Side("terraform azuread", "tofu", ("terraform-provider-azuread",),
              {**base, "PATH": f"{tofu_bin}{os.pathsep}{os.environ.get('PATH', '')}", "TF_CLI_CONFIG_FILE": str(tofu_bin / "tofurc"), "TF_IN_AUTOMATION": "1",
               "CHECKPOINT_DISABLE": "1"}),
-        Side("ours", "pulumi", ("pulumi.dynamic", "dynamic_provider.py"), pulumi_env),
+        Side("ours", "pulumi", ("pulumi.dynamic", "dynamic_provider.py"), ours_env),
     ]

@@ -51,3 +51,30 @@ def test_keys_of_different_containers_never_share_a_call():
     assert k("g1", ["m"]) == {"m": "g1"}
     assert k("g2", ["m"]) == {"m": "g2"}
     assert seen == [("g1", ["m"]), ("g2", ["m"])]
+
+
+def test_one_at_a_time_keys_arriving_during_a_call_go_together_in_the_next():
+    """A group commit: while one call runs, the keys that arrive wait for it and share the next."""
+    calls, started, release = [], threading.Event(), threading.Event()
+
+    def run(keys):
+        calls.append(sorted(keys))
+        if len(calls) == 1:
+            started.set()
+            release.wait(5)
+        return {k: k for k in keys}
+
+    c = Coalescer(run, window_s=0.0, one_at_a_time=True)
+    first = threading.Thread(target=c, args=([0],))
+    first.start()
+    assert started.wait(5)
+    later = [threading.Thread(target=c, args=([k],)) for k in range(1, 6)]
+    for t in later:
+        t.start()
+    import time
+
+    time.sleep(0.2)  # every later key is waiting behind the first call
+    release.set()
+    for t in [first, *later]:
+        t.join(5)
+    assert calls == [[0], [1, 2, 3, 4, 5]]

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from . import delegated, errors as E
 from .coalesce import Coalescer
-from .rules import GROUPS, OWNERS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
+from .rules import GROUPS, OWNERS, UNITS, GroupInfo, is_guid, odata_type_to_member_type, with_implied
+from .shared_types import SharedTypes
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -23,6 +24,10 @@ class Directory:
 
     def _init_directory(self) -> None:
         self._lookup = Coalescer(self._fetch_types)  # getByIds of concurrent callers, one request
+        # What other provider processes of this `pulumi` command found (shared_types.py), read once.
+        self._shared_types = SharedTypes.for_this_command(self.settings.identity_key())
+        self._shared_loaded = False
+        self._asked_wanted: set[str] = set()  # ids the program noted that were looked up with others
 
     def ref(self, object_id: str) -> str:
         """The @odata.id of a directory object, on the configured Graph host (docs/graph-behaviour.md §2)."""
@@ -68,16 +73,38 @@ class Directory:
         """id -> member type for the ids that exist (absent ids do not exist), via getByIds;
         lookups from concurrent calls share one request."""
         ids = list(dict.fromkeys(ids))
+        if not self._shared_loaded:
+            self._shared_loaded = True
+            for object_id, member_type, unified in self._shared_types.load():
+                self.known.learn_type(object_id, member_type, unified=unified, keep_known=True)
         out = self.known.types_of(ids)
         missing = [i for i in ids if i not in out]
         if missing:
-            out.update(self._lookup(missing))
+            extra = self._also_wanted(missing)
+            found = self._lookup(missing + extra)
+            if extra:
+                extra_set = set(extra)
+                found = {k: v for k, v in found.items() if k not in extra_set}
+            out.update(found)
         return out
+
+    def _also_wanted(self, missing: list[str]) -> list[str]:
+        """Ids the program noted (shared_types.py) that are not known or asked yet: one lookup
+        answers the checks still to come. Each is asked once; at most one request's worth."""
+        room = GET_BY_IDS_LIMIT - len(missing)
+        if room <= 0:
+            return []
+        asked, missing_set = self._asked_wanted, set(missing)
+        extra = [i for i in dict.fromkeys(self._shared_types.wanted())
+                 if i not in asked and i not in missing_set and is_guid(i) and self.known.type_of(i) is None][:room]
+        asked.update(extra)
+        return extra
 
     def _fetch_types(self, ids: list[str]) -> dict[str, str]:
         chunks = [ids[i:i + GET_BY_IDS_LIMIT] for i in range(0, len(ids), GET_BY_IDS_LIMIT)]
 
         def fetch(chunk: list[str]) -> dict[str, str]:
+            facts = []
             body = self.t.request("POST", "/directoryObjects/getByIds",
                                   json={"ids": chunk, "types": ["user", "group", "device",
                                                                 "servicePrincipal", "orgContact"]}).body
@@ -89,6 +116,8 @@ class Directory:
                     # getByIds returns a group's groupTypes: its type and kind, recorded at once.
                     unified = "Unified" in (o.get("groupTypes") or ()) if t == "group" else None
                     self.known.learn_type(o["id"], t, unified=unified)
+                    facts.append((o["id"], t, unified))
+            self._shared_types.add(facts)
             return found
 
         out: dict[str, str] = {}

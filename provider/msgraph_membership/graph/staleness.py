@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from .settings import _KEYS, _SECRET_FIELDS, GraphSettings
+if TYPE_CHECKING:  # settings (and pydantic with it) load only when a sign-in is judged: every
+    # `check` calls program_ran(), and a no-change preview signs in nowhere
+    from .settings import GraphSettings
 
 # The settings that decide who signs in.
 SIGN_IN_FIELDS = ("tenant_id", "client_id", "client_id_file_path", "client_secret", "client_secret_file_path",
@@ -71,6 +73,8 @@ def _stack_files(cwd: Path) -> dict[str, dict]:
 def differences(s: GraphSettings, environ: Mapping[str, str] | None = None, cwd: str | None = None) -> list[str]:
     """How the sign-in settings in use that came from stack configuration differ from the environment
     and the stack configuration files now; each said without a value."""
+    from .settings import _KEYS, _SECRET_FIELDS
+
     env = os.environ if environ is None else environ
     from_config = [f for f in SIGN_IN_FIELDS if s.sources.get(f, "").startswith(("msgraph:", "azuread:"))]
     files = _stack_files(Path(cwd or os.getcwd()))

@@ -61,9 +61,10 @@ class Writes:
     """Adds and removals of members, by group or unit, and of one member in many groups."""
 
     def _init_writes(self) -> None:
-        # Single adds and removals from concurrent engine calls, one Graph call per container.
-        self._adds = KeyedCoalescers(self._add_results)
-        self._removes = KeyedCoalescers(self._remove_results)
+        # Single adds and removals from concurrent engine calls, one Graph call per container at a
+        # time: what arrives while one runs goes in the next (coalesce.py).
+        self._adds = KeyedCoalescers(self._add_results, one_at_a_time=True)
+        self._removes = KeyedCoalescers(self._remove_results, one_at_a_time=True)
 
     # -- one member ----------------------------------------------------------------------------
 

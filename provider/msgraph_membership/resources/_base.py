@@ -288,13 +288,16 @@ class MembershipProvider(ResourceProvider):
     # large stacks do not carry one secret per resource.
     serialize_as_secret_always = False
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> None:
         # Whatever this process attached (config, client, tokens) is process-local: the pickled
-        # provider in state is always just a reference to the class.
-        return {}
+        # provider in state is always just a reference to the class. No state at all, not an empty
+        # one: the SDK's serialize_provider wraps the pickler's dict writer once more on every call
+        # (pulumi 3.272, pulumi/dynamic/dynamic.py), so pickling a dict costs the program one more
+        # call per resource already registered, and n resources cost n²/2.
+        return None
 
-    def __setstate__(self, state: dict) -> None:
-        pass
+    def __setstate__(self, state) -> None:
+        pass  # providers pickled before carry an empty state
 
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider process only; attributes set here never reach state.

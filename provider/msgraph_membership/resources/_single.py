@@ -15,7 +15,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult
 
 from ..graph import errors as E
-from ..graph.rules import permission_hint
+from ..graph.rules import is_guid, permission_hint
+from ..graph.shared_types import note_wanted
 from ._base import (ApplyError, InputError, MembershipProvider, MembershipResource, check_guid, graph_message,
                     has_unknown)
 from ._containers import Anchor
@@ -147,4 +148,7 @@ class SingleMemberResource(MembershipResource):
 
     def __init__(self, provider: SingleMemberProvider, resource_name: str, opts: Optional[pulumi.ResourceOptions],
                  **args):
+        member = args.get("member_id")
+        if isinstance(member, str) and is_guid(member.strip().lower()):
+            note_wanted(member.strip().lower())  # looked up with the others at the first check
         super().__init__(provider, resource_name, {**args, "member_type": None, "adopted": None}, opts)
