@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,147 +24,116 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from bench.big_measure import PeakMemory, graph_stats  # noqa: E402
 from bench.cli import GROUP, directory, oid  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
 
-class PeakMemory:
-    """Peak resident memory (MB) of this process's descendants, by role, sampled every 0.5 s."""
-
-    def __init__(self):
-        self.peak = {"provider": 0.0, "pulumi": 0.0, "program (this process)": 0.0}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self):
-        me = os.getpid()
-        while not self._stop.wait(0.5):
-            self._note("program (this process)", _rss_mb(me))
-            for pid, cmd in _descendants(me):
-                role = "provider" if "pulumi.dynamic" in cmd or "dynamic_provider" in cmd else "pulumi" if cmd.split(" ")[0].endswith("/pulumi") \
-                    or cmd.startswith("pulumi ") else None
-                if role:
-                    self._note(role, _rss_mb(pid))
-
-    def _note(self, role, mb):
-        self.peak[role] = max(self.peak[role], mb)
+SPARE = 1_000  # users beyond the members, for the changes of +-100 and +-1,000
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _descendants(root: int) -> list[tuple[int, str]]:
-    children: dict[int, list[int]] = {}
-    cmds: dict[int, str] = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmds[int(d.name)] = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append((child, cmds.get(child, "")))
-            todo.append(child)
-    return out
-
-
-def graph_stats(emu) -> dict:
-    """Graph requests and $batch items, and how many were answered 429 by the quotas."""
-    entries = [e for e in emu.requests() if e.get("kind") == "graph"]
-    items = sum(e.get("batch_items", 0) for e in entries)
-    throttled = sum(1 for e in entries if e.get("status") == 429) + sum(e.get("batch_quota", 0) for e in entries)
-    calls = len(entries) - sum(1 for e in entries if e.get("batch_items")) + items
-    return {"graph_requests": len(entries), "calls_and_items": calls, "throttled_429": throttled,
-            "share_429": round(throttled / calls, 5) if calls else 0.0}
-
-
-def run(members: int, destroy: bool, log=print) -> dict:
+def run(members: int, destroy: bool, changes: bool = True, log=print) -> dict:
+    """One stack of one GroupMembers of ``members``: up; with ``changes``, a no-change preview,
+    `preview --diff` of +-100, refresh and an update of +-1,000; with ``destroy``, destroy.
+    Every command starts from full quota buckets (a fresh provider process, the emulator's
+    buckets refilled), as the floor assumes."""
     from msgraph_membership import GroupMembers
     from msgraph_membership.emulator.process import start_emulator
     from msgraph_membership.graph.pacer import floor_s
     from msgraph_membership.resources._progress import planned_writes
 
     pulumi_bin()
-    ids = [oid(f"user-{i}") for i in range(members)]
+    ids = [oid(f"user-{i}") for i in range(members + SPARE)]
+    declared = {"ids": ids[:members]}
+    swap = lambda n: ids[n:members] + ids[members:members + n]  # noqa: E731 (n out, n in)
+    steps = [("up", f"pulumi up: GroupMembers of {members:,}", ids[:members], planned_writes(members, 0, 20), {})]
+    if changes:
+        steps += [("preview", f"pulumi preview, no change, {members:,}", ids[:members], 0, {"expect_no_changes": True}),
+                  ("preview", "pulumi preview --diff of +-100", swap(100), 0, {"diff": True}),
+                  ("refresh", f"pulumi refresh, {members:,}", ids[:members], 0, {}),
+                  ("up", "pulumi up of +-1,000", swap(1000), planned_writes(1000, 1000, 20), {})]
+    if destroy:
+        steps.append(("destroy", f"pulumi destroy: GroupMembers of {len(steps[-1][2]):,}", steps[-1][2],
+                      len(steps[-1][2]), {}))
     results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-big-") as tmp, start_emulator(seed=directory(members)) as emu:
-        emu.faults({})  # no faults; the quotas are on (tenant size from the users: L)
+    with tempfile.TemporaryDirectory(prefix="bench-big-") as tmp, start_emulator(seed=directory(members + SPARE)) as emu:
 
         def program():
-            GroupMembers("big", group_id=GROUP, member_ids=ids)
+            GroupMembers("big", group_id=GROUP, member_ids=declared["ids"])
 
         stack = CliStack.inline(emu, "bench-big", program, Path(tmp) / "big")
-        commands = [("up", planned_writes(members, 0, 20)), ("preview", 0), ("refresh", 0)]
-        commands += [("destroy", members)] if destroy else []
-        for command, writes in commands:
+        for command, key, declared["ids"], writes, kw in steps:
+            emu.faults({})  # no faults, every quota bucket full; quotas on (tenant size from the users: L)
             emu.clear_requests()
             shown: list[tuple[float, str]] = []
             with PeakMemory() as mem:
-                t0 = time.monotonic()
-                getattr(stack, command)(on_output=lambda line: shown.append((time.monotonic() - t0, line)))
+                t0, epoch0 = time.monotonic(), time.time()
+                getattr(stack, command)(on_output=lambda line: shown.append((time.monotonic() - t0, line)), **kw)
                 seconds = time.monotonic() - t0
             # the longest the user saw nothing from the provider (any of its info lines counts)
             progress = [0.0] + [t for t, line in shown if "info: " in line] + [seconds]
             state = sorted(Path(tmp).rglob("*.json"), key=lambda p: p.stat().st_size)
             floor = floor_s(writes)
-            results[f"pulumi {command}: GroupMembers of {members:,}"] = {
+            results[key] = {
                 "seconds": round(seconds, 1), "planned_writes": writes, "quota_floor_s": round(floor, 1),
-                "vs_floor": round(seconds / floor, 3) if floor else None, **graph_stats(emu),
+                "vs_floor": round(seconds / floor, 3) if floor else None, **graph_stats(emu.requests(), epoch0),
                 "peak_mb": {k: round(v) for k, v in mem.peak.items()},
-                "progress_lines": sum(1 for _, line in shown if "writes sent" in line), "longest_silence_s": round(max(b - a for a, b in zip(progress, progress[1:])), 1),
-                "said": [line.strip() for _, line in shown if "msgraph: " in line or "take at least" in line or "adding" in line][:4],
+                "progress_lines": sum(1 for _, line in shown if "writes sent" in line),
+                "longest_silence_s": round(max(b - a for a, b in zip(progress, progress[1:])), 1),
+                "said": [line.strip() for _, line in shown if "msgraph: " in line or "take at least" in line
+                         or "adding" in line][:4],
+                "diff_lines": sum(1 for _, line in shown if line.strip()[:1] in "+-" and any(i in line for i in ids[members:members + 100] + ids[:100]))
+                if kw.get("diff") else None,
                 "state_file_mb": round(state[-1].stat().st_size / 2 ** 20, 1) if state else None}
-            log(f"{command}: {json.dumps(results[f'pulumi {command}: GroupMembers of {members:,}'])}")
+            log(f"{key}: {json.dumps(results[key])}")
+        missing = set(declared["ids"]) - set(next(g for g in emu.directory()["groups"] if g["id"] == GROUP)
+                                             .get("members", []))
+        if missing and not destroy:
+            raise SystemExit(f"{len(missing)} declared members are not in the group")
     return results
 
 
 def report(results: dict, meta: dict) -> str:
-    lines = [f"One GroupMembers through the Pulumi CLI, quotas on ({meta['pulumi']}, no latency, {meta['machine']}, "
-             f"{meta['date']})", "",
-             "| command | wall time | quota floor | requests | 429s | peak provider | peak pulumi | state file |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [f"GroupMembers through the Pulumi CLI, quotas on ({meta['pulumi']}, no latency, {meta['machine']}, "
+             f"load average {meta.get('load', '?')}, {meta['date']})", "",
+             "| command | wall time | quota floor | writes from-to | requests | 429s | peak provider | peak pulumi "
+             "| state file |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for k, v in results.items():
-        floor = f"{v['quota_floor_s']:.0f} s ({v['vs_floor']:.2f}×)" if v["vs_floor"] else "0"
-        lines.append(f"| {k} | {v['seconds']:.1f} s | {floor} | {v['graph_requests']:,} | "
+        floor = f"{v['quota_floor_s']:.0f} s ({v['vs_floor']:.2f}×)" if v["vs_floor"] else "0 s"
+        span = f"{v['first_write_s']}–{v['last_write_s']} s" if v.get("first_write_s") is not None else "–"
+        lines.append(f"| {k} | {v['seconds']:.1f} s | {floor} | {span} | {v['graph_requests']:,} | "
                      f"{v['throttled_429']} of {v['calls_and_items']:,} | {v['peak_mb']['provider']} MB | "
                      f"{v['peak_mb']['pulumi']} MB | {v['state_file_mb']} MB |")
     return "\n".join(lines) + "\n"
 
 
+def meta() -> dict:
+    return {"pulumi": next((p for p in Path(pulumi_bin()).parts if p.startswith("pulumi-v")), "pulumi"),
+            "machine": f"{os.uname().machine}, {os.cpu_count()} cores", "load": round(os.getloadavg()[0], 1),
+            "date": dt.date.today().isoformat()}
+
+
+def save(out: Path, name: str, results: dict, info: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
+    (out / f"{name}.md").write_text(report(results, info))
+    print(report(results, info))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--no-changes", action="store_true", help="only up (and destroy)")
     ap.add_argument("--destroy", action="store_true")
+    ap.add_argument("--destroy-members", type=int, default=0,
+                    help="then, on a fresh emulator, up and destroy this many members (one write each)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--name", default="big")
     args = ap.parse_args(argv)
-    results = run(args.members, args.destroy)
-    meta = {"pulumi": next((p for p in Path(pulumi_bin()).parts if p.startswith("pulumi-v")), "pulumi"), "machine": f"{os.uname().machine}, {os.cpu_count()} cores",
-            "date": dt.date.today().isoformat()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "big.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-    (out / "big.md").write_text(report(results, meta))
-    print(report(results, meta))
+    results = run(args.members, args.destroy, changes=not args.no_changes)
+    if args.destroy_members:
+        results.update(run(args.destroy_members, True, changes=False))
+    save(Path(args.out), args.name, results, meta())
     return 0
 
 
