@@ -1,13 +1,18 @@
 """One big `GroupMembers` through the real `pulumi` CLI, Graph's quotas on (the emulator's default):
-wall time, Graph requests, the share answered 429, peak memory of the provider process and of
-`pulumi`, the state file's size, against the write quota's floor (graph/pacer.py `floor_s`).
+wall time, Graph requests, the share answered 429, when the writes ran, peak memory of the
+provider process and of `pulumi`, the state file's size, against the write quota's floor
+(graph/pacer.py `floor_s`). Each command starts from full quota buckets.
 
-    .venv/bin/python bench/big.py --members 100000          # up, a no-change preview, a refresh
-    .venv/bin/python bench/big.py --members 20000 --destroy  # destroy too (one write per member)
+    .venv/bin/python bench/big.py                        # 100,000: up, a no-change preview,
+                                                         # preview --diff of +-100, refresh, up of +-1,000
+    .venv/bin/python bench/big.py --destroy-members 5000 # then up and destroy 5,000 (5,000 writes)
+    .venv/bin/python bench/big.py --stacks 4 --members 25000   # four stacks at once, one app
 
-Output: big.json and big.md in --out (default bench/results). A destroy removes members one
-write each, so 100,000 members take at least (100,000 - 3,000) / 20 s = 81 min under the quota:
-it runs only with --destroy.
+Output: big.json and big.md (--name) in --out (default bench/results); the stacks write
+big-stacks.json and .md (bench/big_stacks.py). A destroy removes members one write each, so
+100,000 members take at least (100,000 - 3,000) / 20 s = 81 min under the quota: a destroy of
+the big stack runs only with --destroy; --destroy-members measures a destroy of as many writes
+as the 100,000-member up.
 """
 from __future__ import annotations
 
@@ -129,7 +134,12 @@ def main(argv=None) -> int:
                     help="then, on a fresh emulator, up and destroy this many members (one write each)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--name", default="big")
+    ap.add_argument("--stacks", type=int, default=0,
+                    help="instead: this many stacks of --members each at once, one app (bench/big_stacks.py)")
     args = ap.parse_args(argv)
+    if args.stacks:
+        from bench.big_stacks import main as stacks
+        return stacks(["--stacks", str(args.stacks), "--members", str(args.members), "--out", args.out])
     results = run(args.members, args.destroy, changes=not args.no_changes)
     if args.destroy_members:
         results.update(run(args.destroy_members, True, changes=False))

@@ -30,9 +30,10 @@ from typing import Callable
 
 WRITE_QUOTA = 3_000  # per app and tenant ...
 WRITE_WINDOW_S = 150.0  # ... per 2 min 30 s
-# Writes the pacer leaves unspent: Graph's bucket starts when our first write arrives, a little
-# after ours, and one $batch of headroom covers that and rounding.
-HEADROOM = 20
+# Writes the pacer leaves unspent. Graph's bucket is full when our first write arrives and refills
+# at the same rate as ours; each write reaches Graph after the pacer counted it, so Graph's bucket
+# holds at least what ours does. A few writes cover rounding (Retry-After is whole seconds).
+HEADROOM = 5
 CUT = 0.75  # a 429 lowers the rate assumed to this share of itself ...
 CLIMB = 0.02  # ... and each second without one raises it by this share of the documented rate
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
