@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from bench.big_measure import PeakMemory, graph_stats  # noqa: E402
+from bench.big_measure import PeakMemory, floor_cell, graph_stats, heading  # noqa: E402
 from bench.cli import GROUP, directory, oid  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
@@ -99,14 +99,12 @@ def run(members: int, destroy: bool, changes: bool = True, log=print) -> dict:
 
 
 def report(results: dict, meta: dict) -> str:
-    lines = [f"GroupMembers through the Pulumi CLI, quotas on ({meta['pulumi']}, no latency, {meta['machine']}, "
-             f"load average {meta.get('load', '?')}, {meta['date']})", "",
+    lines = [heading("GroupMembers through the Pulumi CLI, quotas on", meta), "",
              "| command | wall time | quota floor | writes from-to | requests | 429s | peak provider | peak pulumi "
              "| state file |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for k, v in results.items():
-        floor = f"{v['quota_floor_s']:.0f} s ({v['vs_floor']:.2f}×)" if v["vs_floor"] else "0 s"
         span = f"{v['first_write_s']}–{v['last_write_s']} s" if v.get("first_write_s") is not None else "–"
-        lines.append(f"| {k} | {v['seconds']:.1f} s | {floor} | {span} | {v['graph_requests']:,} | "
+        lines.append(f"| {k} | {v['seconds']:.1f} s | {floor_cell(v)} | {span} | {v['graph_requests']:,} | "
                      f"{v['throttled_429']} of {v['calls_and_items']:,} | {v['peak_mb']['provider']} MB | "
                      f"{v['peak_mb']['pulumi']} MB | {v['state_file_mb']} MB |")
     return "\n".join(lines) + "\n"
@@ -118,11 +116,11 @@ def meta() -> dict:
             "date": dt.date.today().isoformat()}
 
 
-def save(out: Path, name: str, results: dict, info: dict) -> None:
+def save(out: Path, name: str, results: dict, info: dict, render=report) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
-    (out / f"{name}.md").write_text(report(results, info))
-    print(report(results, info))
+    (out / f"{name}.md").write_text(render(results, info))
+    print(render(results, info))
 
 
 def main(argv=None) -> int:

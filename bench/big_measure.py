@@ -93,3 +93,13 @@ def graph_stats(entries: list[dict], started_epoch: float) -> dict:
             "first_write_s": round(min(writes), 1) if writes else None,
             "last_write_s": round(max(writes), 1) if writes else None,
             "last_request_s": round(max(_epoch(e) for e in entries) - started_epoch, 1) if entries else None}
+
+
+def heading(what: str, info: dict) -> str:
+    """A results table's first line: what ran, the CLI, the machine and its load."""
+    return (f"{what} ({info['pulumi']}, no latency, {info['machine']}, load average {info.get('load', '?')}, "
+            f"{info['date']})")
+
+
+def floor_cell(v: dict) -> str:
+    return f"{v['quota_floor_s']:.0f} s ({v['vs_floor']:.2f}×)" if v["vs_floor"] else "0 s"

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from bench.big import meta  # noqa: E402
-from bench.big_measure import PeakMemory, graph_stats  # noqa: E402
+from bench.big import meta, save  # noqa: E402
+from bench.big_measure import PeakMemory, floor_cell, graph_stats, heading  # noqa: E402
 from bench.cli import oid  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
@@ -98,13 +98,11 @@ def run(stacks: int, members: int, log=print) -> dict:
 
 
 def report(results: dict, info: dict) -> str:
-    lines = [f"Stacks at once, one app, one emulator, quotas on ({info['pulumi']}, no latency, {info['machine']}, "
-             f"load average {info.get('load', '?')}, {info['date']})", "",
+    lines = [heading("Stacks at once, one app, one emulator, quotas on", info), "",
              "| run | the ups, first start to last end | quota floor (all writes) | each stack | requests | 429s | all finished "
              "| groups exact | peak provider | peak pulumi |", "|---|---:|---:|---|---:|---:|---|---|---:|---:|"]
     for k, v in results.items():
-        floor = f"{v['quota_floor_s']:.0f} s ({v['vs_floor']:.2f}×)" if v["vs_floor"] else "0 s"
-        lines.append(f"| {k} | {v['seconds']:.1f} s | {floor} | "
+        lines.append(f"| {k} | {v['seconds']:.1f} s | {floor_cell(v)} | "
                      f"{', '.join(f'{s} s' for s in v['each_s'])} | {v['graph_requests']:,} | "
                      f"{v['throttled_429']} of {v['calls_and_items']:,} ({100 * v['share_429']:.1f}%) | "
                      f"{'yes' if not any(v['exit_codes']) else v['exit_codes']} | "
@@ -126,12 +124,7 @@ def main(argv=None) -> int:
         worker(json.loads(args.ready), args.worker, args.members, Path(args.result))
         return 0
     results = run(args.stacks, args.members)
-    info = meta()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "big-stacks.json").write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
-    (out / "big-stacks.md").write_text(report(results, info))
-    print(report(results, info))
+    save(Path(args.out), "big-stacks", results, meta(), render=report)
     return 0 if all(not any(v["exit_codes"]) and all(v["groups_exact"]) for v in results.values()) else 1
 
 
