@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from bench.big_measure import PeakMemory, floor_cell, graph_stats, heading  # noqa: E402
+from bench.big_measure import floor_cell, graph_stats, heading, peak_memory, peaks_mb  # noqa: E402
 from bench.cli import GROUP, directory, oid  # noqa: E402
+from bench.report import write_results  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
 
@@ -71,7 +72,7 @@ def run(members: int, destroy: bool, changes: bool = True, log=print) -> dict:
             emu.faults({})  # no faults, every quota bucket full; quotas on (tenant size from the users: L)
             emu.clear_requests()
             shown: list[tuple[float, str]] = []
-            with PeakMemory() as mem:
+            with peak_memory() as mem:
                 t0, epoch0 = time.monotonic(), time.time()
                 getattr(stack, command)(on_output=lambda line: shown.append((time.monotonic() - t0, line)), **kw)
                 seconds = time.monotonic() - t0
@@ -82,7 +83,7 @@ def run(members: int, destroy: bool, changes: bool = True, log=print) -> dict:
             results[key] = {
                 "seconds": round(seconds, 1), "planned_writes": writes, "quota_floor_s": round(floor, 1),
                 "vs_floor": round(seconds / floor, 3) if floor else None, **graph_stats(emu.requests(), epoch0),
-                "peak_mb": {k: round(v) for k, v in mem.peak.items()},
+                "peak_mb": peaks_mb(mem),
                 "progress_lines": sum(1 for _, line in shown if "writes sent" in line),
                 "longest_silence_s": round(max(b - a for a, b in zip(progress, progress[1:])), 1),
                 "said": [line.strip() for _, line in shown if "msgraph: " in line or "take at least" in line
@@ -117,10 +118,7 @@ def meta() -> dict:
 
 
 def save(out: Path, name: str, results: dict, info: dict, render=report) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
-    (out / f"{name}.md").write_text(render(results, info))
-    print(render(results, info))
+    print(write_results(out, name, {"meta": info, "results": results}, render(results, info)))
 
 
 def main(argv=None) -> int:

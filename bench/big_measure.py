@@ -6,68 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-from pathlib import Path
+
+from bench.procmem import PeakMemory, command_holds
 
 
-class PeakMemory:
-    """Peak resident memory (MB) of this process's descendants, by role, sampled every 0.5 s."""
-
-    def __init__(self):
-        self.peak = {"provider": 0.0, "pulumi": 0.0, "program (this process)": 0.0}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self):
-        me = os.getpid()
-        while not self._stop.wait(0.5):
-            self._note("program (this process)", _rss_mb(me))
-            for pid, cmd in _descendants(me):
-                role = ("provider" if "pulumi.dynamic" in cmd or "dynamic_provider" in cmd else
-                        "pulumi" if cmd.split(" ")[0].endswith("/pulumi") or cmd.startswith("pulumi ") else None)
-                if role:
-                    self._note(role, _rss_mb(pid))
-
-    def _note(self, role, mb):
-        self.peak[role] = max(self.peak[role], mb)
+def peak_memory() -> PeakMemory:
+    """Peak resident memory of this process and the pulumi and provider processes under it (VmRSS
+    sampled every 0.5 s)."""
+    return PeakMemory({
+        "provider": command_holds("pulumi.dynamic", "dynamic_provider"),
+        "pulumi": lambda pid, cmd: cmd.split(" ")[0].endswith("/pulumi") or cmd.startswith("pulumi "),
+        "program (this process)": lambda pid, cmd: pid == os.getpid(),
+    }, root=os.getpid(), field="VmRSS", interval=0.5)
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _descendants(root: int) -> list[tuple[int, str]]:
-    children: dict[int, list[int]] = {}
-    cmds: dict[int, str] = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmds[int(d.name)] = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append((child, cmds.get(child, "")))
-            todo.append(child)
-    return out
+def peaks_mb(mem: PeakMemory) -> dict:
+    return {k: round(kb / 1024) for k, kb in mem.peak_kb.items()}
 
 
 def _writes(entry: dict) -> bool:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from bench.big import meta, save  # noqa: E402
-from bench.big_measure import PeakMemory, floor_cell, graph_stats, heading  # noqa: E402
+from bench.big_measure import floor_cell, graph_stats, heading, peak_memory, peaks_mb  # noqa: E402
 from bench.cli import oid  # noqa: E402
 from harness.cli import CliStack, pulumi_bin  # noqa: E402
 
@@ -73,7 +73,7 @@ def run(stacks: int, members: int, log=print) -> dict:
         emu.faults({})  # no faults, full buckets; quotas on
         emu.clear_requests()
         outs = [Path(tmp) / f"stack{s}.json" for s in range(stacks)]
-        with PeakMemory() as mem:
+        with peak_memory() as mem:
             t0, epoch0 = time.monotonic(), time.time()
             procs = [subprocess.Popen([sys.executable, __file__, "--worker", str(s), "--members", str(members),
                                        "--ready", json.dumps(emu.ready), "--result", str(outs[s])])
@@ -92,7 +92,7 @@ def run(stacks: int, members: int, log=print) -> dict:
             "seconds": round(span, 1), "with_setup_s": round(seconds, 1),
             "each_s": [round(p["ended"] - p["started"], 1) if p else None for p in per],
             "planned_writes": writes, "quota_floor_s": round(floor, 1), "vs_floor": round(span / floor, 3) if floor else None,
-            **graph_stats(emu.requests(), epoch0), "peak_mb": {k: round(v) for k, v in mem.peak.items()}}
+            **graph_stats(emu.requests(), epoch0), "peak_mb": peaks_mb(mem)}
         log(json.dumps(result))
     return {f"{stacks} × pulumi up: GroupMembers of {members:,}, one app": result}
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import platform
 import sys
 import tempfile
@@ -30,7 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
+from bench.report import write_results  # noqa: E402
 from harness.cli import CliStack, ShellStack, copy_example, pulumi_bin  # noqa: E402
 
 
@@ -123,11 +124,7 @@ def main(argv=None) -> int:
     version = subprocess.run(["pulumi", "version"], capture_output=True, text=True).stdout.strip()
     meta = {"pulumi": version, "latency_ms": a.latency_ms, "date": dt.date.today().isoformat(),
             "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores"}
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "cli.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-    (out / "cli.md").write_text(report(results, meta))
-    print(report(results, meta))
+    print(write_results(Path(a.out), "cli", {"meta": meta, "results": results}, report(results, meta)))
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import subprocess
@@ -35,7 +34,9 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
         sys.path.insert(0, str(p))
 
 from bench import real_report  # noqa: E402
-from bench.real_sides import PeakMemory, Side, sides  # noqa: E402
+from bench.procmem import PeakMemory, command_holds  # noqa: E402
+from bench.real_sides import Side, sides  # noqa: E402
+from bench.report import write_results  # noqa: E402
 from bench.run import summarize_log  # noqa: E402
 
 VERSIONS = {"terraform-provider-azuread": "v3.9.0", "pulumi-azuread": "v6.10.0", "OpenTofu": "v1.12.6"}
@@ -94,10 +95,10 @@ class Bench:
 
     def phase(self, side: Side, work: Path, phase: str, printed: bool = False, label: str = "", **kw) -> dict:
         self.emu.clear_requests()
-        with PeakMemory(side.provider_match) as mem:
+        with PeakMemory({"provider": command_holds(*side.provider_match)}) as mem:
             run = side.command(work, side.argv(phase), memory=mem, **kw)
         entries = self.emu.requests()
-        fig = {**summarize_log(entries), "wall_s": round(run.wall_s, 2), "rc": run.rc, "peak_mb": mem.peak_mb,
+        fig = {**summarize_log(entries), "wall_s": round(run.wall_s, 2), "rc": run.rc, "peak_mb": mem.mb("provider"),
                "throttled": sum(1 for e in entries if e.get("fault") == "throttle" or e.get("status") == 429)}
         if printed or run.rc != 0 or run.killed:
             fig["printed"] = real_report.excerpt(run.out)
@@ -255,12 +256,10 @@ def main(argv=None) -> int:
     a = main_args(argv)
     results = run(a)
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
     name = "real" if not a.only else "real-" + a.only.replace(",", "-")
-    (out / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"{name}.md").write_text(real_report.markdown(results))
+    text = write_results(out, name, results, real_report.markdown(results), indent=1)
     real_report.chart(results, out / f"{name}.png")
-    print((out / f"{name}.md").read_text())
+    print(text)
     return 0
 
 

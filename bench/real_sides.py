@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench.procmem import PeakMemory
+
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "bench" / "real_program"
 PASSPHRASE = "bench"
@@ -154,63 +156,3 @@ def sides(emu, tofu_bin: Path, pulumi_bin: str, python: str) -> list[Side]:
               "CHECKPOINT_DISABLE": "1"}),
         Side("ours", "pulumi", ("pulumi.dynamic", "dynamic_provider.py"), pulumi_env),
     ]
-
-
-class PeakMemory:
-    """The largest VmHWM (peak resident set, /proc) of the descendants of process `root` whose
-    command line holds one of `match`, sampled every 50 ms while running (a process that lives
-    less may be missed). Other users' processes of the same name are not counted."""
-
-    def __init__(self, match: tuple[str, ...]):
-        self.match = match
-        self.root: int | None = None
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> "PeakMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(2)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            if self.root is not None:
-                for pid in self._descendants(self.root):
-                    self._sample(pid)
-            self._stop.wait(0.05)
-
-    @staticmethod
-    def _descendants(root: int) -> list[int]:
-        parent: dict[int, int] = {}
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    stat = Path(f"/proc/{pid}/stat").read_text()
-                    parent[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-        out, todo = [root], [root]
-        while todo:
-            p = todo.pop()
-            kids = [c for c, pp in parent.items() if pp == p]
-            out += kids
-            todo += kids
-        return out
-
-    def _sample(self, pid: int) -> None:
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if any(m in cmd for m in self.match):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-        except OSError:
-            pass
-
-    @property
-    def peak_mb(self) -> float | None:
-        return round(self.peak_kb / 1024, 1) if self.peak_kb else None

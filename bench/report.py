@@ -1,9 +1,11 @@
-"""bench/run.py's outputs: the targets (PASS/MISS), results.json and results.md. (The comparison
-with the real azuread providers is bench/real.py's, written by bench/real_report.py.)"""
+"""bench/run.py's outputs: the targets (PASS/MISS), results.json and results.md; and the writing of
+every bench script's `<name>.json` and `<name>.md` (`write_results`: bench/run.py, big.py, cli.py,
+real.py; the comparison with the real azuread providers itself is bench/real_report.py's)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Callable
 
 TARGET_N = 1000
 
@@ -99,7 +101,16 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_all(results: dict, out_dir: Path) -> None:
+def write_results(out_dir: Path, name: str, data: dict, text: str, *, indent: int = 2,
+                  default: Callable[[Any], Any] | None = None) -> str:
+    """Every bench script's outputs: `data` as `<name>.json` (indented by `indent`, a newline at the
+    end; `default` as json.dumps takes it) and `text` as `<name>.md`, in `out_dir` (made if need be).
+    Returns `text`, which the scripts print."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (out_dir / "results.md").write_text(markdown(results))
+    (out_dir / f"{name}.json").write_text(json.dumps(data, indent=indent, default=default) + "\n")
+    (out_dir / f"{name}.md").write_text(text)
+    return text
+
+
+def write_all(results: dict, out_dir: Path) -> None:
+    write_results(out_dir, "results", results, markdown(results), default=str)

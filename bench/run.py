@@ -16,6 +16,7 @@ gRPC exactly as the engine drives it, tests/harness/server.py):
   create, refresh, destroy;
 - 200 administrative-unit members: one `AdministrativeUnitMembers`, and 200
   `AdministrativeUnitMember` with 4 calls at a time: create, refresh, destroy.
+- owners of 200: one `GroupOwners` of 200 owners (bench/owners.py): create, refresh, destroy.
 
 Per phase: Graph requests (the emulator's request log, kind "graph"; token requests apart),
 wall time of the RPCs (provider start-up excluded), peak RSS of the provider process (VmHWM,
@@ -45,6 +46,8 @@ for p in (ROOT, ROOT / "tests", ROOT / "provider"):
         sys.path.insert(0, str(p))
 
 from bench import report  # noqa: E402
+from bench.owners import run_group_owners  # noqa: E402
+from bench.procmem import status_kb  # noqa: E402
 
 GROUP = "0b0e0c00-0000-4000-8000-000000000001"
 UNIT = "0b0e0c00-0000-4000-8000-0000000000a1"
@@ -104,17 +107,6 @@ def summarize_log(entries: list[dict]) -> dict:
             "by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1]))}
 
 
-def vm_hwm_kb(pid: int) -> int | None:
-    """Peak resident set size of a process (Linux /proc), in kB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 # -- our side: one phase in a fresh provider process ------------------------------------------------
 
 class Bench:
@@ -136,7 +128,8 @@ class Bench:
             args = {"GroupMember": dict(group_id=GROUP, member_id=GROUP),
                     "GroupMembers": dict(group_id=GROUP, member_ids=[]),
                     "AdministrativeUnitMember": dict(administrative_unit_id=UNIT, member_id=UNIT),
-                    "AdministrativeUnitMembers": dict(administrative_unit_id=UNIT, member_ids=[])}[resource]
+                    "AdministrativeUnitMembers": dict(administrative_unit_id=UNIT, member_ids=[]),
+                    "GroupOwners": dict(group_id=GROUP, owner_ids=[])}[resource]
             cls = getattr(M, resource)
             self._blobs[resource] = collect(lambda: cls("x", **args))[0].inputs["__provider"]
         return self._blobs[resource]
@@ -152,7 +145,7 @@ class Bench:
             value = fn(server)
             wall = time.perf_counter() - t0
             log = summarize_log(self.emu.requests())
-            peak = vm_hwm_kb(server.pid)
+            peak = status_kb(server.pid, "VmHWM")
         finally:
             server.stop()
         return {**log, "wall_s": wall, "peak_rss_mb": peak / 1024 if peak else None}, value
@@ -316,6 +309,8 @@ def run(sizes: list[int], runs: int, latency_ms: float, out_dir: Path, *, single
         add("AdministrativeUnitMembers", singles, median_of([run_unit_members(b, singles) for _ in range(runs)]))
         add("AdministrativeUnitMember", singles,
             median_of([run_single_members(b, "AdministrativeUnitMember", singles) for _ in range(runs)]))
+        log(f"owners of {singles}: {runs} run(s)")
+        add("GroupOwners", singles, median_of([run_group_owners(b, singles) for _ in range(runs)]))
         results["provider_bytes"] = provider_sizes(b)
     results["import"] = import_cost(import_runs)
     results["meta"]["duration_s"] = round(time.time() - started, 1)

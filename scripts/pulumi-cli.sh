@@ -73,9 +73,15 @@ fi
 
 # The plugins are small files of ours. Each version of them gets a directory of its own, named by
 # their content, beside hard links to the builds: two checkouts with different plugins (or one
-# checkout changing them while another runs) never replace each other's. That directory is printed.
+# checkout changing them while another runs) never replace each other's. That directory is printed,
+# and marked (its time) as printed now. From here on one run at a time, where flock exists.
 plugin_files=("$src/language_host.py" "$src/dynamic_provider.py" "$src/sdk_check.py" "$src/python-plugin.sh")
 out=$cache/bin-$(cat "${plugin_files[@]}" | sha1sum | cut -c1-12)
+locked=
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/.plugins.lock"
+  if flock -w 120 9; then locked=1; fi
+fi
 if [ ! -x "$out/pulumi-resource-pulumi-python" ] || [ "$out/pulumi" -ot "$bin/pulumi" ] \
    || [ "$out/pulumi-project-virtualenv" -ot "$bin/pulumi-project-virtualenv" ]; then
   tmp=$(mktemp -d "$cache/.bin.XXXXXX")
@@ -88,5 +94,36 @@ if [ ! -x "$out/pulumi-resource-pulumi-python" ] || [ "$out/pulumi" -ot "$bin/pu
   chmod 755 "$tmp" "$tmp/pulumi-language-python" "$tmp/pulumi-resource-pulumi-python"
   [ ! -e "$out" ] || rm -rf "$out"
   mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"  # another run put the same files there first
+fi
+touch "$out"
+
+# Plugins no run uses any more: the copies $bin held before each version got a directory of its
+# own, other versions' bin-<hash> directories, and the half-made directories of interrupted runs.
+# One is removed only when all of these hold: it is not the directory printed; no run of this script
+# printed it (or, in $bin, wrote it) for 7 days, so a shell that put it on PATH lately keeps it; no
+# running process was started from it or names a file in it (Linux's /proc; without /proc, or
+# without the lock above, nothing is removed). The builds in $bin stay.
+stale_days=7
+if [ -n "$locked" ] && [ -r /proc/self/cmdline ]; then
+  running=$( { find /proc/[0-9]*/exe -maxdepth 0 -printf '%l\n'; cat /proc/[0-9]*/cmdline | tr '\0' '\n'; } \
+             2>/dev/null || true)
+  unused() {  # PATH...: none was changed for $stale_days days, and no process runs from or names them
+    local p
+    for p in "$@"; do
+      [ -z "$(find "$p" -maxdepth 0 -mtime -"$stale_days" 2>/dev/null)" ] || return 1
+      case "$running" in *"$p"/*|*"$p"$'\n'*) return 1 ;; esac
+    done
+  }
+  old_copies=()
+  for name in language_host.py dynamic_provider.py sdk_check.py pulumi-language-python pulumi-resource-pulumi-python; do
+    [ ! -e "$bin/$name" ] || old_copies+=("$bin/$name")
+  done
+  # the old copies go together, and only when no process runs from $bin at all
+  if [ ${#old_copies[@]} -gt 0 ] && unused "${old_copies[@]}" && case "$running" in *"$bin"/*) false ;; *) true ;; esac; then
+    rm -f "${old_copies[@]}"
+  fi
+  for dir in "$cache"/bin-* "$cache"/.bin.*; do
+    if [ -d "$dir" ] && [ "$dir" != "$out" ] && unused "$dir"; then rm -rf "$dir"; fi
+  done
 fi
 echo "$out"

@@ -1,5 +1,5 @@
 """Bootstrap a regional team: a new group created inside an administrative unit, its members,
-the unit's members, and the new group nested in an existing one.
+the unit's members, the new group nested in an existing one, and the group's owners.
 
 The group's members and its MemberOf take the new group's id from its output, so `pulumi preview`
 shows them with unknown inputs until the group exists, and `pulumi up` creates them in order.
@@ -11,6 +11,7 @@ import pulumi
 
 from msgraph_membership import (AdministrativeUnitGroup, AdministrativeUnitMember, AdministrativeUnitMembers,
                                 GroupMembers, MemberOf)
+from msgraph_membership import GroupOwners
 
 cfg = pulumi.Config()
 
@@ -39,5 +40,10 @@ AdministrativeUnitMember("lyon-kiosk", administrative_unit_id=lyon, member_id=ki
 
 # The new group, nested in an existing group, seen from the member's side.
 MemberOf("lyon-helpdesk-groups", member_id=helpdesk.id, group_ids=[regional_support])
+
+# Who owns the new group: its owners may change it and its members when signed in as themselves.
+# A destroy removes the owners before it deletes the group; Graph keeps a group's last owner, so
+# that one stays (with a warning) and goes with the group.
+GroupOwners("lyon-helpdesk-owners", group_id=helpdesk.id, owner_ids=[eve, grace])
 
 pulumi.export("helpdesk_group_id", helpdesk.group_id)

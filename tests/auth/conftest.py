@@ -16,11 +16,17 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from msgraph_membership.graph.settings import _SOURCES
+from msgraph_membership.graph.settings import _SOURCES, resolve_settings
 
 TENANT = "7f0c4bd5-0000-4000-8000-000000000001"
 CLIENT = "11111111-2222-4333-8444-555555555555"
 SECRET = "s3cr3t-Value~with.odd_chars"
+BASE = {"msgraph:tenantId": TENANT, "msgraph:clientId": CLIENT}  # an application in a tenant
+
+
+def settings(**config):
+    """Resolved settings for BASE plus `config` (keys without the `msgraph:` prefix), no environment."""
+    return resolve_settings({**BASE, **{f"msgraph:{k}": v for k, v in config.items()}}, {})
 
 # Every variable settings.py reads, plus the ones azure-identity's and msal's managed-identity
 # clients read.

@@ -35,6 +35,9 @@ def test_outputs_are_written_and_well_formed(results):
     doc = json.loads((out / "results.json").read_text())
     assert {"meta", "scenarios", "targets", "import", "provider_bytes"} <= doc.keys()
     phases = {(r["scenario"], r["phase"]) for r in doc["scenarios"]}
+    owners = {("GroupOwners", p) for p in ("create", "refresh", "destroy")}  # owners of SINGLES
+    assert owners <= phases
+    phases -= owners
     assert phases == {("GroupMembers", p) for p in ("create", "refresh", "update", "destroy")} | {
         (s, p) for s in ("GroupMember", "AdministrativeUnitMembers", "AdministrativeUnitMember")
         for p in ("create", "refresh", "destroy")}
@@ -56,6 +59,10 @@ def test_request_counts_within_the_targets_scaled_to_n50(results):
     assert row(res, "GroupMembers", "update")["ours"]["requests"] <= 10
     assert row(res, "GroupMembers", "destroy")["ours"]["requests"] <= 10
     assert row(res, "GroupMember", "refresh")["ours"]["requests"] <= 5
+    # Owners: one $ref each, $batch of 20: SINGLES = 20 owners is one write, plus the reads around it.
+    assert row(res, "GroupOwners", "create")["ours"]["requests"] <= 6
+    assert row(res, "GroupOwners", "refresh")["ours"]["requests"] <= 2
+    assert row(res, "GroupOwners", "destroy")["ours"]["requests"] <= 4
     assert max(res["provider_bytes"].values()) <= 256
 
 

@@ -111,19 +111,19 @@ def test_chart_is_a_png(tmp_path):
 def test_peak_memory_counts_the_commands_own_processes_only():
     import subprocess
 
-    from bench.real_sides import PeakMemory
+    from bench.procmem import PeakMemory, command_holds
 
     code = "x = bytearray(60_000_000); import time; time.sleep(1.0)"
     # a bigger process with the same command line, not under the watched command
     other = subprocess.Popen([sys.executable, "-c", "y = bytearray(120_000_000); " + code])
     try:
-        with PeakMemory(("bytearray(60_000_000)",)) as mem:
+        with PeakMemory({"watched": command_holds("bytearray(60_000_000)")}) as mem:
             proc = subprocess.Popen(["sh", "-c", f'"{sys.executable}" -c "{code}"; true'])
             mem.root = proc.pid
             proc.wait()
     finally:
         other.wait()
-    assert 57 <= mem.peak_mb < 110
+    assert 57 <= mem.mb("watched") < 110
 
 
 def test_excerpt_prefers_errors_to_warnings():

@@ -20,6 +20,8 @@ import pulumi
 import pytest
 
 from harness.cli import CliStack, StackError
+from harness.emulated import emulator_fixtures, members_of
+from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes, memberships
 
 pytestmark = pytest.mark.cli
@@ -44,29 +46,7 @@ def seed(with_doomed: bool = True) -> dict:
             "administrativeUnits": [{"id": UNIT, "displayName": "Unit one"}, {"id": UNIT2, "displayName": "Unit two"}]}
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from msgraph_membership.emulator.process import start_emulator
-
-    with start_emulator(seed=seed()) as e:
-        yield e
-
-
-@pytest.fixture
-def fresh(emu):
-    emu.reset()
-    emu.seed(seed())
-    emu.faults({})
-    emu.clear_requests()
-    return emu
-
-
-def members_of(emu, container: str) -> set[str]:
-    d = emu.directory()
-    for c in d.get("groups", []) + d.get("administrativeUnits", []):
-        if c["id"] == container:
-            return set(c.get("members", []))
-    raise AssertionError(f"{container} is not in the directory")
+emu, fresh = emulator_fixtures(seed)
 
 
 # -- replacement order ------------------------------------------------------------------------------
@@ -216,11 +196,10 @@ def test_import_of_a_dynamic_resource_fails_on_this_pulumi_version(fresh, tmp_pa
     """pulumi/pulumi#16175: the engine's import reads with the id only, and the Python dynamic
     provider needs its serialized provider from state. If a new Pulumi version fixes it, this test
     fails and docs/resources.md ("Import") must say so."""
-    from lifecycle.conftest import GraphAdmin
     from msgraph_membership import GroupMember
 
     emu = fresh
-    GraphAdmin(emu).add_member(GROUP, USERS[0])
+    OutsideGraph(emu).add_member(GROUP, USERS[0])
     rid = f"{GROUP}/member/{USERS[0]}"
 
     def program():
@@ -306,7 +285,6 @@ def test_preview_diff_with_names_shows_only_the_names_that_change(fresh, tmp_pat
 def test_authoritative_preview_diff_names_the_outside_members_it_would_remove(fresh, tmp_path):
     from msgraph_membership import GroupMembers
 
-    from harness.outside import OutsideGraph
 
     spec = {"authoritative": False, "max_removals": None}
 

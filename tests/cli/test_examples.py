@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from harness.cli import CliStack, ShellStack, copy_example
-from lifecycle.conftest import EXAMPLES, GraphAdmin, graph_writes, memberships
+from harness.outside import OutsideGraph
+from lifecycle.conftest import EXAMPLES, graph_writes, memberships
 
 pytestmark = pytest.mark.cli
 
@@ -79,7 +80,7 @@ def test_example_lifecycle(case: Case, mode: str, tmp_path):
             assert graph_writes(emu) == [], "an up without changes must not write to Graph"
 
             kind, container, member = case.drift
-            admin = GraphAdmin(emu)
+            admin = OutsideGraph(emu)
             admin.remove_member(container, member, kind=kind)
             drift = stack.refresh()
             assert drift.changes >= 1, "the removal must show as drift"

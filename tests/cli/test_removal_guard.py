@@ -20,6 +20,7 @@ import pulumi
 import pytest
 
 from harness.cli import UNKNOWN, CliStack, StackError
+from harness.emulated import emulator_fixtures, members_of
 from harness.outside import OutsideGraph
 from lifecycle.conftest import graph_writes
 
@@ -45,26 +46,7 @@ def seed() -> dict:
             "administrativeUnits": [{"id": UNIT, "displayName": "Guarded unit"}]}
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from msgraph_membership.emulator.process import start_emulator
-
-    with start_emulator(seed=seed()) as e:
-        yield e
-
-
-@pytest.fixture
-def fresh(emu):
-    emu.reset()
-    emu.seed(seed())
-    emu.faults({})
-    emu.clear_requests()
-    return emu
-
-
-def members_of(emu, container: str) -> set[str]:
-    d = emu.directory()
-    return set(next(c for c in d["groups"] + d["administrativeUnits"] if c["id"] == container).get("members", []))
+emu, fresh = emulator_fixtures(seed)
 
 
 def said(err: pytest.ExceptionInfo) -> str:

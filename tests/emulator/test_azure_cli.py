@@ -1,17 +1,17 @@
 """The real Azure CLI as a client of the emulator: `az login` (service principal, no subscriptions)
 through the profile `msgraph-emulator az` writes, then `az ad group show`, `az ad group member
 add | list | check | remove`, `az ad user show` and `az ad sp show`, each checked against the
-emulator's directory. Needs the Azure CLI of scripts/azure-cli.sh (installed by CI)."""
+emulator's directory. Every `az` is the profile's own `bin/az`, as in a shell that ran the exports.
+Needs the Azure CLI of scripts/azure-cli.sh (installed by CI)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness.azcli import az_binary, person_env
+from harness.azcli import az_binary, az_on_path, person_env
 
 GROUP = "0b000001-0000-4000-8000-000000000002"
 ALICE = "0a000001-0000-4000-8000-000000000001"
@@ -33,16 +33,15 @@ def members_of(emu, group_id: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def az_emulator(tmp_path_factory):
-    from msgraph_membership.emulator import azprofile
     from msgraph_membership.emulator.process import start_emulator
 
-    binary = az_binary()
+    az_binary()  # skips, saying why, where the Azure CLI is absent (outside CI)
     emu = start_emulator(seed=SEED)
-    profile = tmp_path_factory.mktemp("az")
-    env = {**os.environ, **azprofile.write_profile(emu.ready, profile), **emu.env()}
+    env = {**person_env(emu, tmp_path_factory.mktemp("az")), **emu.env()}
+    binary = az_on_path(env)
 
     def az(*args: str, check: bool = True):
-        res = subprocess.run([str(binary), *args, "-o", "json"], env=env, capture_output=True, text=True,
+        res = subprocess.run([binary, *args, "-o", "json"], env=env, capture_output=True, text=True,
                              timeout=180)
         if check:
             assert res.returncode == 0, f"az {' '.join(args)}: {res.stderr}"
@@ -102,7 +101,7 @@ def test_az_login_as_a_person_and_a_delegated_token_for_graph(az_emulator, tmp_p
 
     emu, _ = az_emulator
     env = person_env(emu, tmp_path / "az")
-    binary = str(az_binary())
+    binary = az_on_path(env)  # the profile's bin/az, as a shell after `eval "$(msgraph-emulator az)"` runs it
 
     def az(*args: str):
         return subprocess.run([binary, *args, "-o", "json"], env=env, capture_output=True, text=True, timeout=180)

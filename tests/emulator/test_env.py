@@ -145,8 +145,12 @@ def test_az_writes_an_azure_cli_profile_for_the_running_emulator(cache, tmp_path
         assert open(env["MSGRAPH_CA_BUNDLE"]).read().strip() in bundle and bundle.count("BEGIN CERTIFICATE") > 10
         assert env["ARM_CLIENT_SECRET"] not in out.stdout + out.stderr  # the login line names the variable
         assert '"$ARM_CLIENT_SECRET"' in out.stderr
-        # MSAL's user-realm discovery skipped for the emulator's host (az login -u -p)
-        assert 'add("127.0.0.1")' in open(os.path.join(exports["PYTHONPATH"], "sitecustomize.py")).read()
+        # MSAL's user-realm discovery skipped for the emulator's host (az login -u -p), for az alone:
+        # the profile's bin/az first on PATH, then the caller's PATH; no PYTHONPATH for the shell
+        assert "PYTHONPATH" not in exports
+        assert exports["PATH"].split(os.pathsep) == [str(tmp_path / "az" / "bin"), *cache["PATH"].split(os.pathsep)]
+        assert os.access(tmp_path / "az" / "bin" / "az", os.X_OK)
+        assert 'add("127.0.0.1")' in (tmp_path / "az" / "python" / "sitecustomize.py").read_text()
         assert "az login -u USER -p PASSWORD" in out.stderr
     finally:
         cli("stop", "--port", str(port), env=cache)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,16 +27,24 @@ def az_binary() -> Path:
 
 def person_env(emu, profile: Path) -> dict[str, str]:
     """The environment of a shell that uses an az profile for `emu` (no ARM_* or AZURE_* of ours),
-    with `az` first on PATH."""
+    as `eval "$(msgraph-emulator az)"` leaves it: the profile's `bin/az` first on PATH, then the
+    installed Azure CLI's folder."""
     from msgraph_membership.emulator import azprofile
 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_"))}
-    base["PATH"] = f"{az_binary().parent}{os.pathsep}{base.get('PATH', '')}"
-    return {**base, **azprofile.write_profile(emu.ready, profile)}
+    path = f"{az_binary().parent}{os.pathsep}{base.get('PATH', '')}"
+    return {**base, **azprofile.write_profile(emu.ready, profile, path=path)}
+
+
+def az_on_path(env: dict) -> str:
+    """The `az` a shell with `env` runs: the profile's own `bin/az` (it runs the installed one)."""
+    found = shutil.which("az", path=env["PATH"])
+    assert found == os.path.join(env["AZURE_CONFIG_DIR"], "bin", "az"), found
+    return found
 
 
 def az(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(az_binary()), *args, "-o", "json"], env=env, capture_output=True, text=True,
+    return subprocess.run([az_on_path(env), *args, "-o", "json"], env=env, capture_output=True, text=True,
                           timeout=180)
 
 

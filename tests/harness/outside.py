@@ -16,7 +16,7 @@ class OutsideGraph:
                         verify=emu.ca_bundle, timeout=30)
         r.raise_for_status()
         self.s.headers["Authorization"] = "Bearer " + r.json()["access_token"]
-        self.base = emu.graph_url.rstrip("/") + "/v1.0"
+        self.base = emu.graph_url.rstrip("/").removesuffix("/v1.0") + "/v1.0"
 
     def call(self, method: str, path: str, json=None, expect=(200, 201, 204)):
         r = self.s.request(method, self.base + path, json=json, verify=self.emu.ca_bundle, timeout=30)
@@ -30,8 +30,13 @@ class OutsideGraph:
     def remove(self, container: str, member_id: str):
         return self.call("DELETE", f"{container}/members/{member_id}/$ref")
 
-    def add_member(self, group_id: str, member_id: str):
-        return self.add(f"/groups/{group_id}", member_id)
+    def add_member(self, container_id: str, member_id: str, kind: str = "groups"):
+        """`kind`: "groups" or "administrativeUnits", as in the directory the emulator shows."""
+        return self.add(_path(container_id, kind), member_id)
 
-    def remove_member(self, group_id: str, member_id: str):
-        return self.remove(f"/groups/{group_id}", member_id)
+    def remove_member(self, container_id: str, member_id: str, kind: str = "groups"):
+        return self.remove(_path(container_id, kind), member_id)
+
+
+def _path(container_id: str, kind: str) -> str:
+    return f"/groups/{container_id}" if kind == "groups" else f"/directory/administrativeUnits/{container_id}"

@@ -1,6 +1,6 @@
 """Shared pieces of the lifecycle tests: one emulator per test module, a fresh directory and a fresh
-stack (the real `pulumi`, tests/harness/cli.py) per test, and a way to change memberships
-"outside" (straight through Graph, as an admin would).
+stack (the real `pulumi`, tests/harness/cli.py) per test, and `graph_admin` to change memberships
+"outside" (straight through Graph, as an admin would: tests/harness/outside.py).
 
 Each test module sets `EXAMPLE = "<name>"` (a directory under examples/ with `__main__.py` and
 `seed.yaml`) and uses the `stack` fixture.
@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from harness.cli import CliStack, copy_example
+from harness.emulated import fresh_directory
+from harness.outside import OutsideGraph
 from msgraph_membership.emulator.process import start_emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,36 +41,6 @@ def memberships(directory: dict) -> set[tuple[str, str, str]]:
 
 def groups(directory: dict) -> dict[str, dict]:
     return {g["id"]: g for g in directory.get("groups", [])}
-
-
-class GraphAdmin:
-    """Direct Graph calls with the emulator app's token: changes made "outside" Pulumi."""
-
-    def __init__(self, emu):
-        self.emu = emu
-        self.session = requests.Session()
-        self.session.trust_env = False  # REQUESTS_CA_BUNDLE must not override verify=
-        r = self.session.post(f"{emu.authority_host}/{emu.tenant_id}/oauth2/v2.0/token", verify=emu.ca_bundle,
-                              data={"grant_type": "client_credentials", "client_id": emu.client_id,
-                                    "client_secret": emu.client_secret,
-                                    "scope": "https://graph.microsoft.com/.default"}, timeout=30)
-        r.raise_for_status()
-        self.session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
-        self.base = emu.graph_url.rstrip("/").removesuffix("/v1.0") + "/v1.0"
-
-    def _call(self, method: str, path: str, **kw) -> requests.Response:
-        r = self.session.request(method, self.base + path, verify=self.emu.ca_bundle, timeout=30, **kw)
-        assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
-        return r
-
-    def remove_member(self, container_id: str, member_id: str, kind: str = "groups") -> None:
-        path = f"/groups/{container_id}" if kind == "groups" else f"/directory/administrativeUnits/{container_id}"
-        self._call("DELETE", f"{path}/members/{member_id}/$ref")
-
-    def add_member(self, container_id: str, member_id: str, kind: str = "groups") -> None:
-        path = f"/groups/{container_id}" if kind == "groups" else f"/directory/administrativeUnits/{container_id}"
-        self._call("POST", f"{path}/members/$ref",
-                   json={"@odata.id": f"{self.base}/directoryObjects/{member_id}"})
 
 
 def graph_writes(emu) -> list[dict]:
@@ -100,11 +71,7 @@ def stack(request, example_emulator, tmp_path) -> CliStack:
     example = request.module.EXAMPLE
     seed = load_seed(example)
     seed.pop("apps", None)  # apps survive a reset; seeding them again would change the secret
-    emu = example_emulator
-    emu.reset()
-    emu.seed(seed)
-    emu.faults({})
-    emu.clear_requests()
+    emu = fresh_directory(example_emulator, seed)
     program = copy_example(EXAMPLES / example, tmp_path / example)
     st = CliStack.for_directory(emu, program, tmp_path)
     for key, value in (getattr(request.module, "CONFIG", None) or {}).items():
@@ -113,5 +80,5 @@ def stack(request, example_emulator, tmp_path) -> CliStack:
 
 
 @pytest.fixture
-def graph_admin(example_emulator) -> GraphAdmin:
-    return GraphAdmin(example_emulator)
+def graph_admin(example_emulator) -> OutsideGraph:
+    return OutsideGraph(example_emulator)

@@ -14,6 +14,7 @@ GRACE = "0d000001-0000-4000-8000-000000000003"
 KIOSK = "0d000004-0000-4000-8000-000000000001"
 
 ALL = ("lyon-helpdesk", "lyon-helpdesk-members", "lyon-staff", "lyon-kiosk", "lyon-helpdesk-groups")
+ALL += ("lyon-helpdesk-owners",)  # the group's owners
 
 
 def every(op: str) -> dict:

@@ -29,6 +29,8 @@ def blobs() -> dict[str, str]:
         m.MemberOf("d", member_id=x, group_ids=[x]),
         m.GroupMembers("e", group_id=x, member_ids=[x]),
         m.GroupMember("f", group_id=x, member_id=x),
+        m.GroupOwners("g", group_id=x, owner_ids=[x]),
+        m.GroupOwner("h", group_id=x, owner_id=x),
     ])
     out = {r.typ.rsplit(":", 1)[1]: r.inputs["__provider"] for r in regs}
     assert sorted(out) == sorted(RESOURCES)

@@ -9,6 +9,7 @@ from harness.server import ProviderServer, urn_for
 
 RESOURCES = ("AdministrativeUnitMember", "AdministrativeUnitMembers", "AdministrativeUnitGroup", "MemberOf",
              "GroupMembers", "GroupMember")
+RESOURCES += ("GroupOwners", "GroupOwner")  # a group's owners
 READ_ONLY_POSTS = ("/directoryObjects/getByIds", "/checkMemberGroups", "/checkMemberObjects", "/getMemberGroups")
 
 
@@ -83,6 +84,10 @@ def unit_members(emu, unit_id: str) -> set[str]:
 
 def group_members(emu, group_id: str) -> set[str]:
     return set(next(g for g in emu.directory()["groups"] if g["id"] == group_id)["members"])
+
+
+def group_owners(emu, group_id: str) -> set[str]:
+    return set(next(g for g in emu.directory()["groups"] if g["id"] == group_id)["owners"])
 
 
 def groups_of(emu, member_id: str) -> set[str]:

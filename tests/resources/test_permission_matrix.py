@@ -20,6 +20,7 @@ from .support import Stack, graph_writes, group, group_members, new_id, unit_mem
 
 TYPES = ("GroupMember", "GroupMembers", "AdministrativeUnitMember", "AdministrativeUnitMembers",
          "AdministrativeUnitGroup", "MemberOf")
+TYPES += ("GroupOwner", "GroupOwners")  # a group's owners
 
 # The documented minimum of each resource (README, docs/permissions.md), for user and group members.
 MINIMUM = {
@@ -30,6 +31,7 @@ MINIMUM = {
     "AdministrativeUnitMembers": {"AdministrativeUnit.ReadWrite.All"},
     "AdministrativeUnitGroup": {"Group.ReadWrite.All", "AdministrativeUnit.Read.All"},
 }
+MINIMUM.update({"GroupOwner": {"Group.ReadWrite.All"}, "GroupOwners": {"Group.ReadWrite.All"}})
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,8 @@ def blobs() -> dict[str, str]:
         m.AdministrativeUnitMembers("d", administrative_unit_id=x, member_ids=[x]),
         m.AdministrativeUnitGroup("e", administrative_unit_id=x, display_name="e", mail_nickname="e"),
         m.MemberOf("f", member_id=x, group_ids=[x]),
+        m.GroupOwner("g", group_id=x, owner_id=x),
+        m.GroupOwners("h", group_id=x, owner_ids=[x]),
     ])
     return {r.typ.rsplit(":", 1)[1]: r.inputs["__provider"] for r in regs}
 
@@ -71,7 +75,7 @@ def directory(emu) -> dict:
     emu.seed({
         "users": [{"id": d["user"], "displayName": "Alice"}, {"id": d["bob"], "displayName": "Bob"}],
         "groups": [{"id": d["group"], "displayName": "Devs", "mailNickname": "devs", "securityEnabled": True,
-                    "mailEnabled": False, "groupTypes": [], "members": [d["bob"]]},
+                    "mailEnabled": False, "groupTypes": [], "members": [d["bob"]], "owners": [d["bob"]]},
                    {"id": d["other"], "displayName": "Ops", "mailNickname": "ops", "securityEnabled": True,
                     "mailEnabled": False, "groupTypes": []}],
         "administrativeUnits": [{"id": d["unit"], "displayName": "Paris"}],
@@ -88,6 +92,8 @@ def args_for(type_name: str, d: dict) -> dict:
         "AdministrativeUnitMembers": {"administrative_unit_id": d["unit"], "member_ids": [d["user"], d["group"]]},
         "AdministrativeUnitGroup": {"administrative_unit_id": d["unit"], "display_name": "Lyon",
                                     "mail_nickname": "lyon-" + uuid.uuid4().hex[:6]},
+        "GroupOwner": {"group_id": d["group"], "owner_id": d["user"]},
+        "GroupOwners": {"group_id": d["group"], "owner_ids": [d["user"]]},
     }[type_name]
 
 
@@ -103,6 +109,8 @@ def present(emu, type_name: str, d: dict, stack: Stack) -> bool:
         return d["user"] in unit_members(emu, d["unit"])
     if type_name == "AdministrativeUnitMembers":
         return {d["user"], d["group"]} <= unit_members(emu, d["unit"])
+    if type_name in ("GroupOwner", "GroupOwners"):
+        return d["user"] in group(emu, d["group"])["owners"]
     return bool(stack.id) and group(emu, stack.id) is not None and stack.id in unit_members(emu, d["unit"])
 
 
@@ -120,8 +128,8 @@ def test_the_documented_minimum_is_enough_for_the_whole_life(emu, signed_in, blo
     stack.destroy()
     assert not present(emu, type_name, d, stack)
     if type_name != "AdministrativeUnitGroup":
-        # Bob, there before and not managed, stays.
-        assert d["bob"] in group_members(emu, d["group"])
+        # Bob, there before and not managed, stays (a member, and the group's owner).
+        assert d["bob"] in group_members(emu, d["group"]) and d["bob"] in group(emu, d["group"])["owners"]
     # Directory.Read.All only improves preview: its absence costs one warning that names it, no failure.
     warnings = [line for line in server.stderr_lines if "Directory.Read.All" in line]
     if type_name == "AdministrativeUnitGroup":

@@ -72,6 +72,16 @@ class FakeCredential:
 GRAPH = "https://graph.example/v1.0"
 
 
+def scripted_transport(script, **kw):
+    """A GraphTransport on a scripted session, trusting /tmp/ca.pem, and the list its sleeps go to."""
+    from msgraph_membership.graph.transport import GraphTransport
+
+    sleeps: list[float] = []
+    t = GraphTransport(GRAPH, FakeCredential(), session=FakeSession(script), verify="/tmp/ca.pem",
+                       sleep=sleeps.append, **kw)
+    return t, sleeps
+
+
 def scripted_client(script, config: dict | None = None, environ: dict | None = None, **policy):
     """A GraphClient on a scripted session, and the list its sleeps go to. Its consistency policy
     is the one its settings give (`config`, `environ`), with `policy` fields over it."""

@@ -5,15 +5,7 @@ from pulumi.output import Unknown
 from msgraph_membership.resources.group_member import GroupMemberProvider, parse_group_member_id
 from msgraph_membership.resources.group_members import GroupMembersProvider
 
-G = "11111111-1111-4111-8111-111111111111"
-U = "22222222-2222-4222-8222-222222222222"
-
-
-class NoGraph:
-    """Fails the test if check() reaches for the directory when it should not."""
-
-    def __getattr__(self, name):
-        raise AssertionError(f"check() called Graph ({name}) for input it should reject or skip")
+from .check_support import G, U, NoGraph
 
 
 @pytest.fixture

@@ -52,3 +52,21 @@ def test_a_refused_add_names_the_member_type_permission(member_type, named):
     hint = permission_hint("add", member_type=member_type)
     assert "GroupMember.ReadWrite.All" in hint and named in hint
     assert "Device.ReadWrite.All" not in permission_hint("add", member_type="user")
+
+
+@pytest.mark.parametrize("resource,roles,missing", [
+    ("GroupOwnerProvider", {"GroupMember.ReadWrite.All"}, ["Group.ReadWrite.All"]),  # it changes members only
+    ("GroupOwnersProvider", {"Group.ReadWrite.All"}, []),
+    ("GroupOwnersProvider", {"Directory.ReadWrite.All"}, []),
+])
+def test_owners_need_group_read_write_all(resource, roles, missing):
+    """group-post-owners and group-delete-owners list Group.ReadWrite.All and Directory.ReadWrite.All only."""
+    assert _base.missing_permissions(roles, resource) == missing
+
+
+def test_a_refused_owner_change_names_group_read_write_all_and_the_role_permission():
+    from msgraph_membership.graph.rules import GroupInfo
+
+    assert "Group.ReadWrite.All" in permission_hint("owner_add") and "RoleManagement" not in permission_hint("owner_add")
+    privileged = GroupInfo(id="g1", display_name="Admins", is_assignable_to_role=True)
+    assert "RoleManagement.ReadWrite.Directory" in permission_hint("owner_remove", privileged)

@@ -29,6 +29,11 @@ def test_every_resource_declares_its_documented_outputs():
         "AdministrativeUnitGroup": {"group_id", "mail", "created_date_time"},
         "MemberOf": {"group_ids", "adopted_group_ids", "protected_group_ids", "max_removals"},
     }
+    expected.update({  # a group's owners
+        "GroupOwner": {"group_id", "owner_id", "owner_type", "adopted"},
+        "GroupOwners": {"group_id", "owner_ids", "adopted_owner_ids", "protected_owner_ids", "max_removals",
+                        "authoritative"},
+    })
     assert set(m.__all__) == set(expected)
     assert callable(m.get_object_ids) and callable(m.get_object_id)  # lookups by name, beside the resources
     for name, outs in expected.items():

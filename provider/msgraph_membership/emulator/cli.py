@@ -6,7 +6,8 @@
   answers there; ``eval "$(msgraph-emulator env)"`` before ``pulumi up``. See ``env.py``.
 - ``stop``: stop the emulator on ``--port`` that ``env`` (or ``serve``) recorded (``running.py``).
 - ``az``: an Azure CLI profile for the emulator on ``--port``, printed as the exports that select
-  it: ``eval "$(msgraph-emulator az)"`` and the real ``az`` talks to the emulator (``azprofile.py``).
+  it (``AZURE_CONFIG_DIR``, ``REQUESTS_CA_BUNDLE``, and ``PATH`` with the profile's ``bin/az`` first):
+  ``eval "$(msgraph-emulator az)"`` and the real ``az`` talks to the emulator (``azprofile.py``).
 
 When ready, prints exactly one JSON line on stdout::
 

@@ -12,6 +12,7 @@ import uuid
 
 from . import errors
 from .rules import ROLE_MANAGEMENT, check_member_writable, is_unified, mail_nickname_valid, require
+from .owners import check_owners_writable
 
 # The default properties of a group, in the order of the docs/graph-behaviour.md §1.8 example response.
 GROUP_DEFAULTS = {
@@ -254,10 +255,9 @@ class GroupRules:
             require(who.roles, "group.members.add" if "members@odata.bind" in body else "group.owners.add")
             if "owners@odata.bind" in body:
                 require(who.roles, "group.owners.add")
+                check_owners_writable(group.props, who.roles)  # owners.py
             if "members@odata.bind" in body:
                 check_member_writable(group.props, who.roles)
-            elif group.props.get("isAssignableToRole") and ROLE_MANAGEMENT not in who.roles:
-                raise errors.denied()
         if props_in_body:
             require(who.roles, "group.update")
         changes = validate_update(group.props, body)

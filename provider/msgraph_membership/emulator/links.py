@@ -2,13 +2,13 @@
 
 ``LinkRules`` is part of the directory model (directory.py ``Directory``): who may add or remove a
 link, which member types a container takes (rules.py), the 20-link limit of a body's
-``@odata.bind``s, "already exist", the last owner, and the answers under replication lag
-(docs/graph-behaviour.md §1.4, §5).
+``@odata.bind``s, "already exist", the answers under replication lag (docs/graph-behaviour.md
+§1.4, §5), and the owner rules of owners.py (§1.9).
 """
 
 from __future__ import annotations
 
-from . import errors, odata, odata_query, query_support as qs, rules
+from . import errors, odata, odata_query, owners, query_support as qs, rules
 from .groups import BINDS
 from .model import Listing
 
@@ -75,9 +75,8 @@ class LinkRules:
         if rel == "members":
             rules.check_member_writable(container.props, who.roles)
             self.judge_group_members(who, container)
-        elif rules.is_read_only(container.props) or (
-                container.props.get("isAssignableToRole") and rules.ROLE_MANAGEMENT not in who.roles):
-            raise errors.denied()
+        else:
+            owners.check_owners_writable(container.props, who.roles)
         return container
 
     def refuse_post_members(self, who, container_kind: str, raw_id: str, rel: str) -> None:
@@ -117,8 +116,8 @@ class LinkRules:
             if who.lag_s > 0 and self.store.removed_since(container.id, rel, member_id, who.now - who.lag_s):
                 raise errors.bad_request(errors.REMOVED_DO_NOT_EXIST.format(prop=rel))
             raise errors.not_found(member_raw)
-        if rel == "owners" and self.store.live_link_count(container.id, "owners") <= 1:
-            raise errors.bad_request(errors.LAST_OWNER)
+        if rel == "owners":
+            owners.check_not_last_owner(self.store.live_link_count(container.id, "owners"))
         self.store.remove_link(container.id, rel, member_id, who.now, keep_history=who.lag_s > 0)
         self._removals += 1
         if self._removals % 200 == 0:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from . import delegated, errors as E
 from .coalesce import Coalescer
-from .rules import GROUPS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
+from .rules import GROUPS, OWNERS, UNITS, GroupInfo, odata_type_to_member_type, with_implied
 
 log = logging.getLogger("msgraph_membership.graph")
 
@@ -136,7 +136,7 @@ class Directory:
         return False
 
     def container_exists(self, kind: str, container_id: str) -> bool:
-        if kind == GROUPS:
+        if kind in (GROUPS, OWNERS):
             return self.get_group(container_id, max_age_s=0) is not None
         return self.get_unit(container_id) is not None
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, TypeVar
 from . import errors as E
 from .known import Known
 from .retry import doubling, retry
-from .rules import GROUPS, odata_type_to_member_type
+from .rules import GROUPS, link_path, odata_type_to_member_type
 from .transport import GraphTransport
 
 log = logging.getLogger("msgraph_membership.graph")
@@ -83,7 +83,7 @@ class Listings:
 
     def member_ids(self, kind: str, container_id: str, *, max_age_s: float | None = None,
                    taken_after: float | None = None) -> dict[str, str]:
-        """Direct members (id -> type) of a group or unit. Shared by concurrent readers: many
+        """Direct members (id -> type) of a group or unit, or a group's owners (kind OWNERS). Shared by concurrent readers: many
         resources of one container refreshed together cost one paged listing. Our own writes
         that a lagging listing does not show yet are applied on top (`_reconcile`)."""
         ttl = self.consistency.listing_ttl_s if max_age_s is None else max_age_s
@@ -100,13 +100,9 @@ class Listings:
         with self._listings_lock:
             return self._listings.setdefault((kind, container_id), _Listing())
 
-    @staticmethod
-    def container_path(kind: str, container_id: str) -> str:
-        return f"/groups/{container_id}" if kind == GROUPS else f"/directory/administrativeUnits/{container_id}"
-
     def _fetch(self, kind: str, container_id: str) -> dict[str, str]:
         """A fresh paged listing from Graph: id -> member type."""
-        path = self.container_path(kind, container_id) + "/members"
+        path = link_path(kind, container_id)
         out: dict[str, str] = {}
         for o in self.t.pages(path, params={"$select": "id", "$top": str(PAGE_SIZE)}):
             t = odata_type_to_member_type(o.get("@odata.type")) or "directoryObject"

@@ -44,6 +44,7 @@ UNIT_MEMBER_KINDS = frozenset({USER, GROUP, DEVICE})
 GROUP_KINDS = frozenset({GROUP})
 UNIT_KINDS = frozenset({UNIT})
 MEMBER_OF_KINDS = GROUP_MEMBER_KINDS
+OWNER_KINDS = frozenset({USER, SP})  # a group's owners (https://learn.microsoft.com/graph/api/group-post-owners)
 
 @dataclass(frozen=True)
 class Reference:

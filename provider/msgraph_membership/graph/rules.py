@@ -8,9 +8,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Container kinds: where a membership lives.
+# Container kinds: where a membership lives. OWNERS: a group's owners, listed and written like its
+# members (https://learn.microsoft.com/graph/api/group-list-owners).
 GROUPS = "groups"
 UNITS = "administrativeUnits"
+OWNERS = "owners"
+
+
+def link_path(kind: str, container_id: str) -> str:
+    """The collection of a container's links of one kind: its members, or a group's owners."""
+    if kind == UNITS:
+        return f"/directory/administrativeUnits/{container_id}/members"
+    return f"/groups/{container_id}/" + ("owners" if kind == OWNERS else "members")
 
 MEMBER_TYPES = ("user", "group", "device", "servicePrincipal", "orgContact")
 
@@ -128,6 +137,43 @@ class GroupInfo:
                     f"{member_id} is a {member_type}. Use a security group for non-user members")
         return None
 
+    def owners_problem(self) -> str | None:
+        """Why Graph cannot manage this group's owners, or None: owners are not available for
+        groups created in Exchange, distribution groups, or groups synchronised from on-premises
+        (https://learn.microsoft.com/graph/api/group-list-owners)."""
+        if self.on_premises_sync_enabled:
+            return f"{self.label} is synchronised from on-premises Active Directory; Graph does not manage its owners"
+        if not self.is_unified and self.mail_enabled:
+            return (f"{self.label} is a {self.kind}; Graph does not manage the owners of groups created in "
+                    "Exchange or of distribution groups. Use a security or Microsoft 365 group")
+        return None
+
+
+# Owners are users or service principals (https://learn.microsoft.com/graph/api/group-post-owners).
+OWNER_TYPES = ("user", "servicePrincipal")
+
+
+def owner_type_problem(owner_id: str, owner_type: str | None) -> str | None:
+    if owner_type is not None and owner_type not in OWNER_TYPES:
+        return (f"object {owner_id} is a {owner_type}; a group's owners are users and service principals "
+                "(a group cannot own a group)")
+    return None
+
+
+# Graph's answer to removing a group's last owner (400 Request_BadRequest; observed, docs/graph-behaviour.md §1.4).
+LAST_OWNER_REFUSED = "The group must have at least one owner"
+
+
+def last_owner_problem(group_label: str, owners_before: set[str], owners_after: set[str], fix: str) -> str | None:
+    """Why Graph would refuse the removals that take a group from `owners_before` to
+    `owners_after`: once a group has owners, its last owner cannot be removed
+    (https://learn.microsoft.com/graph/api/group-delete-owners)."""
+    if not owners_before or owners_after:
+        return None
+    last = ", ".join(sorted(owners_before)[:5]) + (f" and {len(owners_before) - 5} more" if len(owners_before) > 5 else "")
+    return (f"{group_label} would be left without owners: Graph refuses to remove a group's last owner, so removing "
+            f"{last} would fail. {fix}")
+
 
 def unified_member_problem(member_id: str) -> str:
     """A Microsoft 365 group can be a member of nothing (docs/graph-behaviour.md §1.1 table)."""
@@ -167,6 +213,12 @@ def permission_hint(operation: str, group: GroupInfo | None = None, member_type:
     if operation == "au_create_group":
         return ("the app most likely lacks Group.Create (or Group.ReadWrite.All) with "
                 "AdministrativeUnit.Read.All, or a Groups Administrator role scoped to the unit")
+    if operation in ("owner_add", "owner_remove"):
+        base = ("the app most likely lacks Group.ReadWrite.All (application permission, admin consent); "
+                "GroupMember.ReadWrite.All does not change owners")
+        if group is not None and group.is_assignable_to_role:
+            return f"{group.label} is role-assignable: the app also needs RoleManagement.ReadWrite.Directory; " + base
+        return base
     if operation == "group_update":
         return "the app most likely lacks Group.ReadWrite.All"
     if operation == "read":

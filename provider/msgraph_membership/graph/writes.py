@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from . import errors as E
 from .coalesce import KeyedCoalescers
 from .retry import doubling, retry
-from .rules import GROUPS, UNITS
+from .rules import GROUPS, UNITS, link_path
 from .transport import BatchRequest, Response, raise_for_item
 
 log = logging.getLogger("msgraph_membership.graph")
@@ -80,7 +80,7 @@ class Writes:
 
     def _add_results(self, key: tuple[str, str], ids: list[str]) -> dict:
         kind, cid = key
-        rep = self.add_group_members(cid, ids) if kind == GROUPS else self.add_unit_members(cid, ids)
+        rep = self.add_group_members(cid, ids) if kind == GROUPS else self.add_one_by_one(kind, cid, ids)
         return rep.results(ids)
 
     def _remove_results(self, key: tuple[str, str], ids: list[str]) -> dict:
@@ -119,14 +119,19 @@ class Writes:
     def add_unit_members(self, unit_id: str, ids: Sequence[str]) -> WriteReport:
         """Units take one member per request (docs/graph-behaviour.md §1.7), so adds go through
         `$batch`, 20 per call."""
+        return self.add_one_by_one(UNITS, unit_id, ids)
+
+    def add_one_by_one(self, kind: str, container_id: str, ids: Sequence[str]) -> WriteReport:
+        """Add links one `$ref` POST each, in `$batch`es of 20: a unit's members, a group's owners
+        (docs/graph-behaviour.md §1.7, §1.9)."""
         ids = list(dict.fromkeys(ids))
-        report = self._add_items(UNITS, unit_id, ids) if ids else WriteReport()
-        self._record(UNITS, unit_id, report.done | report.unchanged, True)
+        report = self._add_items(kind, container_id, ids) if ids else WriteReport()
+        self._record(kind, container_id, report.done | report.unchanged, True)
         return report
 
     def _add_items(self, kind: str, container_id: str, ids: list[str]) -> WriteReport:
         """Add members one reference per request, in `$batch`es; per-item results by member id."""
-        path = self.container_path(kind, container_id) + "/members/$ref"
+        path = link_path(kind, container_id) + "/$ref"
         report = self._post_refs({m: (path, m) for m in ids})
         missing_container = [m for m, e in report.failed.items() if isinstance(e, E.NotFound)]
         if missing_container and not self.container_exists(kind, container_id):
@@ -134,12 +139,12 @@ class Writes:
         return report
 
     def remove_members(self, kind: str, container_id: str, ids: Sequence[str]) -> WriteReport:
-        """Remove members through `DELETE .../members/{id}/$ref` (`$batch`es of 20). Already
+        """Remove members (or owners) through `DELETE .../members/{id}/$ref` (`$batch`es of 20). Already
         gone counts as unchanged."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return WriteReport()
-        base = self.container_path(kind, container_id) + "/members"
+        base = link_path(kind, container_id)
         report = self._delete_refs({m: f"{base}/{m}/$ref" for m in ids})
         self._record(kind, container_id, report.done | report.unchanged, False)
         return report

@@ -204,6 +204,9 @@ REQUIRED_PERMISSIONS: dict[str, list[tuple[str, ...]]] = {
     "AdministrativeUnitMembersProvider": [("AdministrativeUnit.ReadWrite.All",)],
     # group-delete takes Group.ReadWrite.All only; creating in a unit pairs it with a unit read.
     "AdministrativeUnitGroupProvider": [("Group.ReadWrite.All",), _UNIT_READS],
+    # group-post-owners and group-delete-owners: GroupMember.ReadWrite.All does not change owners.
+    "GroupOwnerProvider": [("Group.ReadWrite.All", "Directory.ReadWrite.All")],
+    "GroupOwnersProvider": [("Group.ReadWrite.All", "Directory.ReadWrite.All")],
 }
 
 

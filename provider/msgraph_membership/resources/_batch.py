@@ -1,17 +1,17 @@
 """What `GroupMembers`, `AdministrativeUnitMembers` and `MemberOf` share: a managed set of
 links from one object (the anchor) to many, converged from the directory's actual state.
 
-The batch pair are anchored on a container (a group or a unit, _containers.py) and manage a list
-of its members (`member_ids`); `MemberOf` is the same set seen from the member's side: anchored
+The batch resources are anchored on a container (a group or a unit, _containers.py) and manage a
+list of its members (`member_ids`), or of a group's owners (`GroupOwners`, `owner_ids`); `MemberOf` is the same set seen from the member's side: anchored
 on one member, it manages the list of its groups. A subclass names its anchor, ids and list, and
-says how to validate and add; check (with the guard against mass removal, _guard.py), diff,
-planning, adoption, confirmation, drift, and errors are here once. Listing and writing through
+says how to validate and add; check, diff, planning, adoption, confirmation, drift, and errors
+are here once, and what a run would remove, with who may refuse it, in _batch_removals.py. Listing and writing through
 the container are the defaults; `MemberOf` lists and writes through the member instead
 (docs/resources.md).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Collection, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -20,12 +20,12 @@ from ..graph import errors as E
 from ..graph.rules import permission_hint
 from ._base import (ApplyError, InputError, MembershipProvider, MembershipResource, check_bool, check_guid,
                     check_guid_list, graph_message, has_unknown, is_unknown)
+from ._batch_removals import BatchRemovals
 from ._containers import Anchor
-from ._converge import describe_failures, plan, short_list
+from ._converge import describe_failures, plan
 from ._refs import ReferenceArg, carry
 from ._progress import REPORTER, estimate, planned_writes
-from ._guard import (FIX_DELETE, FIX_REPLACE, FIX_UPDATE, MAX_REMOVALS, check_guard_args, guard_outputs,
-                     limit, refusal, unprotected)
+from ._guard import FIX_DELETE, MAX_REMOVALS, check_guard_args, guard_outputs, unprotected
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
@@ -48,16 +48,30 @@ def id_set(ids) -> dict[str, str]:
     return {i: "" for i in sorted(ids)}
 
 
-def hide_member_ids_diff(opts: "pulumi.ResourceOptions | None") -> "pulumi.ResourceOptions | None":
-    """The resource's options with `member_ids`' own diff hidden (the `members` map shows it)."""
+def hide_list_diff(opts: "pulumi.ResourceOptions | None", list_arg: str = "member_ids") -> "pulumi.ResourceOptions | None":
+    """The resource's options with the list's own diff hidden (the `members` or `owners` map shows it)."""
     try:
-        hidden = pulumi.ResourceOptions(hide_diffs=["member_ids"])
+        hidden = pulumi.ResourceOptions(hide_diffs=[list_arg])
     except TypeError:  # a Pulumi SDK older than the hide_diffs option: the list diff shows too
         return opts
     return pulumi.ResourceOptions.merge(opts, hidden)
 
 
-class BatchProvider(MembershipProvider):
+def suffixed_ids(suffix: str, resource: str, anchor_arg: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """A batch resource's id format `{anchor id}{suffix}`: the id of the resource anchored on an
+    object, and the anchor's id an id names (ValueError when it names none)."""
+    def make(anchor_id: str) -> str:
+        return f"{anchor_id}{suffix}"
+
+    def parse(id_: str) -> str:
+        anchor_id, sep, rest = id_.partition(suffix)
+        if not sep or rest or not anchor_id:
+            raise ValueError(f"{id_!r} is not a {resource} id ({{{anchor_arg}}}{suffix})")
+        return anchor_id
+    return make, parse
+
+
+class BatchProvider(BatchRemovals, MembershipProvider):
     anchor: Anchor                # the one object: a group or unit (_containers.py), or MemberOf's member
     list_arg = "member_ids"       # the many
     list_what = "member object ids"
@@ -65,6 +79,7 @@ class BatchProvider(MembershipProvider):
     adopted_arg = "adopted_member_ids"
     takes_authoritative = True    # the `authoritative` argument (MemberOf has none)
     diff_key: Optional[str] = DIFF_KEY
+    outside_key = OUTSIDE_KEY     # authoritative: what is outside the list, to remove (see read)
     item_noun = "member"          # what one link is called in failures
     removal_noun = "member"       # ... and in a max_removals refusal
     removed_verb = "removed"
@@ -88,20 +103,10 @@ class BatchProvider(MembershipProvider):
         """What a 403 most likely means is missing; `failed` holds the per-item failures, if any."""
         return permission_hint(op)
 
-    def subject(self, anchor_id: str) -> str:
-        return f"{self.anchor.noun} {anchor_id}"
-
-    def removal_where(self, anchor_id: str) -> str:
-        return self.subject(anchor_id)
-
     def progress(self, anchor_id: str, adding: int, removing: int) -> str:
-        return f"{self.anchor.label(self.client, anchor_id)}: adding {adding}, removing {removing} member(s)"
+        return f"{self.anchor.label(self.client, anchor_id)}: adding {adding}, removing {removing} {self.item_noun}(s)"
 
     # The container's side: its listing and writes. MemberOf reads and writes the member's instead.
-
-    def current(self, anchor_id: str, candidates: set[str]) -> Collection[str]:
-        """What is linked now, fresh from Graph (as an apply must see it)."""
-        return self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)
 
     def present(self, anchor_id: str, managed: set[str]) -> set[str]:
         """What is linked now for a refresh: a managed link missing is looked at again before it
@@ -171,74 +176,6 @@ class BatchProvider(MembershipProvider):
         self.validate(inputs[self.anchor.arg], sorted(new_ids))
         return []
 
-    # -- the guard: every removal (check, create, update, delete) passes `_refusal` -----------------
-
-    def _refusal(self, removals, guard: dict, anchor_id: str, *, action: str = "this run",
-                 fix: str = FIX_UPDATE) -> str | None:
-        """Why removing `removals` is refused by the guard in `guard` (inputs or outputs), or None."""
-        return refusal(removals, guard.get(self.protected_arg) or [], limit(guard),
-                       who=f"{type(self).__name__.removesuffix('Provider')} {self.resource_id(anchor_id)}",
-                       action=action, where=self.removal_where(anchor_id), noun=self.removal_noun,
-                       fix=fix.format(list_arg=self.list_arg, protected_arg=self.protected_arg,
-                                      anchor_arg=self.anchor.arg))
-
-    def _still_there(self, anchor_id: str, ids, guard: dict) -> list[str]:
-        """`ids` without the protected ones and, when that is more than max_removals, without those
-        the directory no longer holds (one listing, only then). Raises NotFound with the anchor."""
-        ids = unprotected(ids, guard.get(self.protected_arg) or [])
-        most = limit(guard)
-        if most is not None and len(ids) > most:
-            ids = sorted(set(ids) & set(self.current(anchor_id, set(ids))))
-        return ids
-
-    def _removal_problems(self, olds: dict, inputs: dict) -> list[tuple[str, str]]:
-        """What this run would remove, known before any write: links dropped from the list and,
-        with authoritative=True, the members outside it (one listing of the container); on a
-        replacement, what the old resource's delete removes. Those outside are added to the
-        checked inputs and named in a warning; more removals than max_removals fail the preview.
-        Unknown inputs leave it to the same check at apply."""
-        keys = (self.anchor.arg, self.list_arg, "authoritative", self.protected_arg, MAX_REMOVALS)
-        if any(has_unknown(inputs.get(k)) for k in keys):
-            return []
-        anchor_id, old_anchor = inputs[self.anchor.arg], olds.get(self.anchor.arg)
-        problems = self._replacement_problems(olds) if old_anchor and old_anchor != anchor_id else []
-        desired = set(inputs.get(self.list_arg) or [])
-        dropped = set(olds.get(self.list_arg) or []) - desired if old_anchor == anchor_id else set()
-        outside: dict[str, str] = {}
-        if inputs.get("authoritative"):
-            try:
-                current = self.client.member_ids(self.anchor.kind, anchor_id, max_age_s=0)  # as the apply sees it
-            except E.NotFound:
-                current = {}  # a container created in this run: nothing to remove
-            except E.GraphError as e:
-                return problems + [("provider", f"could not list the {self.anchor.noun}'s members to show what "
-                                                f"authoritative=True would remove: "
-                                                f"{graph_message(e, hint=permission_hint('read'))}")]
-            dropped &= set(current)
-            protected = set(inputs.get(self.protected_arg) or [])
-            outside = {m: t for m, t in sorted(current.items()) if m not in desired | protected | dropped}
-        if outside:
-            inputs[OUTSIDE_KEY] = outside
-            pulumi.log.warn(f"{self.subject(anchor_id)}: authoritative=True will remove {len(outside)} member(s) "
-                            f"not in {self.list_arg}: {short_list(outside, 20)}")
-        refused = self._refusal(dropped | set(outside), inputs, anchor_id)
-        return problems + ([(MAX_REMOVALS, refused)] if refused else [])
-
-    def _replacement_problems(self, olds: dict) -> list[tuple[str, str]]:
-        """A changed anchor replaces the resource, and deleting the old one removes what it
-        managed: held, like any delete, to the guard it was last deployed with (in `olds`)."""
-        old_anchor = olds[self.anchor.arg]
-        try:
-            ids = self._still_there(old_anchor, olds.get(self.list_arg) or [], olds)
-        except E.NotFound:
-            return []  # the old anchor is gone, and its memberships with it
-        except E.GraphError as e:
-            return [("provider", f"could not list {self.subject(old_anchor)} to check what replacing this resource "
-                                 f"would remove: {graph_message(e, hint=permission_hint('read'))}")]
-        refused = self._refusal(ids, olds, old_anchor, action=f"replacing this resource ({self.anchor.arg} changed)",
-                                fix=FIX_REPLACE)
-        return [(self.anchor.arg, refused)] if refused else []
-
     # -- diff, create, update, read, delete -----------------------------------------------------------
 
     def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
@@ -255,7 +192,7 @@ class BatchProvider(MembershipProvider):
         changed += [k for k, norm in ((self.list_arg, as_set), ("authoritative", bool), (self.protected_arg, as_set),
                                       (MAX_REMOVALS, lambda v: v)) if differs(k, norm)]
         if not changed and news.get("authoritative") is True and self._directory_differs(news):
-            changed.append(OUTSIDE_KEY)
+            changed.append(self.outside_key)
         return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def _directory_differs(self, news: dict) -> bool:
@@ -273,7 +210,7 @@ class BatchProvider(MembershipProvider):
         except E.NotFound:
             return bool(desired)
         except E.GraphError:
-            return bool(news.get(OUTSIDE_KEY))  # what check found, then
+            return bool(news.get(self.outside_key))  # what check found, then
         return bool(missing or listed - desired - set(news.get(self.protected_arg) or []))
 
     def create(self, props: dict) -> CreateResult:
@@ -306,6 +243,8 @@ class BatchProvider(MembershipProvider):
         if refused:
             raise ApplyError(f"{MAX_REMOVALS}: {refused} (nothing was changed)")
         to_remove = unprotected(p.to_remove, props.get(self.protected_arg) or [])
+        if to_remove and (denied := self.directory_refusal(anchor_id, set(to_remove), set(p.to_add))):
+            raise ApplyError(f"{self.list_arg}: {denied} (nothing was changed)")
         if p.to_add or to_remove:
             pulumi.log.info(self.progress(anchor_id, len(p.to_add), len(to_remove)))
         try:
@@ -353,7 +292,7 @@ class BatchProvider(MembershipProvider):
         outside = listed - managed - set(props.get(self.protected_arg) or [])
         if authoritative and outside:
             types = self.client.member_ids(self.anchor.kind, anchor_id)  # the listing just made
-            outs[OUTSIDE_KEY] = {m: types.get(m, "directoryObject") for m in sorted(outside)}
+            outs[self.outside_key] = {m: types.get(m, "directoryObject") for m in sorted(outside)}
         return carry(ReadResult(id_, outs, inputs=inputs), props)
 
     def delete(self, id_: str, props: dict) -> None:
@@ -369,6 +308,7 @@ class BatchProvider(MembershipProvider):
         refused = self._refusal(ids, props, anchor_id, action="deleting this resource", fix=FIX_DELETE)
         if refused:
             raise ApplyError(f"{MAX_REMOVALS}: {refused}")
+        ids = sorted(set(ids) - self.kept_on_delete(anchor_id, set(ids)))
         if not ids:
             return
         try:
@@ -396,4 +336,4 @@ class BatchMembersResource(MembershipResource):
 
     def __init__(self, provider: BatchProvider, resource_name: str, opts: Optional[pulumi.ResourceOptions],
                  **args):
-        super().__init__(provider, resource_name, {**args, "adopted_member_ids": None}, hide_member_ids_diff(opts))
+        super().__init__(provider, resource_name, {**args, "adopted_member_ids": None}, hide_list_diff(opts))

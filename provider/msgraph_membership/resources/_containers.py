@@ -3,7 +3,8 @@ and messages name them, what references may name (graph/references.py), which pe
 refused write hints at, and what the directory must confirm before members are written.
 
 `GroupMember`, `GroupMembers`, `AdministrativeUnitMember` and `AdministrativeUnitMembers` are
-anchored on a container (`GROUP`, `UNIT`); `MemberOf` on its member (member_of.py). Each check
+anchored on a container (`GROUP`, `UNIT`); `MemberOf` on its member (member_of.py); `GroupOwner`
+and `GroupOwners` on the group whose owners they are (_owners.py). Each check
 raises `InputError` naming the argument to change, so a preview fails before any write; the same
 check runs again at apply, for inputs a preview could not know.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from ..graph.delegated import signed_in
 from ..graph.errors import GraphError
 from ..graph.references import GROUP_KINDS, GROUP_MEMBER_KINDS, UNIT_KINDS, UNIT_MEMBER_KINDS
-from ..graph.rules import GROUPS, UNITS, au_member_problem, unified_member_problem
+from ..graph.rules import GROUPS, OWNERS, UNITS, au_member_problem, unified_member_problem
 from ._base import InputError, group_type_fallback, member_type_problem, member_types, writable_group
 from ._converge import short_list
 
@@ -43,7 +44,7 @@ class Anchor:
         one read, kept like any other; the id alone when that fails or there is no container."""
         name = None
         try:
-            if self.kind == GROUPS:
+            if self.kind in (GROUPS, OWNERS):
                 info = client.get_group(anchor_id, max_age_s=LABEL_AGE_S)
                 name = info.display_name if info else None
             elif self.kind == UNITS:
@@ -77,6 +78,18 @@ def _group_member_problem(client: "GraphClient", group, member_id: str, member_t
     return p
 
 
+def existing_types(client: "GraphClient", ids: Sequence[str], prop: str, give: str) -> dict[str, str] | None:
+    """id -> type of `ids` once each exists (InputError naming `prop` and what to `give` instead),
+    or None when the app may not resolve types (no Directory.Read.All: Graph judges them on write)."""
+    types = member_types(client, list(ids))
+    if types is None:
+        return None
+    missing = [m for m in ids if m not in types]
+    if missing:
+        raise InputError(prop, f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)}; {give}")
+    return types
+
+
 def validate_group_member(client: "GraphClient", group_id: str, member_id: str) -> str | None:
     """One member of a group: the group can be changed, the member exists and the group takes
     it. Returns the member type (None when the app may not resolve types and it is no group)."""
@@ -97,13 +110,9 @@ def validate_group_member(client: "GraphClient", group_id: str, member_id: str) 
 def validate_group_members(client: "GraphClient", group_id: str, member_ids: Sequence[str]) -> None:
     """Many members of a group, every offending id named under `member_ids`."""
     group = writable_group(client, group_id)
-    types = member_types(client, list(member_ids))
-    if types is None:  # no Directory.Read.All: Graph judges the members on write
+    types = existing_types(client, member_ids, "member_ids", "correct them or remove them from member_ids")
+    if types is None:
         return
-    missing = [m for m in member_ids if m not in types]
-    if missing:
-        raise InputError("member_ids", f"{len(missing)} id(s) do not exist in the directory: "
-                                       f"{short_list(missing)}; correct them or remove them from member_ids")
     bad = [p for m in member_ids if (p := _group_member_problem(client, group, m, types[m]))]
     if bad:
         raise InputError("member_ids", at_most_ten(bad))
@@ -123,13 +132,9 @@ def validate_unit_members(client: "GraphClient", unit_id: str, member_ids: Seque
         raise InputError("administrative_unit_id", problem)
     if not member_ids:
         return {}
-    types = member_types(client, list(member_ids))
-    if types is None:  # no Directory.Read.All: Graph judges the members on write
+    types = existing_types(client, member_ids, prop, "give the object ids of users, groups or devices")
+    if types is None:
         return {}
-    missing = [m for m in member_ids if m not in types]
-    if missing:
-        raise InputError(prop, f"{len(missing)} id(s) do not exist in the directory: {short_list(missing)}; "
-                               "give the object ids of users, groups or devices")
     bad = [p for m in member_ids if (p := au_member_problem(m, types[m]))]
     if not bad and unit.get("isMemberManagementRestricted"):
         # Restricted-management units take only plain security groups (docs/graph-behaviour.md §1.7).

@@ -29,7 +29,7 @@ from ..graph import errors as E
 from ..graph.references import GROUP_KINDS, MEMBER_OF_KINDS
 from ..graph.rules import permission_hint, unified_member_problem
 from ._base import InputError, group_type_fallback, groups_holding, member_type_problem, member_types
-from ._batch import BatchProvider
+from ._batch import BatchProvider, suffixed_ids
 from ._inputs import Ids
 from ._converge import short_list
 from ._containers import Anchor, at_most_ten
@@ -38,15 +38,7 @@ if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider proce
     from ..graph.client import WriteReport
 
 
-def member_of_id(member_id: str) -> str:
-    return f"{member_id}/memberOf"
-
-
-def parse_member_of_id(id_: str) -> str:
-    member_id, sep, rest = id_.partition("/memberOf")
-    if not sep or rest or not member_id:
-        raise ValueError(f"{id_!r} is not a MemberOf id ({{member_id}}/memberOf)")
-    return member_id
+member_of_id, parse_member_of_id = suffixed_ids("/memberOf", "MemberOf", "member_id")
 
 
 # The member as the anchor: its groups are the list, written through the groups' members.
