@@ -7,6 +7,7 @@ provider process and of `pulumi`, the state file's size, against the write quota
                                                          # preview --diff of +-100, refresh, up of +-1,000
     .venv/bin/python bench/big.py --destroy-members 5000 # then up and destroy 5,000 (5,000 writes)
     .venv/bin/python bench/big.py --stacks 4 --members 25000   # four stacks at once, one app
+    .venv/bin/python bench/big.py --typed                # one `pulumi up` typed in a project directory
 
 Output: big.json and big.md (--name) in --out (default bench/results); the stacks write
 big-stacks.json and .md (bench/big_stacks.py). A destroy removes members one write each, so
@@ -99,6 +100,47 @@ def run(members: int, destroy: bool, changes: bool = True, log=print) -> dict:
     return results
 
 
+def typed_up(members: int, log=print) -> dict:
+    """`pulumi up --yes --skip-preview` typed in a project directory, as a user runs it: no
+    Automation API (whose inline program and event stream share this process) and no event log."""
+    import subprocess
+
+    from msgraph_membership.emulator.process import start_emulator
+    from msgraph_membership.graph.pacer import floor_s
+    from msgraph_membership.resources._progress import planned_writes
+
+    pulumi_bin()
+    with tempfile.TemporaryDirectory(prefix="bench-big-typed-") as tmp, start_emulator(seed=directory(members)) as emu:
+        proj = Path(tmp) / "project"
+        proj.mkdir()
+        (proj / "ids.json").write_text(json.dumps([oid(f"user-{i}") for i in range(members)]))
+        (proj / "Pulumi.yaml").write_text(f"name: bench-big-typed\nruntime:\n  name: python\n  options:\n"
+                                          f"    virtualenv: {Path(sys.executable).parents[1]}\n")
+        (proj / "__main__.py").write_text("import json\nfrom msgraph_membership import GroupMembers\n"
+                                          f"GroupMembers('big', group_id='{GROUP}', member_ids=json.load(open('ids.json')))\n")
+        env = {**os.environ, **CliStack.env_for(emu, Path(tmp))}
+        run = lambda *a: subprocess.run(["pulumi", *a, "--non-interactive"], cwd=proj, env=env,  # noqa: E731
+                                        capture_output=True, text=True)
+        run("stack", "init", "dev")
+        emu.faults({})
+        emu.clear_requests()
+        with peak_memory() as mem:
+            t0, epoch0 = time.monotonic(), time.time()
+            done = run("up", "--yes", "--skip-preview")
+            seconds = time.monotonic() - t0
+        if done.returncode:
+            raise SystemExit(f"pulumi up failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        floor = floor_s(planned_writes(members, 0, 20))
+        state = sorted(Path(tmp).rglob("*.json"), key=lambda p: p.stat().st_size)
+        key = f"pulumi up typed in the project: GroupMembers of {members:,}"
+        result = {key: {"seconds": round(seconds, 1), "planned_writes": planned_writes(members, 0, 20),
+                        "quota_floor_s": round(floor, 1), "vs_floor": round(seconds / floor, 3) if floor else None,
+                        **graph_stats(emu.requests(), epoch0), "peak_mb": peaks_mb(mem),
+                        "state_file_mb": round(state[-1].stat().st_size / 2 ** 20, 1)}}
+        log(json.dumps(result))
+    return result
+
+
 def report(results: dict, meta: dict) -> str:
     lines = [heading("GroupMembers through the Pulumi CLI, quotas on", meta), "",
              "| command | wall time | quota floor | writes from-to | requests | 429s | peak provider | peak pulumi "
@@ -132,7 +174,12 @@ def main(argv=None) -> int:
     ap.add_argument("--name", default="big")
     ap.add_argument("--stacks", type=int, default=0,
                     help="instead: this many stacks of --members each at once, one app (bench/big_stacks.py)")
+    ap.add_argument("--typed", action="store_true",
+                    help="instead: one `pulumi up` typed in a project directory (no Automation API)")
     args = ap.parse_args(argv)
+    if args.typed:
+        save(Path(args.out), f"{args.name}-typed", typed_up(args.members), meta())
+        return 0
     if args.stacks:
         from bench.big_stacks import main as stacks
         return stacks(["--stacks", str(args.stacks), "--members", str(args.members), "--out", args.out])
