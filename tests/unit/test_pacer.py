@@ -68,9 +68,12 @@ def test_a_write_quota_429_pauses_and_slows_then_recovers():
     t.now += 150 + 31
     p.reserve(1)
     assert p.rate == 20.0  # a quiet window brings the documented rate back
-    for _ in range(20):
-        p.throttled(None)
-    assert p.rate == 2.0  # never below a tenth of the documented rate
+    for _ in range(20):  # each after the previous one's pause: twenty separate signals
+        p.throttled(1)
+        t.now += 1
+    assert p.rate < 2.5  # never below a tenth of the documented rate (plus a second's climb)
+    p.throttled(1)
+    assert p.rate == 2.0
 
 
 def test_transport_paces_writes_and_learns_from_the_429s_it_gets(monkeypatch):

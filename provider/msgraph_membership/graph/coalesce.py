@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future
 from typing import Callable, Generic, Hashable, Iterable, Mapping, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
 
-MISSING = object()
+
+class _Round:
+    """The keys gathered for one call, and its outcome: one per call, not one per key (a lookup
+    of 100,000 ids is one round, not 100,000 futures)."""
+
+    __slots__ = ("keys", "done", "results", "error")
+
+    def __init__(self) -> None:
+        self.keys: dict = {}  # ordered, without duplicates
+        self.done = threading.Event()
+        self.results: Mapping = {}
+        self.error: BaseException | None = None
 
 
 class Coalescer(Generic[K, R]):
@@ -30,49 +40,37 @@ class Coalescer(Generic[K, R]):
         self._run = run
         self._window_s = window_s
         self._lock = threading.Lock()
-        self._waiting: dict[K, Future] = {}
-        self._leader = False
+        self._round: _Round | None = None  # the round gathering keys; its creator leads it
         self._running = threading.Lock() if one_at_a_time else None
-
-    def _settle(self, batch: dict[K, Future]) -> None:
-        try:
-            results = self._run(list(batch))
-        except BaseException as e:  # noqa: BLE001 - handed to every waiting caller
-            for fut in batch.values():
-                fut.set_exception(e)
-        else:
-            for k, fut in batch.items():
-                fut.set_result(results.get(k, MISSING))
 
     def __call__(self, keys: Iterable[K]) -> dict[K, R]:
         """Results for `keys` (a key the call did not answer is left out)."""
-        mine: dict[K, Future] = {}
+        keys = list(keys)
         with self._lock:
-            for k in keys:
-                fut = self._waiting.get(k)
-                if fut is None:
-                    fut = self._waiting[k] = Future()
-                mine[k] = fut
-            lead = not self._leader
+            rnd, lead = self._round, self._round is None
             if lead:
-                self._leader = True
+                rnd = self._round = _Round()
+            rnd.keys.update(dict.fromkeys(keys))
         if lead:
             time.sleep(self._window_s)  # let the other workers' keys arrive
             if self._running is not None:
                 self._running.acquire()  # ... and those that come while the previous call runs
             try:
                 with self._lock:
-                    batch, self._waiting, self._leader = self._waiting, {}, False
-                self._settle(batch)
+                    self._round = None  # later callers gather the next round
+                try:
+                    rnd.results = self._run(list(rnd.keys))
+                except BaseException as e:  # noqa: BLE001 - handed to every waiting caller
+                    rnd.error = e
+                finally:
+                    rnd.done.set()
             finally:
                 if self._running is not None:
                     self._running.release()
-        out: dict[K, R] = {}
-        for k, fut in mine.items():
-            r = fut.result()
-            if r is not MISSING:
-                out[k] = r
-        return out
+        rnd.done.wait()
+        if rnd.error is not None:
+            raise rnd.error
+        return {k: rnd.results[k] for k in keys if k in rnd.results}
 
 
 class KeyedCoalescers(Generic[K, R]):

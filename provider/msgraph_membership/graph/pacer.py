@@ -9,8 +9,14 @@ slept outside it, so concurrent callers are served in turn and their waits add u
 
 It learns from the 429s it still gets (another process using the same app, a bucket not full at
 the start): a write-quota 429 empties the bucket until its ``Retry-After`` has passed and lowers
-the rate it assumes by a quarter (never below a tenth of the documented rate); each window
-without such a 429 brings the rate back up by a quarter of the documented rate.
+the rate it assumes by ``CUT`` (never below a tenth of the documented rate). The 429s of one
+moment are one signal: concurrent senders refused together (their writes were already on their
+way) cut the rate once, not once each; a cut counts again only once the previous one's
+``Retry-After`` has passed. Between 429s the rate climbs back by ``CLIMB`` of the documented rate
+per second: processes sharing the app settle around their share of it (additive increase,
+multiplicative decrease), and one left alone is back at the documented rate within
+1 / ``CLIMB`` seconds. A process that undershoots loses nothing for long: Graph's bucket keeps
+the unspent writes, and the climb spends them.
 
 One pacer per provider process (``shared()``), for every transport and resource of the run. A
 token bucket is a few lines; the rate-limit libraries on PyPI do not say how long a caller will
@@ -24,9 +30,12 @@ from typing import Callable
 
 WRITE_QUOTA = 3_000  # per app and tenant ...
 WRITE_WINDOW_S = 150.0  # ... per 2 min 30 s
-# Writes the pacer leaves unspent: Graph's bucket starts when our first write arrives, a little
-# after ours, and one $batch of headroom covers that and rounding.
-HEADROOM = 20
+# Writes the pacer leaves unspent. Graph's bucket is full when our first write arrives and refills
+# at the same rate as ours; each write reaches Graph after the pacer counted it, so Graph's bucket
+# holds at least what ours does. A few writes cover rounding (Retry-After is whole seconds).
+HEADROOM = 5
+CUT = 0.75  # a 429 lowers the rate assumed to this share of itself ...
+CLIMB = 0.02  # ... and each second without one raises it by this share of the documented rate
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # POSTs that only read (the page's table charges them no write).
 _READ_ACTIONS = frozenset({"getByIds", "getObjectsById", "isMemberOf", "checkMemberGroups", "checkMemberObjects",
@@ -70,15 +79,15 @@ class Pacer:
         self.capacity = float(max(1, quota - HEADROOM)) if quota > 2 * HEADROOM else float(quota)
         self._level = self.capacity
         self._at = clock()
-        self._quiet_since = self._at
+        self._cut_until = float("-inf")  # 429s before this are the same signal as the last cut
         self.stats = {"writes": 0, "waited_s": 0.0, "throttled": 0}
         self.waiting_until = 0.0  # the clock time the latest reservation waits for (progress reports)
 
     def _refill(self, now: float) -> None:
-        if now - self._quiet_since >= self.window_s and self.rate < self.documented_rate:
-            self.rate = min(self.documented_rate, self.rate + self.documented_rate / 4)
-            self._quiet_since = now
-        self._level = min(self.capacity, self._level + (now - self._at) * self.rate)
+        elapsed = max(0.0, now - self._at)
+        self._level = min(self.capacity, self._level + elapsed * self.rate)
+        if self.rate < self.documented_rate:
+            self.rate = min(self.documented_rate, self.rate + CLIMB * self.documented_rate * elapsed)
         self._at = now
 
     def reserve(self, writes: int) -> float:
@@ -108,9 +117,10 @@ class Pacer:
             now = self._clock()
             self._refill(now)
             pause = retry_after_s if retry_after_s is not None else self.window_s / 10
-            self.rate = max(self.documented_rate / 10, self.rate * 0.75)
+            if now >= self._cut_until:  # a new signal, not one more answer to writes already sent
+                self.rate = max(self.documented_rate / 10, self.rate * CUT)
+                self._cut_until = now + max(pause, 1.0)
             self._level = min(self._level, -pause * self.rate)
-            self._quiet_since = now
             self.stats["throttled"] += 1
             self.waiting_until = max(self.waiting_until, now + pause)
 

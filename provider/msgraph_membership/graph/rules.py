@@ -5,7 +5,7 @@ instead of an opaque 400/403 halfway through an apply.
 """
 from __future__ import annotations
 
-import uuid
+import re
 from dataclasses import dataclass, field
 
 # Container kinds: where a membership lives. OWNERS: a group's owners, listed and written like its
@@ -28,13 +28,13 @@ _NICKNAME_FORBIDDEN = set('@()\\[]";:.<>, ')
 NICKNAME_MAX = 64
 
 
+# The canonical 8-4-4-4-12 hex form, either case: what uuid.UUID accepts and prints back unchanged
+# (a regular expression: a list of 100,000 ids is checked at every preview).
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def is_guid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
-    except ValueError:
-        return False
+    return isinstance(value, str) and _GUID.fullmatch(value) is not None
 
 
 def mail_nickname_problem(nick: str) -> str | None:
