@@ -132,6 +132,15 @@ def test_destroy_leaves_the_last_owner_with_a_warning_naming_group_and_owner(emu
     assert f"group {ops} (Ops): {kept} stays its owner" in said and "group-delete-owners" in said
 
 
+def test_the_guard_on_destroy_counts_only_the_owners_it_removes(emu, stack, world):
+    """The last owner a delete leaves is no removal: max_removals=2 lets three owners go to one."""
+    u, ops = world["u"], world["ops"]
+    r = stack("GroupOwners")
+    r.up(group_id=ops, owner_ids=u[0:3], max_removals=2)
+    r.destroy()
+    assert group_owners(emu, ops) == {min(u[0:3])}
+
+
 def test_group_owner_adopts_reads_drift_and_keeps_the_last_owner(emu, stack, fresh, world, outside_graph):
     u, devs = world["u"], world["devs"]
     a = stack("GroupOwner", "a")

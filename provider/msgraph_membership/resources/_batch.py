@@ -291,10 +291,10 @@ class BatchProvider(BatchRemovals, MembershipProvider):
             return  # the anchor is gone, and its memberships with it
         except E.GraphError as e:
             raise ApplyError(graph_message(e, hint=self.hint("read", anchor_id))) from None
+        ids = sorted(set(ids) - self.kept_on_delete(anchor_id, set(ids)))  # the guard counts only real removals
         refused = self._refusal(ids, props, anchor_id, action="deleting this resource", fix=FIX_DELETE)
         if refused:
             raise ApplyError(f"{MAX_REMOVALS}: {refused}")
-        ids = sorted(set(ids) - self.kept_on_delete(anchor_id, set(ids)))
         if not ids:
             return
         try:

@@ -15,7 +15,7 @@ import pulumi
 
 from ..graph import errors as E
 from ..graph.references import GROUP_KINDS, OWNER_KINDS
-from ..graph.rules import OWNERS, last_owner_problem, owner_type_problem
+from ..graph.rules import OWNERS, last_owner_problem, owner_type_problem, permission_hint
 from ._base import InputError
 from ._containers import Anchor, at_most_ten, existing_types
 
@@ -100,3 +100,13 @@ def warn_kept(client: "GraphClient", group_id: str, owner_id: str) -> None:
     pulumi.log.warn(f"{OWNED_GROUP.label(client, group_id)}: {owner_id} stays its owner: Graph refuses to remove a "
                     "group's last owner (https://learn.microsoft.com/graph/api/group-delete-owners). It goes when "
                     "the group is deleted; to remove it, add another owner first")
+
+
+def owner_hint(client: "GraphClient", op: str, group_id: str) -> str:
+    """What a 403 on a group's owners most likely means is missing; a hint must not replace the
+    error it explains, so a group that cannot be read gives the general hint."""
+    try:
+        group = client.get_group(group_id)
+    except E.GraphError:
+        group = None
+    return permission_hint(op, group)

@@ -20,9 +20,9 @@ from typing import Optional
 
 import pulumi
 
-from ..graph.rules import LAST_OWNER_REFUSED, permission_hint
+from ..graph.rules import LAST_OWNER_REFUSED
 from ._base import ApplyError, MembershipResource
-from ._owners import OWNED_GROUP, last_owner_kept, validate_owners, warn_kept
+from ._owners import OWNED_GROUP, last_owner_kept, owner_hint, validate_owners, warn_kept
 from ._single import SingleMemberProvider
 
 
@@ -46,7 +46,7 @@ class GroupOwnerProvider(SingleMemberProvider):
         return validate_owners(self.client, container_id, [member_id], prop="owner_id").get(member_id)
 
     def hint(self, op: str, container_id: str, member_type: str | None = None) -> str:
-        return permission_hint(op, self.client.get_group(container_id))
+        return owner_hint(self.client, op, container_id)
 
     def kept_on_delete(self, container_id: str, member_id: str) -> bool:
         return last_owner_kept(self.client, container_id, {member_id}) is not None

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
 
-from ..graph.rules import OWNERS, permission_hint
+from ..graph.rules import OWNERS
 from ._base import MembershipResource
 from ._batch import BatchProvider, suffixed_ids
 from ._diffview import hide_list_diff
 from ._inputs import Ids
-from ._owners import OWNED_GROUP, last_owner_kept, last_owner_refusal, validate_owners
+from ._owners import OWNED_GROUP, last_owner_kept, last_owner_refusal, owner_hint, validate_owners
 
 if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider process only
     from ..graph.client import WriteReport
@@ -60,7 +60,7 @@ class GroupOwnersProvider(BatchProvider):
         return self.client.add_one_by_one(OWNERS, anchor_id, ids)  # $ref POSTs, $batch of 20
 
     def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
-        return permission_hint(op, self.client.get_group(anchor_id))
+        return owner_hint(self.client, op, anchor_id)
 
     def directory_refusal(self, anchor_id: str, removals: set[str], adds: set[str]) -> str | None:
         return last_owner_refusal(self.client, anchor_id, removals, adds, fix=_FIX)
