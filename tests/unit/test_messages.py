@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import msgraph_membership
+from harness.source import parse
 from msgraph_membership.graph import errors as E
 from msgraph_membership.graph.auth import credential_for
 from msgraph_membership.graph.settings import resolve_settings
@@ -17,7 +18,7 @@ PACKAGE = Path(msgraph_membership.__file__).parent
 def _message_strings(path: Path) -> list[tuple[int, str]]:
     """String constants of a module's code, leaving out docstrings and the page names handed to
     `docs_link` (which links them only under a published URL)."""
-    tree = ast.parse(path.read_text())
+    tree = parse(path.read_text(), str(path))
     docstrings = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from harness import rehearsal
+from harness.source import parse
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_the_finder_refuses_a_marker_without_a_block_and_a_name_used_twice():
 
 @pytest.mark.parametrize("name", rehearsal.PROGRAMS)
 def test_each_program_compiles_and_looks_up_only_what_the_directory_holds(found, name):
-    tree = ast.parse(found[name], filename=name)
+    tree = parse(found[name], name)
     names = rehearsal.ids_by_name(rehearsal.seed(found))
     upns = {u["userPrincipalName"] for u in rehearsal.seed(found)["users"]}
     looked_up = [(c.func.attr, kw.value.value) for c in ast.walk(tree) if isinstance(c, ast.Call)
