@@ -1,9 +1,11 @@
 """Memory of the processes a benchmark runs, from Linux's /proc: one process's figure
-(`status_kb`, bench/run.py) and the peaks of the processes under one, by role (`PeakMemory`,
-bench/big.py and bench/real.py). Elsewhere than Linux every figure is None or 0."""
+(`status_kb`, bench/run.py), the peaks of the processes under one, by role (`PeakMemory`,
+bench/big.py and bench/real.py), and the end of a whole tree (`kill_tree`). Elsewhere than Linux
+every figure is None or 0."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import Callable
@@ -38,6 +40,23 @@ def process_tree(root: int) -> list[int]:
         out += kids
         todo += kids
     return out
+
+
+def kill_tree(root: int) -> list[int]:
+    """SIGKILL `root`, its process group and every process under it, as a runner that dies takes
+    them all: `pulumi` starts its plugins in process groups of their own, so killing its group alone
+    leaves the language host and the provider server running. Returns the pids signalled."""
+    tree = process_tree(root)
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.killpg(root, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return tree
 
 
 def command_holds(*needles: str) -> Role:

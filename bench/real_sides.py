@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.procmem import PeakMemory
+from bench.procmem import PeakMemory, kill_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "bench" / "real_program"
@@ -114,8 +113,8 @@ class Side:
 
     def command(self, work: Path, argv: list[str], check: bool = False, kill_when=None,
                 timeout: float = 7200, memory: "PeakMemory | None" = None) -> Run:
-        """Run `argv` in the stack; `kill_when()` (polled) true: SIGKILL the whole process group, as
-        a runner that dies would. `memory` watches the command's own processes."""
+        """Run `argv` in the stack; `kill_when()` (polled) true: SIGKILL every process of the
+        command, as a runner that dies would. `memory` watches the command's own processes."""
         run = Run(argv)
         t0 = time.monotonic()
         proc = subprocess.Popen(argv, cwd=work, env=self.stack_env(work), stdout=subprocess.PIPE,
@@ -127,11 +126,11 @@ class Side:
         reader.start()
         while proc.poll() is None:
             if kill_when is not None and kill_when():
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_tree(proc.pid)
                 run.killed = True
                 break
             if time.monotonic() - t0 > timeout:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_tree(proc.pid)
                 break
             time.sleep(0.05)
         run.rc = proc.wait()
