@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable
 
 # Container kinds: where a membership lives. OWNERS: a group's owners, listed and written like its
 # members (https://learn.microsoft.com/graph/api/group-list-owners).
@@ -164,15 +165,20 @@ def owner_type_problem(owner_id: str, owner_type: str | None) -> str | None:
 LAST_OWNER_REFUSED = "The group must have at least one owner"
 
 
+def short_list(ids: Iterable[str], limit: int = 20) -> str:
+    """The first `limit` ids, and how many more: every message that names ids names them so."""
+    ids = list(ids)
+    return ", ".join(ids[:limit]) + (f" ... ({len(ids) - limit} more)" if len(ids) > limit else "")
+
+
 def last_owner_problem(group_label: str, owners_before: set[str], owners_after: set[str], fix: str) -> str | None:
     """Why Graph would refuse the removals that take a group from `owners_before` to
     `owners_after`: once a group has owners, its last owner cannot be removed
     (https://learn.microsoft.com/graph/api/group-delete-owners)."""
     if not owners_before or owners_after:
         return None
-    last = ", ".join(sorted(owners_before)[:5]) + (f" and {len(owners_before) - 5} more" if len(owners_before) > 5 else "")
     return (f"{group_label} would be left without owners: Graph refuses to remove a group's last owner, so removing "
-            f"{last} would fail. {fix}")
+            f"{short_list(sorted(owners_before), 5)} would fail. {fix}")
 
 
 def unified_member_problem(member_id: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from ..graph import errors as E
+from ..graph.rules import short_list  # noqa: F401  (the resources' messages take it from here)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,3 @@ def describe_failures(subject: str, failed: Mapping[str, E.GraphError], verb: st
         lines.append(f"Permission denied: {hint}.")
     lines.append(f"Fix or remove these {noun} ids and run again; what was done is kept.")
     return "\n".join(lines)
-
-
-def short_list(ids: Iterable[str], limit: int = 20) -> str:
-    ids = list(ids)
-    return ", ".join(ids[:limit]) + (f" ... ({len(ids) - limit} more)" if len(ids) > limit else "")
