@@ -178,3 +178,21 @@ def test_import_reads_the_role_from_the_id(emu, stack, world):
     rid, outs, _ = r.refresh()
     assert rid == r.id and outs["role"] == GROUPS_ADMIN and outs["administrative_unit_id"] == paris
     assert outs["member_ids"] == []  # what it manages is what the program then declares (adopted on up)
+
+
+def test_a_new_role_is_held_at_preview_to_the_guard_the_old_role_was_deployed_with(emu, stack, world):
+    """A new role replaces the resource: the old role's assignments go with the old one, under its
+    guard, and none of them counts as dropped from the new role's list."""
+    u, paris = world["u"], world["paris"]
+    r = stack("AdministrativeUnitRoleMembers")
+    r.up(administrative_unit_id=paris, role="Groups Administrator", member_ids=u[0:3], max_removals=2)
+    emu.clear_requests()
+    failures = r.preview(administrative_unit_id=paris, role="Helpdesk Administrator", member_ids=[u[0]],
+                         max_removals=2)
+    assert len(failures) == 1, failures
+    message = failures[0][1]
+    assert f"AdministrativeUnitRoleMembers /directory/administrativeUnits/{paris}/roles/{GROUPS_ADMIN}/members: " \
+           "replacing this resource" in message
+    assert "would remove 3 role member(s) from Groups Administrator of administrative unit" in message
+    assert "more than max_removals=2" in message
+    assert graph_writes(emu) == [] and holders(emu, world) == {u[0], u[1], u[2], u[20]}

@@ -2,6 +2,12 @@
 the journal of our own recent writes that a lagging listing does not show yet, the bounded
 looks again before a membership is called gone, and the confirmation of a batch of writes
 (docs/graph-behaviour.md §5). Part of `GraphClient` (client.py).
+
+A container is a group or unit (its members), a group (its owners), or one role at one unit's
+scope (kind UNIT_ROLES, its holders: unit_roles.py lists and writes them). Every kind shares one
+path: one listing in flight per container, our writes journalled and applied to the listing (or
+marking it stale while one is in flight), and each fresh listing reconciled with the journal, so
+no listing taken before a write of ours can undo it.
 """
 from __future__ import annotations
 
@@ -9,17 +15,20 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable, Optional, TypeVar, Union
 
 from . import errors as E
 from .known import Known
 from .retry import doubling, retry
-from .rules import GROUPS, link_path, odata_type_to_member_type
+from .rules import GROUPS, UNIT_ROLES, UnitRole, link_path, odata_type_to_member_type
 from .transport import GraphTransport
+from .unit_roles import ROW_TYPE, fetch_holders
 
 log = logging.getLogger("msgraph_membership.graph")
 
 T = TypeVar("T")
+Container = Union[str, UnitRole]  # a group's or unit's id, or (UNIT_ROLES) a role at a unit
+Rows = tuple[dict[str, str], dict[str, str]]  # member id -> type, and member id -> the link's own id
 
 PAGE_SIZE = 999        # docs/graph-behaviour.md §1.5
 
@@ -39,10 +48,11 @@ class ConsistencyPolicy:
 
 
 class _Listing:
-    __slots__ = ("members", "at", "lock", "stale")
+    __slots__ = ("members", "links", "at", "lock", "stale")
 
     def __init__(self) -> None:
         self.members: dict[str, str] | None = None
+        self.links: dict[str, str] = {}  # where a link is an object of its own (a role assignment): its id
         self.at = 0.0
         self.lock = threading.Lock()
         self.stale = False  # set without the lock by a write that could not wait for it
@@ -58,11 +68,11 @@ class Listings:
     _sleep: Callable[[float], None]
 
     def _init_listings(self) -> None:
-        self._listings: dict[tuple[str, str], _Listing] = {}
+        self._listings: dict[tuple[str, Container], _Listing] = {}
         self._listings_lock = threading.Lock()
-        # (container kind, container id) -> member id -> (present, when): our own recent writes
-        # not yet confirmed by a listing.
-        self._journal: dict[tuple[str, str], dict[str, tuple[bool, float]]] = {}
+        # (container kind, container) -> member id -> (present, when, the link's own id if known):
+        # our own recent writes not yet confirmed by a listing.
+        self._journal: dict[tuple[str, Container], dict[str, tuple[bool, float, Optional[str]]]] = {}
         self._journal_lock = threading.Lock()
 
     def wait_for(self, lookup: Callable[[], T | None], *, total_s: float | None = None,
@@ -81,55 +91,83 @@ class Listings:
 
     # -- listings ------------------------------------------------------------------------------
 
-    def member_ids(self, kind: str, container_id: str, *, max_age_s: float | None = None,
+    def member_ids(self, kind: str, container_id: Container, *, max_age_s: float | None = None,
                    taken_after: float | None = None) -> dict[str, str]:
-        """Direct members (id -> type) of a group or unit, or a group's owners (kind OWNERS). Shared by concurrent readers: many
+        """Direct members (id -> type) of a group or unit, a group's owners (kind OWNERS), or the
+        holders of a role at a unit (UNIT_ROLES, each typed ROW_TYPE). Shared by concurrent readers: many
         resources of one container refreshed together cost one paged listing. Our own writes
         that a lagging listing does not show yet are applied on top (`_reconcile`)."""
+        return self._rows(kind, container_id, max_age_s, taken_after)[0]
+
+    def link_ids(self, kind: str, container_id: Container, *, max_age_s: float | None = None) -> dict[str, str]:
+        """Member id -> the link's own id, from the same listing as `member_ids`, for kinds whose
+        links are objects of their own (UNIT_ROLES: the role assignment's id); empty for others."""
+        return self._rows(kind, container_id, max_age_s, None)[1]
+
+    def _rows(self, kind: str, container_id: Container, max_age_s: float | None, taken_after: float | None) -> Rows:
         ttl = self.consistency.listing_ttl_s if max_age_s is None else max_age_s
         listing = self._listing(kind, container_id)
         with listing.lock:  # one listing in flight per container; others wait and share it
             if (listing.members is None or listing.stale or time.monotonic() - listing.at > ttl
                     or (taken_after is not None and listing.at <= taken_after)):
-                listing.stale = False
-                listing.members = self._reconcile(kind, container_id, self._fetch(kind, container_id))
+                listing.stale = False  # a write of ours while this listing is in flight sets it again
+                listing.members, listing.links = self._reconcile(kind, container_id,
+                                                                 self._fetch(kind, container_id, ttl))
                 listing.at = time.monotonic()
-            return dict(listing.members)
+            return dict(listing.members), dict(listing.links)
 
-    def _listing(self, kind: str, container_id: str) -> _Listing:
+    def _listing(self, kind: str, container_id: Container) -> _Listing:
         with self._listings_lock:
             return self._listings.setdefault((kind, container_id), _Listing())
 
-    def _fetch(self, kind: str, container_id: str) -> dict[str, str]:
-        """A fresh paged listing from Graph: id -> member type."""
+    def _fetch(self, kind: str, container_id: Container, max_age_s: float | None = None) -> Rows:
+        """A fresh paged listing from Graph: id -> member type, and the links' own ids (role
+        assignments, whose listing reads the unit when it is empty, at most `max_age_s` old)."""
+        if kind == UNIT_ROLES:
+            assert isinstance(container_id, UnitRole)
+            return fetch_holders(self, container_id,
+                                 self.consistency.listing_ttl_s if max_age_s is None else max_age_s)
+        assert isinstance(container_id, str)
         path = link_path(kind, container_id)
         out: dict[str, str] = {}
         for o in self.t.pages(path, params={"$select": "id", "$top": str(PAGE_SIZE)}):
             t = odata_type_to_member_type(o.get("@odata.type")) or "directoryObject"
             out[o["id"]] = t
             self.known.learn_type(o["id"], t, keep_known=True)
-        return out
+        return out, {}
 
-    def _reconcile(self, kind: str, container_id: str, members: dict[str, str]) -> dict[str, str]:
+    def _reconcile(self, kind: str, container_id: Container, rows: Rows) -> Rows:
         """Apply our own recent writes that a fresh listing does not show yet (replication lag).
         A write the listing agrees with is confirmed and forgotten, so from then on the listing
         alone decides and a change made outside shows as drift."""
-        members = dict(members)
+        members, links = dict(rows[0]), dict(rows[1])
         with self._journal_lock:
             entries = self._journal.get((kind, container_id)) or {}
             for m in list(entries):
+                link = entries[m][2]
                 present = self._unconfirmed(entries, m, m in members)
-                if present:
-                    members[m] = self.known.type_of(m, "directoryObject")
-                elif present is False:
-                    members.pop(m, None)
-        return members
+                if present is not None:
+                    self._apply(kind, members, links, [m], present, {m: link} if link else {})
+        return members, links
 
-    def _unconfirmed(self, entries: dict[str, tuple[bool, float]], member_id: str, listed: bool) -> bool | None:
+    def _apply(self, kind: str, members: dict[str, str], links: dict[str, str], ids: Iterable[str], present: bool,
+               written: dict[str, str]) -> None:
+        """Put our writes of `ids` into rows of a listing (`written`: the links' own ids we know)."""
+        for m in ids:
+            if present:
+                members[m] = ROW_TYPE if kind == UNIT_ROLES else self.known.type_of(m, "directoryObject")
+                if m in written:
+                    links[m] = written[m]
+            else:
+                members.pop(m, None)
+                links.pop(m, None)
+
+    def _unconfirmed(self, entries: dict[str, tuple[bool, float, Optional[str]]], member_id: str,
+                     listed: bool) -> bool | None:
         """The journal's word on a member (present or not) while a listing (`listed`: whether it
         shows the member) disagrees; None, and the entry forgotten, once the listing agrees or the
         entry is older than `journal_s`. Under the journal lock."""
-        present, when = entries[member_id]
+        present, when, _ = entries[member_id]
         if time.monotonic() - when > self.consistency.journal_s or listed == present:
             del entries[member_id]
             return None
@@ -191,16 +229,18 @@ class Listings:
                     f"to {wait:g} s in case recent writes have not replicated yet (msgraph:recheckMissingSeconds "
                     "shortens this wait, 0 turns it off)")
 
-    def _record(self, kind: str, container_id: str, ids: Iterable[str], present: bool) -> None:
-        """Journal our own write, and apply it to the shared listing."""
-        ids = list(ids)
+    def _record(self, kind: str, container_id: Container, ids: Iterable[str], present: bool,
+                links: dict[str, str] | None = None) -> None:
+        """Journal our own write, and apply it to the shared listing (`links`: the links' own ids,
+        where the write created objects: role assignments)."""
+        ids, links = list(ids), links or {}
         if not ids:
             return
         now = time.monotonic()
         with self._journal_lock:
             entries = self._journal.setdefault((kind, container_id), {})
             for m in ids:
-                entries[m] = (present, now)
+                entries[m] = (present, now, links.get(m))
         with self._listings_lock:
             listing = self._listings.get((kind, container_id))
         if listing is None:
@@ -212,19 +252,16 @@ class Listings:
             return
         try:
             if listing.members is not None:
-                for m in ids:
-                    if present:
-                        listing.members[m] = self.known.type_of(m, "directoryObject")
-                    else:
-                        listing.members.pop(m, None)
+                self._apply(kind, listing.members, listing.links, ids, present, links)
         finally:
             listing.lock.release()
 
-    def forget_listing(self, kind: str, container_id: str) -> None:
+    def forget_listing(self, kind: str, container_id: Container) -> None:
         with self._listings_lock:
             self._listings.pop((kind, container_id), None)
 
-    def confirm(self, kind: str, container_id: str, present: Iterable[str] = (), absent: Iterable[str] = ()) -> bool:
+    def confirm(self, kind: str, container_id: Container, present: Iterable[str] = (),
+                absent: Iterable[str] = ()) -> bool:
         """One confirmation per batch of writes: a single fresh listing, which also refreshes the
         listing reads share. Returns whether Graph shows every write already. It never waits:
         while Graph lags, the journal keeps our writes authoritative in this process, and reads
@@ -236,9 +273,9 @@ class Listings:
         fetched = self._fetch(kind, container_id)
         listing = self._listing(kind, container_id)
         with listing.lock:  # reconciled under the lock, so a concurrent write is not lost
-            listing.members = self._reconcile(kind, container_id, fetched)
+            listing.members, listing.links = self._reconcile(kind, container_id, fetched)
             listing.at, listing.stale = time.monotonic(), False
-        converged = present <= fetched.keys() and not (absent & fetched.keys())
+        converged = present <= fetched[0].keys() and not (absent & fetched[0].keys())
         if not converged:
             log.info("%s %s: Graph does not list every change yet (replication lag); it will", kind, container_id)
         return converged

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 # Container kinds: where a membership lives. OWNERS: a group's owners, listed and written like its
 # members (https://learn.microsoft.com/graph/api/group-list-owners).
 GROUPS = "groups"
 UNITS = "administrativeUnits"
 OWNERS = "owners"
+# UNIT_ROLES: who holds one role at one unit's scope, a container named by the pair (UnitRole),
+# listed and written through role assignments (unit_roles.py).
+UNIT_ROLES = "unitRoles"
+
+
+class UnitRole(NamedTuple):
+    """One role (its template id) at one unit's scope: the container of its holders (UNIT_ROLES)."""
+
+    unit: str
+    role: str
 
 
 def link_path(kind: str, container_id: str) -> str:

@@ -11,16 +11,17 @@ API (docs/graph-behaviour.md, "Role assignments at a unit's scope"): list, assig
 - unassign: ``DELETE /roleManagement/directory/roleAssignments/{id}``, 204; 404 counts as already
   gone, https://learn.microsoft.com/graph/api/unifiedroleassignment-delete.
 
-Writes go in `$batch`es of 20 (writes.py ``_send_refs``). A listing is kept briefly per unit, so a
-preview's check, diff and read share one request; a write drops it.
+Writes go in `$batch`es of 20 (writes.py ``_send_refs``). The listing is one of the client's
+(listings.py, kind UNIT_ROLES, container `UnitRole`): kept briefly, so a preview's check, diff and
+read share one request, and kept current by the writes here through the journal of our own
+writes, like a group's members.
 """
 from __future__ import annotations
 
-import threading
-import time
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from . import errors as E
+from .rules import UNIT_ROLES, UnitRole
 from .writes import WriteReport
 
 if TYPE_CHECKING:
@@ -28,66 +29,54 @@ if TYPE_CHECKING:
 
 PATH = "/roleManagement/directory/roleAssignments"
 CONFLICT = "A conflicting object with one or more of the specified property values is present in the directory"
-KEEP_S = 30.0  # how long a listing serves reads that accept one not fresh
-_lock = threading.RLock()
+ROW_TYPE = "roleAssignment"  # a holder's type in the listing: it does not say the principal's kind
 
 
 def scope(unit_id: str) -> str:
     return f"/administrativeUnits/{unit_id}"
 
 
-def _cache(client: "GraphClient") -> dict:
-    with _lock:
-        found = getattr(client, "_unit_role_listings", None)
-        if found is None:
-            found = client._unit_role_listings = {}
-        return found
+def fetch_holders(client: "GraphClient", key: UnitRole, max_age_s: float) -> tuple[dict[str, str], dict[str, str]]:
+    """A fresh listing of the role's holders at the unit, as listings.py keeps it: principal id ->
+    ROW_TYPE, and principal id -> assignment id. NotFound when the unit is gone (Graph lists no
+    assignments for a unit that does not exist, so the unit is read, at most `max_age_s` old, when
+    there are none)."""
+    listed = list(client.t.pages(PATH, {"$filter": f"directoryScopeId eq '{scope(key.unit)}'"}))
+    if not listed and client.get_unit(key.unit, max_age_s=max_age_s) is None:
+        raise E.NotFound(f"administrative unit {key.unit} does not exist", status=404)
+    links = {a["principalId"].lower(): a["id"] for a in listed
+             if str(a.get("roleDefinitionId", "")).lower() == key.role and a.get("directoryScopeId") == scope(key.unit)}
+    return dict.fromkeys(links, ROW_TYPE), links
 
 
-def holders(client: "GraphClient", unit_id: str, role_id: str, *, max_age_s: float | None = None) -> dict[str, str]:
-    """Principal id -> assignment id of `role_id` at the unit's scope. NotFound when the unit is gone
-    (Graph lists no assignments for a unit that does not exist, so the unit is read when there are none)."""
-    cache = _cache(client)
-    age = KEEP_S if max_age_s is None else max_age_s
-    with _lock:
-        kept = cache.get(unit_id)
-    if kept is None or time.monotonic() - kept[0] > age:
-        listed = list(client.t.pages(PATH, {"$filter": f"directoryScopeId eq '{scope(unit_id)}'"}))
-        if not listed and client.get_unit(unit_id, max_age_s=age) is None:
-            raise E.NotFound(f"administrative unit {unit_id} does not exist", status=404)
-        kept = (time.monotonic(), listed)
-        with _lock:
-            cache[unit_id] = kept
-    return {a["principalId"].lower(): a["id"] for a in kept[1]
-            if str(a.get("roleDefinitionId", "")).lower() == role_id and a.get("directoryScopeId") == scope(unit_id)}
+def holders(client: "GraphClient", key: UnitRole, *, max_age_s: Optional[float] = None) -> dict[str, str]:
+    """Principal id -> assignment id of the role at the unit's scope (the client's listing, our
+    own writes applied). NotFound when the unit is gone."""
+    return client.link_ids(UNIT_ROLES, key, max_age_s=max_age_s)
 
 
-def _forget(client: "GraphClient", unit_id: str) -> None:
-    with _lock:
-        _cache(client).pop(unit_id, None)
-
-
-def assign(client: "GraphClient", unit_id: str, role_id: str, principal_ids: Sequence[str]) -> WriteReport:
+def assign(client: "GraphClient", key: UnitRole, principal_ids: Sequence[str]) -> WriteReport:
     """Assign the role at the unit's scope to each principal; already assigned counts as unchanged."""
     report = WriteReport()
     if not principal_ids:
         return report
-    body = {"@odata.type": "#microsoft.graph.unifiedRoleAssignment", "roleDefinitionId": role_id,
-            "directoryScopeId": scope(unit_id)}
+    body = {"@odata.type": "#microsoft.graph.unifiedRoleAssignment", "roleDefinitionId": key.role,
+            "directoryScopeId": scope(key.unit)}
     answers = client._send_refs("POST", {p: (PATH, {**body, "principalId": p}) for p in principal_ids})
-    _forget(client, unit_id)
+    created: dict[str, str] = {}
     for p, resp in answers.items():
         if resp is not None and resp.status == 400 and CONFLICT in str(E.error_fields(resp.body)[1] or ""):
             report.unchanged.add(p)
-        else:
-            report.file(p, resp, "POST", PATH, ())
+        elif report.file(p, resp, "POST", PATH, ()) is None and isinstance(resp.body, dict) and resp.body.get("id"):
+            created[p] = resp.body["id"]
+    client._record(UNIT_ROLES, key, report.done | report.unchanged, True, created)
     return report
 
 
-def unassign(client: "GraphClient", unit_id: str, assignments: dict[str, str]) -> WriteReport:
+def unassign(client: "GraphClient", key: UnitRole, assignments: dict[str, str]) -> WriteReport:
     """Delete the assignments (principal id -> assignment id); already gone counts as unchanged."""
     if not assignments:
         return WriteReport()
     report = client._delete_refs({p: f"{PATH}/{a}" for p, a in assignments.items()})
-    _forget(client, unit_id)
+    client._record(UNIT_ROLES, key, report.done | report.unchanged, False)
     return report

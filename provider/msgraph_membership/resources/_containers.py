@@ -11,7 +11,7 @@ check runs again at apply, for inputs a preview could not know.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from ..graph.delegated import signed_in
 from ..graph.errors import GraphError
@@ -36,7 +36,7 @@ class Anchor:
     self_reason: str            # why it cannot be linked to itself
     add_op: str                 # graph.rules.permission_hint operations for a refused add
     remove_op: str              # ... and removal
-    kind: Optional[str] = None  # a container's kind (GROUPS, UNITS): whose listing and writes to use
+    kind: Optional[str] = None  # a container's kind (GROUPS, UNITS, UNIT_ROLES): whose listing and writes to use
 
     def label(self, client: "GraphClient", anchor_id: str) -> str:
         """How info lines name it: "group {id} (Developers)", as GroupInfo.label does. The name is
@@ -54,6 +54,10 @@ class Anchor:
             pass  # a name is a nicety: never fail a write for it
         return f"{self.noun} {anchor_id}" + (f" ({name})" if name else "")
 
+
+# What a batch resource is anchored on, as its methods take it (_batch.py `key_of`): the anchor's
+# id, or a tuple when more names the resource (AdministrativeUnitRoleMembers: unit_roles.UnitRole).
+Key = Any
 
 LABEL_AGE_S = 3600.0  # a display name read this recently still names the container well enough
 

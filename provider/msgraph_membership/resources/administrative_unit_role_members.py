@@ -16,12 +16,11 @@ role is written as a role assignment at the unit's scope (graph/unit_roles.py; d
 one `POST` per principal and one `DELETE` per assignment, in `$batch`es of 20. Only the roles
 Microsoft allows at a unit's scope are taken, checked at preview. Assignments already there are
 adopted (`adopted_member_ids`). What every batch resource does is in _batch.py; this module
-holds what is a unit role's: the role argument, the listing and writes by assignment.
+holds what is a unit role's: the role argument, the key (unit, role) every step takes, the
+listing and writes by assignment.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import pulumi
@@ -31,6 +30,7 @@ from ..graph.delegated import signed_in
 from ..graph.entra_roles import UNIT_SCOPE_ROLES, unit_scope_role
 from ..graph.references import SP, UNIT_KINDS, USER
 from ..graph.references import GROUP as GROUP_KIND
+from ..graph.rules import UNIT_ROLES, UnitRole
 from ._base import InputError, has_unknown
 from ._batch import BatchMembersResource, BatchProvider
 from ._containers import Anchor, at_most_ten, existing_types
@@ -41,36 +41,23 @@ if TYPE_CHECKING:  # the client (requests, pydantic) loads in the provider proce
     from ..graph.client import WriteReport
 
 ROLE_UNIT = Anchor("administrative_unit_id", "the administrative unit's object id", "administrative unit", UNIT_KINDS,
-                   frozenset({USER, GROUP_KIND, SP}), "a unit cannot hold a role", "role_add", "role_remove")
+                   frozenset({USER, GROUP_KIND, SP}), "a unit cannot hold a role", "role_add", "role_remove",
+                   UNIT_ROLES)
 PRINCIPAL_TYPES = ("user", "group", "servicePrincipal")
 PERMISSION_HINT = ("the app most likely lacks RoleManagement.ReadWrite.Directory (application permission, admin "
                    "consent); signed in as a person, Privileged Role Administrator is needed")
-_ROLE: ContextVar[Optional[str]] = ContextVar("unit_role", default=None)  # the role of the call in progress
 
 
-@contextmanager
-def _role_of(props: dict):
-    token = _ROLE.set(props.get("role"))
-    try:
-        yield
-    finally:
-        _ROLE.reset(token)
+def role_members_id(key: UnitRole) -> str:
+    return f"{UNITS_PREFIX}{key.unit}/roles/{key.role}/members"
 
 
-def role_members_id(unit_id: str, role_id: Optional[str] = None) -> str:
-    return f"{UNITS_PREFIX}{unit_id}/roles/{role_id or _ROLE.get()}/members"
-
-
-def parse_role_members_id(id_: str) -> str:
-    return _parse(id_)[0]
-
-
-def _parse(id_: str) -> tuple[str, str]:
+def parse_role_members_id(id_: str) -> UnitRole:
     parts = id_[len(UNITS_PREFIX):].split("/") if id_.startswith(UNITS_PREFIX) else []
     if len(parts) != 4 or parts[1] != "roles" or parts[3] != "members":
         raise ValueError(f"{id_!r} is not an AdministrativeUnitRoleMembers id "
                          "(/directory/administrativeUnits/{au_id}/roles/{role template id}/members)")
-    return parts[0], parts[2]
+    return UnitRole(parts[0], parts[2])
 
 
 def role_problem(value) -> Optional[str]:
@@ -90,25 +77,33 @@ class AdministrativeUnitRoleMembersProvider(BatchProvider):
     removed_verb = "unassigned"
 
     @property
-    def role(self) -> str:
-        return _ROLE.get() or ""
-
-    @property
     def args(self) -> tuple[str, ...]:
         return super().args + ("role",)
 
-    def subject(self, anchor_id: str) -> str:
-        return f"{UNIT_SCOPE_ROLES.get(self.role, self.role)} of administrative unit {anchor_id}"
+    # -- the key: the unit and the role, from the props or, what they lack, the id ----------------
 
-    def progress(self, anchor_id: str, adding: int, removing: int) -> str:
-        return f"{self.subject(anchor_id)}: assigning {adding}, unassigning {removing} principal(s)"
+    def key_of(self, props: dict, id_: Optional[str] = None) -> UnitRole:
+        unit, role = props.get(self.anchor.arg), props.get("role")
+        if id_ is not None and not (unit and role):
+            parsed = parse_role_members_id(id_)
+            unit, role = unit or parsed.unit, role or parsed.role
+        return UnitRole(unit, role)
 
-    def hint(self, op: str, anchor_id: str, failed: Optional[dict] = None) -> str:
+    def key_outputs(self, key: UnitRole) -> dict:
+        return {self.anchor.arg: key.unit, "role": key.role or ""}
+
+    def subject(self, key: UnitRole) -> str:
+        return f"{UNIT_SCOPE_ROLES.get(key.role, key.role)} of administrative unit {key.unit}"
+
+    def progress(self, key: UnitRole, adding: int, removing: int) -> str:
+        return f"{self.subject(key)}: assigning {adding}, unassigning {removing} principal(s)"
+
+    def hint(self, op: str, key: UnitRole, failed: Optional[dict] = None) -> str:
         if op == "read":
             return "the app most likely lacks RoleManagement.Read.Directory (or RoleManagement.ReadWrite.Directory)"
         return PERMISSION_HINT
 
-    # -- the role: resolved before every check, and the context of every other call ------------------
+    # -- the role: resolved before every check; a new one replaces -----------------------------------
 
     def check_inputs(self, olds: dict, news: dict):
         news = dict(news)
@@ -116,72 +111,32 @@ class AdministrativeUnitRoleMembersProvider(BatchProvider):
             if problem := role_problem(news.get("role")):
                 return self.check_result({k: v for k, v in news.items() if k in self.args}, [("role", problem)])
             news["role"] = unit_scope_role(news["role"])
-        with _role_of(news):
-            return super().check_inputs(olds, news)
-
-    def _replacement_problems(self, olds: dict):
-        with _role_of(olds):
-            return super()._replacement_problems(olds)
-
-    def _removal_problems(self, olds: dict, inputs: dict):
-        """A new role replaces the resource: the old role's assignments go with the old resource
-        (under its guard), and none of them counts as dropped from the new role's list."""
-        same_unit = olds.get(self.anchor.arg) == inputs.get(self.anchor.arg)
-        if same_unit and olds.get("role") and olds["role"] != inputs.get("role"):
-            return self._replacement_problems(olds) + super()._removal_problems({**olds, self.list_arg: []}, inputs)
-        return super()._removal_problems(olds, inputs)
+        return super().check_inputs(olds, news)
 
     def diff(self, id_: str, olds: dict, news: dict) -> DiffResult:
-        with _role_of(news):
-            result = super().diff(id_, olds, news)
+        result = super().diff(id_, olds, news)
         if has_unknown(news.get("role")) or olds.get("role") != news.get("role"):
             return DiffResult(changes=True, replaces=sorted(set(result.replaces or []) | {"role"}), stables=[],
                               delete_before_replace=False)
         return result
 
-    def create(self, props: dict):
-        with _role_of(props):
-            return super().create(props)
+    # -- the directory: assignments at the unit's scope, listed (and confirmed after writes) as the
+    # client lists a container (kind UNIT_ROLES, graph/listings.py), written by assignment ------------
 
-    def update(self, id_: str, olds: dict, news: dict):
-        with _role_of(news):
-            return super().update(id_, olds, news)
+    def present(self, key: UnitRole, managed: set[str]) -> set[str]:
+        return set(self.listed(key))  # the listing this process just made, if any: no looking again
 
-    def read(self, id_: str, props: dict) -> ReadResult:
-        with _role_of({"role": props.get("role") or _parse(id_)[1]}):
-            return super().read(id_, props)
-
-    def delete(self, id_: str, props: dict) -> None:
-        with _role_of({"role": props.get("role") or _parse(id_)[1]}):
-            return super().delete(id_, props)
-
-    def _outputs(self, anchor_id: str, ids: list[str], authoritative: bool, adopted: list[str], props: dict) -> dict:
-        return {**super()._outputs(anchor_id, ids, authoritative, adopted, props), "role": self.role}
-
-    # -- the directory: assignments at the unit's scope --------------------------------------------
-
-    def listed(self, anchor_id: str, max_age_s: Optional[float] = None) -> dict[str, str]:
-        from ..graph.unit_roles import holders
-
-        return {p: "roleAssignment" for p in holders(self.client, anchor_id, self.role, max_age_s=max_age_s)}
-
-    def present(self, anchor_id: str, managed: set[str]) -> set[str]:
-        return set(self.listed(anchor_id))  # the listing this process just made, if any (unit_roles.KEEP_S)
-
-    def confirm(self, anchor_id: str, present: set[str], absent: set[str]) -> None:
-        pass  # one listing answers (no membership replication to wait out)
-
-    def validate(self, anchor_id: str, ids: Sequence[str]) -> None:
+    def validate(self, key: UnitRole, ids: Sequence[str]) -> None:
         """The unit exists; a person signed in holds Privileged Role Administrator; each principal
         exists and is a user, a service principal or a role-assignable group."""
-        c = self.client
-        if c.get_unit(anchor_id) is None:
-            raise InputError("administrative_unit_id", f"administrative unit {anchor_id} does not exist in the "
+        c, unit_id = self.client, key.unit
+        if c.get_unit(unit_id) is None:
+            raise InputError("administrative_unit_id", f"administrative unit {unit_id} does not exist in the "
                                                        "directory (check the id, and that the app can read "
                                                        "administrative units: AdministrativeUnit.Read.All)")
         if not ids:
             return
-        if problem := signed_in(c).role_assign_problem(anchor_id):
+        if problem := signed_in(c).role_assign_problem(unit_id):
             raise InputError("administrative_unit_id", problem)
         types = existing_types(c, ids, "member_ids", "give the object ids of users, role-assignable groups or service "
                                                   "principals")
@@ -197,16 +152,16 @@ class AdministrativeUnitRoleMembersProvider(BatchProvider):
         if bad:
             raise InputError("member_ids", at_most_ten(bad))
 
-    def add(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+    def add(self, key: UnitRole, ids: Sequence[str]) -> WriteReport:
         from ..graph.unit_roles import assign
 
-        return assign(self.client, anchor_id, self.role, ids)
+        return assign(self.client, key, ids)
 
-    def remove(self, anchor_id: str, ids: Sequence[str]) -> WriteReport:
+    def remove(self, key: UnitRole, ids: Sequence[str]) -> WriteReport:
         from ..graph.unit_roles import holders, unassign
 
-        held = holders(self.client, anchor_id, self.role, max_age_s=0)
-        return unassign(self.client, anchor_id, {p: held[p] for p in ids if p in held})
+        held = holders(self.client, key, max_age_s=0) if ids else {}
+        return unassign(self.client, key, {p: held[p] for p in ids if p in held})
 
 
 class AdministrativeUnitRoleMembers(BatchMembersResource, module="msgraph", name="AdministrativeUnitRoleMembers"):
