@@ -113,3 +113,33 @@ def test_the_program_notes_the_member_of_each_single_membership(monkeypatch, tmp
                      AdministrativeUnitMember("b", administrative_unit_id=M365[2], member_id=M365[3]),
                      GroupMember("c", group_id=M365[0], member_id="alice@contoso.com")])
     assert (tmp_path / "9-9.wanted").read_text().split() == [M365[1], M365[3]]
+
+
+def test_an_inline_program_notes_for_the_one_pulumi_it_started(monkeypatch, tmp_path):
+    """The Automation API runs an inline program in the process that starts `pulumi`: with one
+    `pulumi` child running, the program notes its ids for that command; with none, or two at once,
+    for no command."""
+    monkeypatch.setattr(shared_types, "_wanted_path", [])
+    monkeypatch.setattr(shared_types, "_private_dir", lambda: tmp_path)
+    pulumi = tmp_path / "pulumi"
+    pulumi.symlink_to(sys.executable)  # a process whose name is `pulumi`
+    sleeper = [str(pulumi), "-c", "import time; time.sleep(60)"]
+    assert shared_types.started_command_key() is None
+    shared_types.note_wanted(M365[0])
+    assert list(tmp_path.glob("*.wanted")) == []
+    first = subprocess.Popen(sleeper)
+    try:
+        key = shared_types.started_command_key()
+        assert key is not None and key.startswith(f"{first.pid}-")
+        shared_types.note_wanted(M365[1])
+        assert (tmp_path / f"{key}.wanted").read_text().split() == [M365[1]]
+        second = subprocess.Popen(sleeper)
+        try:
+            assert shared_types.started_command_key() is None  # two commands at once: share nothing
+        finally:
+            second.kill()
+            second.wait()
+    finally:
+        first.kill()
+        first.wait()
+    assert shared_types.started_command_key() is None

@@ -7,6 +7,8 @@ and read by the next process of the same command, so each object is looked up on
 
 The program takes part too: a `GroupMember` or `AdministrativeUnitMember` whose member id is a
 plain GUID notes it (`note_wanted`, in the program's process, before the resource is registered).
+A program run by the CLI finds the `pulumi` above it; an Automation API inline program runs in the
+process that starts `pulumi`, so it finds the one `pulumi` it started (two at once: none).
 The engine checks resources one at a time, so without it a preview of n new memberships would be
 n `getByIds` in a row; with it, the first check looks up every id the program has noted so far in
 one request, and the next checks find theirs known.
@@ -62,6 +64,26 @@ def command_key(pid: int | None = None) -> str | None:
     return None
 
 
+def started_command_key() -> str | None:
+    """'<pid>-<start time>' of the one `pulumi` process this process started and still runs, or
+    None (none, or several: stacks run side by side from one process share nothing)."""
+    kids: set[int] = set()
+    try:
+        for task in Path("/proc/self/task").iterdir():
+            kids.update(int(p) for p in (task / "children").read_text().split())
+    except (OSError, ValueError):
+        return None
+    found = []
+    for pid in kids:
+        try:
+            comm, _, started = _stat(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        if comm == "pulumi":
+            found.append(f"{pid}-{started}")
+    return found[0] if len(found) == 1 else None
+
+
 def _private_dir() -> Path | None:
     """This user's folder for the files, created 0700; None when it is not ours alone."""
     d = Path(tempfile.gettempdir()) / f"msgraph-membership-{os.getuid()}"
@@ -76,7 +98,7 @@ def _private_dir() -> Path | None:
 
 
 _WANTED_LOCK = threading.Lock()
-_wanted_path: list[Path | None] = []  # this process's file of wanted ids, once found
+_wanted_path: list[Path | None] = []  # the file of the `pulumi` above this process, once looked for
 
 
 def _wanted_file() -> Path | None:
@@ -85,7 +107,12 @@ def _wanted_file() -> Path | None:
             key = command_key()
             folder = _private_dir() if key else None
             _wanted_path.append(folder / f"{key}.wanted" if folder else None)
-        return _wanted_path[0]
+        if _wanted_path[0] is not None:
+            return _wanted_path[0]
+    # an inline program: this process outlives its commands, so the one running now is looked up each time
+    key = started_command_key()
+    folder = _private_dir() if key else None
+    return folder / f"{key}.wanted" if folder else None
 
 
 def note_wanted(object_id: str) -> None:
