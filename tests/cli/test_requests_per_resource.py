@@ -44,12 +44,11 @@ def assert_looked_up_together(emu, sent: list[str]) -> None:
 def test_each_member_is_looked_up_once_per_pulumi_up(tmp_path):
     from msgraph_membership.emulator.process import start_emulator
 
-    seed = SEED
     program = tmp_path / "program"
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: singles\nruntime: python\n")
     (program / "__main__.py").write_text(PROGRAM)
-    with start_emulator(seed=seed) as emu:
+    with start_emulator(seed=SEED) as emu:
         stack = ShellStack.for_directory(emu, program, tmp_path)
         emu.clear_requests()
         assert stack.up().counts.get("create") == N

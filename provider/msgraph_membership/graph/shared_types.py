@@ -101,18 +101,20 @@ _WANTED_LOCK = threading.Lock()
 _wanted_path: list[Path | None] = []  # the file of the `pulumi` above this process, once looked for
 
 
+def _wanted_at(key: str | None, folder: Path | None = None) -> Path | None:
+    """The file of the ids the program of command `key` noted (in `folder`, else this user's)."""
+    folder = folder if folder is not None or not key else _private_dir()
+    return folder / f"{key}.wanted" if key and folder else None
+
+
 def _wanted_file() -> Path | None:
     with _WANTED_LOCK:
         if not _wanted_path:
-            key = command_key()
-            folder = _private_dir() if key else None
-            _wanted_path.append(folder / f"{key}.wanted" if folder else None)
+            _wanted_path.append(_wanted_at(command_key()))
         if _wanted_path[0] is not None:
             return _wanted_path[0]
     # an inline program: this process outlives its commands, so the one running now is looked up each time
-    key = started_command_key()
-    folder = _private_dir() if key else None
-    return folder / f"{key}.wanted" if folder else None
+    return _wanted_at(started_command_key())
 
 
 def note_wanted(object_id: str) -> None:
@@ -137,7 +139,7 @@ class SharedTypes:
         folder = folder if folder is not None else (_private_dir() if key else None)
         digest = hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
         self.path = folder / f"{key}-{digest}.types" if key and folder else None
-        self.wanted_path = folder / f"{key}.wanted" if key and folder else None
+        self.wanted_path = _wanted_at(key, folder) if folder else None
         self._lock = threading.Lock()
         self._swept = False
 
